@@ -1,0 +1,6 @@
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))  # the worker/ folder: import tunekit_worker
+sys.path.insert(0, HERE)  # shard_helper

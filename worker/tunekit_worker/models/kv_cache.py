@@ -47,3 +47,12 @@ class KVCache:
 
     def advance(self, n: int) -> None:
         self.length += n
+
+    def select_rows(self, rows: torch.Tensor) -> None:
+        """Keep only batch rows `rows` (1-D long tensor), e.g. to drop finished sequences during generation."""
+        for i, k in enumerate(self.keys):
+            if k is not None:
+                self.keys[i] = k.index_select(0, rows)
+                self.values[i] = self.values[i].index_select(0, rows)
+        if self.segments is not None:
+            self.segments = self.segments.index_select(0, rows)

@@ -105,15 +105,19 @@ def run_case(name, config_name, model_name, kwargs, rope, tmp):
     result["bf16_rel_err_vs_hf_bf16"] = rel_err(tk_logits(tk16, ids), hf_logits(hf16, ids))
     result["hf_bf16_rel_err_vs_fp32"] = rel_err(hf_logits(hf16, ids), ref)  # context: bf16's own error
 
+    # HF stops at (and keeps) eos; ours stops at stop_token_ids and reports it in stop_ids.
+    eos = hf32.generation_config.eos_token_id
+    eos = [] if eos is None else ([eos] if isinstance(eos, int) else list(eos))
     prompts = [[5, 9, 200, 17], [33], [7, 8, 9, 10, 11, 12, 13]]
-    ours = generate(tk32, prompts, max_new_tokens=12)
+    ours = generate(tk32, prompts, max_new_tokens=12, stop_token_ids=eos)
     theirs = []
     for p in prompts:
         with torch.no_grad():
-            out = hf32.generate(torch.tensor([p], device=DEVICE), max_new_tokens=12, min_new_tokens=12,
-                                do_sample=False, pad_token_id=0)
+            out = hf32.generate(torch.tensor([p], device=DEVICE), max_new_tokens=12, do_sample=False,
+                                pad_token_id=0)
         theirs.append(out[0, len(p):].tolist())
-    result["greedy_ids_equal"] = [o.ids for o in ours] == theirs
+    result["greedy_ids_equal"] = [o.ids + o.stop_ids for o in ours] == theirs
+    result["greedy_ids"] = theirs
 
     # tunekit adapter -> PEFT
     apply_lora(tk32, LoraConfig(r=4, alpha=8, target_modules=TARGETS, use_rslora=name.startswith("qwen3")))

@@ -1,0 +1,2 @@
+export * from "./tunekit-error.js";
+export * from "./boundary.js";

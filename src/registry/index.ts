@@ -1,0 +1,11 @@
+export * from "./tables.js";
+export * from "./database.js";
+export * from "./registry.js";
+export * from "./runs.js";
+export * from "./run-status.js";
+export * from "./datasets.js";
+export * from "./models.js";
+export * from "./artifacts.js";
+export * from "./atomic-file.js";
+export * from "./workspace.js";
+export { newId, nowIso } from "./ids.js";

@@ -20,7 +20,7 @@ export function buildProgram(): Command {
     .option("--workspace <dir>", "the workspace folder (default: nearest folder with tunekit.yaml; env TUNEKIT_WORKSPACE)")
     .option("--debug", "show stack traces and debug logs")
     .option("--no-color", "never colour output")
-    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({ outputError: () => undefined })
     .exitOverride();
   const ctx = new CliContext(program);
   for (const register of [registerInit, registerConfig, registerData, registerRuns]) register(program, ctx);
@@ -29,7 +29,6 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[] = process.argv): Promise<void> {
   const program = buildProgram();
-  program.configureOutput({ outputError: () => undefined });
   try {
     await program.parseAsync(argv);
   } catch (error) {

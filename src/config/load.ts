@@ -36,13 +36,13 @@ export function loadConfig(options: LoadConfigOptions): TunekitConfig {
   let doc: Document | undefined;
 
   if (existsSync(file)) {
-    doc = parseDocument(readFileSync(file, "utf8"), { prettyErrors: false });
+    doc = parseDocument(readFileSync(file, "utf8"));
     for (const err of doc.errors) {
       const line = err.linePos?.[0]?.line;
       problems.push({
         path: "(file)",
         value: undefined,
-        message: `${CONFIG_FILE}${line ? `:${line}` : ""}: YAML syntax error: ${err.message.split("\n")[0]}`,
+        message: `${CONFIG_FILE}${line ? `:${line}` : ""}: YAML syntax error: ${err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`,
         fix: "fix the YAML syntax at that line (indentation with spaces, a space after each colon)",
       });
     }

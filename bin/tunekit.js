@@ -1,15 +1,16 @@
 #!/usr/bin/env node
-// The published bin runs the compiled CLI; in a source checkout without a build it falls back to tsx.
+// In a source checkout (src/ present) run the TypeScript sources through tsx, so the CLI is never a stale
+// build; an installed package has only dist/ and runs the compiled code.
 import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join } from "node:path";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const compiled = join(root, "dist", "cli", "main.js");
-if (existsSync(compiled)) {
-  await import(pathToFileURL(compiled).href);
-} else {
+const source = join(root, "src", "cli", "main.ts");
+if (existsSync(source) && process.env.TUNEKIT_USE_DIST !== "1") {
   const { register } = await import("tsx/esm/api");
   register();
-  await import(pathToFileURL(join(root, "src", "cli", "main.ts")).href);
+  await import(pathToFileURL(source).href);
+} else {
+  await import(pathToFileURL(join(root, "dist", "cli", "main.js")).href);
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ProjectSectionSchema } from "./sections/project.js";
 import { RegistrySectionSchema } from "./sections/registry.js";
 import { LogSectionSchema, WorkerSectionSchema } from "./sections/runtime.js";
+import { CostSectionSchema } from "./sections/cost.js";
 
 /**
  * The one schema for tunekit.yaml. Each lifecycle stage owns a section file in ./sections; every field has a
@@ -15,6 +16,7 @@ export const TunekitConfigSchema = z.strictObject({
   registry: RegistrySectionSchema,
   log: LogSectionSchema,
   worker: WorkerSectionSchema,
+  cost: CostSectionSchema,
 });
 
 export type TunekitConfig = z.infer<typeof TunekitConfigSchema>;

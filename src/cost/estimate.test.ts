@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { PriceCatalog } from "./catalog/index.js";
+import { estimateCandidate, type EstimateInput } from "./estimate.js";
+
+const input: EstimateInput = {
+  trainingTokens: 100_000,
+  epochs: 3,
+  workload: { requestsPerMonth: 10_000, basePromptTokens: 1000, fineTunedPromptTokens: 100, outputTokens: 50 },
+  dataPrep: { hours: 2, hourlyRate: 50 },
+  months: 12,
+};
+
+describe("estimateCandidate", () => {
+  it("prices an OpenAI fine-tune: training, monthly inference, break-even, payback, ROI", () => {
+    expect(estimateCandidate(PriceCatalog.withOverrides(), { provider: "openai", model: "gpt-4o-mini" }, input)).toEqual({
+      provider: "openai",
+      model: "gpt-4o-mini-2024-07-18",
+      method: "sft",
+      type: "hosted",
+      trainedTokens: 300_000,
+      training: { perMTok: 3, costUsd: 0.9 },
+      local: null,
+      // base: 10k × (1000×0.15 + 50×0.60)/1M = 1.80; fine-tuned: 10k × (100×0.30 + 50×1.20)/1M = 0.90
+      inference: { baseMonthlyUsd: 1.8, fineTunedMonthlyUsd: 0.9, hostingMonthlyUsd: 0, savingsMonthlyUsd: 0.9 },
+      dataPrepUsd: 100,
+      upfrontUsd: 100.9,
+      // (100.9 / 12) / 0.00009 saved per request
+      breakEvenRequestsPerMonth: 93_426,
+      paybackMonths: 112.11,
+      roi: -0.893,
+      months: 12,
+      uncertain: [],
+      notes: [],
+      source: { url: "https://platform.openai.com/docs/pricing", checkedOn: "2026-11-28" },
+    });
+  });
+
+  it("reports Bedrock's provisioned-throughput hosting as unknown until it is configured", () => {
+    const e = estimateCandidate(PriceCatalog.withOverrides(), { provider: "bedrock", model: "anthropic.claude-3-haiku-20240307-v1:0:200k" }, input);
+    expect(e.training).toEqual({ perMTok: 8, costUsd: 2.4 });
+    expect(e.inference).toEqual({ baseMonthlyUsd: 3.125, fineTunedMonthlyUsd: null, hostingMonthlyUsd: null, savingsMonthlyUsd: null });
+    expect(e.uncertain).toEqual(["training.sft", "hostingPerHour", "storagePerMonth"]);
+    expect(e.breakEvenRequestsPerMonth).toBeNull();
+  });
+
+  it("uses a tunekit.yaml override for the hosting price and drops the 'unsure' mark", () => {
+    const catalog = PriceCatalog.withOverrides([{ provider: "bedrock", model: "claude-3-haiku", hostingPerHour: 1 }]);
+    const e = estimateCandidate(catalog, { provider: "bedrock", model: "claude-3-haiku" }, input);
+    // 1 $/h × 730 h + 1.95 storage
+    expect(e.inference).toEqual({ baseMonthlyUsd: 3.125, fineTunedMonthlyUsd: 731.95, hostingMonthlyUsd: 731.95, savingsMonthlyUsd: -728.825 });
+    expect(e.uncertain).toEqual(["training.sft", "storagePerMonth"]);
+    // all base cost is saved per request: (2.4+100)/12 + 731.95 over 312.5e-6 $/request
+    expect(e.breakEvenRequestsPerMonth).toBe(Math.ceil((102.4 / 12 + 731.95) / 312.5e-6));
+  });
+
+  it("prices Together by size bracket, LoRA vs full, including validation evals", () => {
+    const lora = estimateCandidate(PriceCatalog.withOverrides(), { provider: "together", model: "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference" }, { ...input, validationTokens: 10_000, evals: 5 });
+    expect([lora.type, lora.trainedTokens, lora.training]).toEqual(["lora", 350_000, { perMTok: 0.48, costUsd: 0.168 }]);
+    const full = estimateCandidate(PriceCatalog.withOverrides(), { provider: "together", model: "meta-llama/Meta-Llama-3.1-70B-Instruct-Reference" }, { ...input, type: "full" });
+    expect([full.type, full.training]).toEqual(["full", { perMTok: 3.2, costUsd: 0.96 }]);
+  });
+
+  it("prices local training as GPU-hours × rate from the throughput", () => {
+    const e = estimateCandidate(PriceCatalog.withOverrides(), { provider: "local", model: "llama-1b", paramsB: 1 }, input, { gpuHourlyRate: 2, gpuCount: 1, tokensPerSecond: 1000 });
+    expect(e.training).toEqual({ perMTok: null, costUsd: 0.1667 });
+    expect(e.local).toEqual({ gpuHours: 0.0833, gpuCount: 1, hourlyRate: 2, tokensPerSecond: 1000, throughput: "measured: cost.localTokensPerSecond" });
+    expect(e.upfrontUsd).toBe(100.1667);
+    const assumed = estimateCandidate(PriceCatalog.withOverrides(), { provider: "local", model: "llama-8b", paramsB: 8 }, input, { gpuHourlyRate: 2, gpuCount: 1 });
+    expect(assumed.uncertain).toEqual(["local.tokensPerSecond"]);
+    expect(assumed.local?.tokensPerSecond).toBe(10817); // 989e12 × 0.35 / (4 × 8e9)
+  });
+
+  it("rejects nonsense inputs with one error naming all of them", () => {
+    expect(() => estimateCandidate(PriceCatalog.withOverrides(), { provider: "openai", model: "gpt-4o-mini" }, { ...input, epochs: 0, trainingTokens: -1 })).toThrow(/trainingTokens=-1, epochs=0/);
+  });
+
+  it("names the known models when a model has no price", () => {
+    expect(() => estimateCandidate(PriceCatalog.withOverrides(), { provider: "openai", model: "gpt-9" }, input)).toThrow(expect.objectContaining({ code: "COST_PRICE_UNKNOWN" }));
+  });
+});

@@ -15,7 +15,7 @@ export type JsonlProblemCode =
 
 export interface LineProblem {
   line: number;
-  code: JsonlProblemCode;
+  code: JsonlProblemCode | (string & {});
   message: string;
   fix: string;
 }

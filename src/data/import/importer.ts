@@ -1,0 +1,136 @@
+import { stat } from "node:fs/promises";
+import { UsageError } from "../../errors/index.js";
+import { basename } from "node:path";
+import type { LineProblem } from "../jsonl.js";
+import { readJsonlFile } from "../jsonl.js";
+import type { DatasetRecord, Message } from "../record.js";
+import { IssueList } from "../validate/issue.js";
+import { checkStructure } from "../validate/structure.js";
+import { mapJsonlRecord, shapeOf } from "./jsonl-shapes.js";
+import { mapRow } from "./column-map.js";
+import { readTableRows } from "./table-rows.js";
+import { chunkDocument } from "./documents.js";
+import { groupConversations } from "./conversation-log.js";
+import { detectFormat, type Detection, type DetectOptions } from "./detect.js";
+
+/**
+ * Import: detect each file's format, map every row into canonical records and keep only records that pass the
+ * canonical structural checks. Every rejected line is counted by code and sampled with its line number; source
+ * files are only ever read.
+ */
+export interface ImportOptions extends DetectOptions {
+  system?: string;
+  timestamp?: string;
+  role?: string;
+  content?: string;
+  roleMap?: Record<string, Message["role"]>;
+  chunkChars?: number;
+  maxProblems?: number;
+}
+
+export interface FileImportReport {
+  file: string;
+  bytes: number;
+  format: string;
+  reason: string;
+  imported: number;
+  rejected: number;
+}
+
+export interface ImportReport {
+  files: FileImportReport[];
+  imported: number;
+  rejected: number;
+  problemsByCode: Record<string, number>;
+  problems: (LineProblem & { file: string })[];
+  problemsOmitted: number;
+  mergedTurns: number;
+}
+
+export interface PreparedImport {
+  detections: Detection[];
+  report: ImportReport;
+  records(): AsyncGenerator<DatasetRecord>;
+}
+
+type Item = { line: number; record?: DatasetRecord | string; problem?: LineProblem };
+
+export async function prepareImport(paths: string[], options: ImportOptions = {}): Promise<PreparedImport> {
+  const detections: Detection[] = [];
+  for (const path of paths) detections.push(await detectFormat(path, options));
+  const report: ImportReport = { files: [], imported: 0, rejected: 0, problemsByCode: {}, problems: [], problemsOmitted: 0, mergedTurns: 0 };
+  const maxProblems = options.maxProblems ?? 200;
+
+  const reject = (file: FileImportReport, problem: LineProblem): void => {
+    file.rejected += 1;
+    report.rejected += 1;
+    report.problemsByCode[problem.code] = (report.problemsByCode[problem.code] ?? 0) + 1;
+    if (report.problems.length < maxProblems) report.problems.push({ ...problem, file: file.file });
+    else report.problemsOmitted += 1;
+  };
+
+  async function* records(): AsyncGenerator<DatasetRecord> {
+    for (const detection of detections) {
+      const file: FileImportReport = { file: detection.path, bytes: (await stat(detection.path)).size, format: detection.label, reason: detection.reason, imported: 0, rejected: 0 };
+      report.files.push(file);
+      for await (const item of itemsOf(detection, options, report)) {
+        if (item.problem) { reject(file, item.problem); continue; }
+        if (typeof item.record === "string") {
+          reject(file, { line: item.line, code: "DATA_IMPORT_UNMAPPABLE", message: `line ${item.line}: ${item.record}`,
+            fix: "fix the row, or pass --map to say which fields hold the turns" });
+          continue;
+        }
+        const issues = new IssueList(item.line);
+        checkStructure(item.record as unknown as Record<string, unknown>, issues);
+        const error = issues.items.find((i) => i.severity === "error");
+        if (error) {
+          reject(file, { line: item.line, code: error.code, message: `line ${item.line}: ${error.message}`, fix: error.fix });
+          continue;
+        }
+        file.imported += 1;
+        report.imported += 1;
+        yield item.record!;
+      }
+    }
+  }
+  return { detections, report, records };
+}
+
+async function* itemsOf(detection: Detection, options: ImportOptions, report: ImportReport): AsyncGenerator<Item> {
+  const { format, path } = detection;
+  switch (format.kind) {
+    case "jsonl":
+      for await (const entry of readJsonlFile(path)) {
+        if (entry.problem) { yield entry; continue; }
+        // Mixed files happen: map each line by its own shape, falling back to the detected one.
+        const shape = shapeOf(entry.value) ?? format.shape;
+        yield { line: entry.line, record: mapJsonlRecord(entry.value, shape) };
+      }
+      return;
+    case "table":
+      for await (const row of readTableRows({ kind: format.table, path })) {
+        if (row.problem) yield row;
+        else yield { line: row.line, record: mapRow(row.values, format.map, options.system) };
+      }
+      return;
+    case "conversation-log": {
+      const need = { conversationId: options.conversationId, timestamp: options.timestamp, role: options.role, content: options.content };
+      const missing = Object.entries(need).filter(([, v]) => !v).map(([k]) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+      if (missing.length > 0) {
+        throw new UsageError("DATA_LOG_COLUMNS_MISSING", `conversation log import needs ${missing.join(", ")}`, {
+          fix: "name the columns: --conversation-id COL --timestamp COL --role COL --content COL",
+        });
+      }
+      const rows = readTableRows({ kind: format.table, path });
+      yield* groupConversations(rows, { ...(need as { [K in keyof typeof need]: string }), roleMap: options.roleMap }, report);
+      return;
+    }
+    case "document":
+      for await (const item of chunkDocument(path, { markdown: format.markdown, maxChars: options.chunkChars })) yield item;
+      return;
+  }
+}
+
+export function describeDetection(d: Detection): string {
+  return `${basename(d.path)}: ${d.reason}`;
+}

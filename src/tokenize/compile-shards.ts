@@ -167,7 +167,13 @@ export async function compileShards(input: CompileInput): Promise<CompileResult>
           input.onProgress?.({ split, documents: summary.documents, tokens: summary.tokens });
         }
         await emit(packer.flush());
-        Object.assign(files, (await writer.close()).sha256);
+        const written = await writer.close();
+        if (summary.sequences === 0 && split !== "train") {
+          // An empty val/test split is no split: leave its files out rather than hand the worker 0-row shards.
+          await Promise.all(Object.keys(written.sha256).map((name) => rm(join(tmpDir, name))));
+          continue;
+        }
+        Object.assign(files, written.sha256);
       } catch (error) {
         await writer.abort();
         throw error;

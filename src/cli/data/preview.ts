@@ -1,0 +1,66 @@
+import type { Command } from "commander";
+import type { DatasetRecord } from "../../data/record.js";
+import { readVersion } from "../../data/versions.js";
+import { UsageError } from "../../errors/index.js";
+import { loadChatTemplate, loadTokenizer, parseTemplateVariables, previewExamples, renderPreview } from "../../tokenize/index.js";
+import type { CliContext } from "../context.js";
+
+interface PreviewFlags {
+  model: string;
+  n: string;
+  seqLen?: string;
+  template?: string;
+  trainOn: string;
+  var: string[];
+}
+
+export function parseIntFlag(value: string | undefined, flag: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    throw new UsageError("TOKENIZE_FLAG_INVALID", `${flag} must be an integer >= ${min}, got ${JSON.stringify(value)}`, { fix: `Pass ${flag} ${Math.max(min, 512)}.` });
+  }
+  return n;
+}
+
+export function parseTrainOn(value: string): "assistant" | "all" {
+  if (value !== "assistant" && value !== "all") {
+    throw new UsageError("TOKENIZE_FLAG_INVALID", `--train-on must be assistant or all, got ${JSON.stringify(value)}`, { fix: "Pass --train-on assistant (default) or --train-on all." });
+  }
+  return value;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** `tunekit data preview NAME --model DIR`: what will be trained, before any compute is spent. */
+export function registerPreview(data: Command, ctx: CliContext): void {
+  data
+    .command("preview <name>")
+    .description("show rendered examples with the trained tokens highlighted, token counts and masking warnings")
+    .requiredOption("--model <dir>", "Hugging Face model folder with tokenizer.json (and tokenizer_config.json)")
+    .option("-n <count>", "how many examples", "3")
+    .option("--seq-len <n>", "sequence length: tokens beyond it are shown as cut")
+    .option("--template <name|file>", "chat template: chatml or a Jinja file (default: the model's own, else chatml)")
+    .option("--train-on <which>", "assistant (default) or all", "assistant")
+    .option("--var <key=value>", "chat-template variable, repeatable (e.g. enable_thinking=false)", collect, [])
+    .action((name: string, flags: PreviewFlags) =>
+      ctx.run(async (out) => {
+        const count = parseIntFlag(flags.n, "-n", 1)!;
+        const seqLen = parseIntFlag(flags.seqLen, "--seq-len", 2);
+        const trainOn = parseTrainOn(flags.trainOn);
+        const variables = parseTemplateVariables(flags.var);
+        const tokenizer = loadTokenizer(flags.model);
+        const template = loadChatTemplate(tokenizer, { template: flags.template });
+        const records: DatasetRecord[] = [];
+        await ctx.withWorkspace(async (ws) => {
+          for await (const record of readVersion(ws, name)) {
+            records.push(record);
+            if (records.length >= count) break;
+          }
+        });
+        const examples = await previewExamples(records, tokenizer, template, { count, seqLen, trainOn, variables });
+        out.data({ dataset: name, model: tokenizer.modelDir, template: template.name, examples });
+        out.text(renderPreview(examples, { color: out.color, label: `${tokenizer.name}, template ${template.name}` }));
+      }),
+    );
+}

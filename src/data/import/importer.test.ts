@@ -97,7 +97,7 @@ describe("documents", () => {
     const md = "# Refunds\n\nRefunds take 5 days.\n\nAsk support.\n\n## Cards\n\n" + "Card text. ".repeat(30) + "\n";
     const { records, reason } = await run(await file("faq.md", md), { chunkChars: 200 });
     expect(reason).toBe("extension .md");
-    expect(records.map((r) => (r as { metadata: { heading: string } }).metadata.heading)).toEqual(["Refunds", "Cards", "Cards", "Cards"]);
+    expect(records.map((r) => (r as unknown as { metadata: { heading: string } }).metadata.heading)).toEqual(["Refunds", "Cards", "Cards", "Cards"]);
     expect((records[0] as { text: string }).text).toBe("# Refunds\n\nRefunds take 5 days.\n\nAsk support.");
     expect(records.every((r) => (r as { text: string }).text.length <= 200)).toBe(true);
   });
@@ -108,7 +108,7 @@ describe("conversation logs", () => {
     const csv = "conv,ts,speaker,msg\nB,2,agent,b-reply\nA,3,agent,a-reply\nA,1,customer,a-hello\nB,1,customer,b-hello\nA,2,customer,a-more\nC,1,robot,?\n";
     const prepared = await prepareImport([await file("log.csv", csv)], { conversationId: "conv", timestamp: "ts", role: "speaker", content: "msg" });
     const records = await collect(prepared.records());
-    const byId = Object.fromEntries(records.map((r) => [(r as { metadata: { conversation_id: string } }).metadata.conversation_id, r]));
+    const byId = Object.fromEntries(records.map((r) => [(r as unknown as { metadata: { conversation_id: string } }).metadata.conversation_id, r]));
     expect(byId.A).toEqual({ messages: [{ role: "user", content: "a-hello\na-more" }, { role: "assistant", content: "a-reply" }], metadata: { conversation_id: "A", rows: 3 } });
     expect(byId.B).toEqual({ messages: [{ role: "user", content: "b-hello" }, { role: "assistant", content: "b-reply" }], metadata: { conversation_id: "B", rows: 2 } });
     expect(prepared.report.mergedTurns).toBe(1);

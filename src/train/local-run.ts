@@ -1,0 +1,188 @@
+import { existsSync, readdirSync } from "node:fs";
+import { hostname } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
+import { ConflictError, UsageError, isTunekitError, type TunekitError } from "../errors/index.js";
+import type { Model, Run, Workspace } from "../registry/index.js";
+import { EventRecorder } from "./event-recorder.js";
+import { findPython } from "./python.js";
+import { registerFineTunedModel } from "./register-model.js";
+import { compileRunData } from "./run-data.js";
+import { parseTrainSpec } from "./spec.js";
+import { resolveTrainSpec, type ResolvedTrainSpec } from "./spec-check.js";
+import { toWorkerTrainParams } from "./train-params.js";
+import { WorkerClient } from "./worker-client.js";
+import type { ProgressEvent, TrainResult, WorkerEvent } from "./worker-events.js";
+
+export interface TrainRunHooks {
+  /** Called once the run exists (before compiling), e.g. to print its id. */
+  onRun?(run: Run, paths: RunPaths): void;
+  onProgress?(event: ProgressEvent): void;
+  onEvent?(event: WorkerEvent): void;
+  /** Human notes (compiling, resuming, stopping). */
+  note?(line: string): void;
+  /** Install SIGINT handling (default true): Ctrl-C → checkpoint then stop; twice → stop now. */
+  handleSignals?: boolean;
+}
+
+export interface TrainRunOutcome {
+  run: Run;
+  model: Model | null;
+  result: TrainResult | null;
+}
+
+export interface RunPaths {
+  runDir: string;
+  dataDir: string;
+  outputDir: string;
+}
+
+export function runPaths(ws: Pick<Workspace, "stateDir" | "root">, runId: string, output?: string): RunPaths {
+  const runDir = join(ws.stateDir, "runs", runId);
+  const outputDir = output ? (isAbsolute(output) ? output : resolve(ws.root, output)) : join(runDir, "output");
+  return { runDir, dataDir: join(runDir, "data"), outputDir };
+}
+
+/** A new local training run: registry run (kind train) → shards → worker → events → model. */
+export async function startTrainRun(ws: Workspace, resolved: ResolvedTrainSpec, hooks: TrainRunHooks = {}): Promise<TrainRunOutcome> {
+  const config = { ...resolved.spec, model: resolved.modelDir };
+  const run = await ws.registry.createRun({
+    kind: "train",
+    name: resolved.spec.name,
+    config,
+    backend: "local",
+    datasetVersionId: resolved.version.id,
+  });
+  return executeRun(ws, run, resolved, false, hooks);
+}
+
+/** Continues an interrupted, failed or orphaned (supervisor killed) run from its newest checkpoint. */
+export async function resumeRun(ws: Workspace, runId: string, hooks: TrainRunHooks = {}): Promise<TrainRunOutcome> {
+  const run = await ws.registry.getRun(runId);
+  if (run.kind !== "train" || run.backend !== "local") {
+    throw new UsageError("TRAIN_NOT_RESUMABLE", `run ${runId} is a ${run.kind} run on ${run.backend ?? "no backend"}; only local training runs resume`, {
+      fix: "pass the id of a local training run (`tunekit runs list --kind train`)",
+    });
+  }
+  if (run.status === "running") assertSupervisorGone(run);
+  else if (run.status !== "interrupted" && run.status !== "failed") {
+    throw new ConflictError("TRAIN_NOT_RESUMABLE", `run ${runId} is ${run.status}; only interrupted or failed runs resume`, {
+      fix: run.status === "succeeded" ? "start a new run to train further" : "start a new run with `tunekit train`",
+    });
+  }
+  const spec = parseTrainSpec(run.config, `run ${runId} config`);
+  const resolved = await resolveTrainSpec(ws, spec, `run ${runId} config`);
+  if (resolved.version.id !== run.datasetVersionId) {
+    throw new ConflictError("TRAIN_RESUME_DATA_CHANGED", `run ${runId} trained on version ${run.datasetVersionId}, its config now resolves to ${resolved.version.id}`, {
+      fix: "start a new run for the new data",
+    });
+  }
+  return executeRun(ws, run, resolved, true, hooks);
+}
+
+/** The pid of the process supervising a running run, recorded in its result while it runs. */
+export function supervisorOf(run: Run): { pid: number; host: string } | null {
+  const s = (run.result as { supervisor?: { pid?: unknown; host?: unknown } } | null)?.supervisor;
+  return s && typeof s.pid === "number" && typeof s.host === "string" ? { pid: s.pid, host: s.host } : null;
+}
+
+export function isSupervisorAlive(run: Run): boolean {
+  const s = supervisorOf(run);
+  if (!s || s.host !== hostname() || s.pid === process.pid) return false;
+  try {
+    process.kill(s.pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function assertSupervisorGone(run: Run): void {
+  if (isSupervisorAlive(run)) {
+    throw new ConflictError("TRAIN_STILL_RUNNING", `run ${run.id} is still running (supervisor pid ${supervisorOf(run)!.pid})`, {
+      fix: "wait for it, press Ctrl-C in its terminal, or `tunekit runs cancel RUN`",
+    });
+  }
+}
+
+function hasCheckpoint(outputDir: string): boolean {
+  const dir = join(outputDir, "checkpoints");
+  return existsSync(dir) && readdirSync(dir).some((d) => /^step-\d+$/.test(d) && existsSync(join(dir, d, "trainer_state.json")));
+}
+
+async function executeRun(ws: Workspace, run: Run, resolved: ResolvedTrainSpec, resume: boolean, hooks: TrainRunHooks): Promise<TrainRunOutcome> {
+  const paths = runPaths(ws, run.id, resolved.spec.output);
+  const note = hooks.note ?? (() => undefined);
+  const recorder = new EventRecorder(ws.registry, run.id);
+  await ws.registry.transitionRun(run.id, "running");
+  await ws.registry.updateRun(run.id, { result: { supervisor: { pid: process.pid, host: hostname() } } });
+  hooks.onRun?.(run, paths);
+  let worker: WorkerClient | null = null;
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      note("stopping: the worker finishes this step and writes a checkpoint (Ctrl-C again to stop now)");
+      worker?.signal("SIGINT");
+    } else worker?.signal("SIGKILL");
+  };
+  const handleSignals = hooks.handleSignals ?? true;
+  if (handleSignals) process.on("SIGINT", onSigint);
+  try {
+    if (!resume || !existsSync(join(paths.dataDir, "header.json"))) {
+      note(`compiling ${resolved.version.datasetName}@${resolved.version.number} into ${paths.dataDir}`);
+      const compiled = await compileRunData(ws, resolved, paths.dataDir);
+      const s = compiled.header.splits;
+      recorder.log(`compiled shards: train ${s.train?.sequences ?? 0} sequences (${s.train?.tokens ?? 0} tokens), val ${s.val?.sequences ?? 0} sequences`);
+    }
+    const resumeFrom = resume && hasCheckpoint(paths.outputDir) ? paths.outputDir : null;
+    if (resume) {
+      const msg = resumeFrom ? `resuming from the newest checkpoint in ${paths.outputDir}` : "no checkpoint was written before it stopped: starting from step 0";
+      note(msg);
+      recorder.log(msg);
+    }
+    const python = await findPython({ configured: ws.config.worker.python });
+    worker = await WorkerClient.start({
+      python: python.python,
+      readyTimeoutMs: ws.config.worker.readyTimeoutMs,
+      onStderr: (line) => ws.logger.debug({ worker: line }, "worker stderr"),
+    });
+    if (interrupts > 0) worker.signal("SIGINT");
+    const params = toWorkerTrainParams(resolved.spec, { modelDir: resolved.modelDir, dataDir: paths.dataDir, outputDir: paths.outputDir, resumeFrom });
+    let result: TrainResult | null = null;
+    for await (const event of worker.request("train", params)) {
+      if (event.event === "done") result = event.result as unknown as TrainResult;
+      else {
+        recorder.addWorkerEvent(event);
+        hooks.onEvent?.(event);
+        if (event.event === "progress") hooks.onProgress?.(event);
+      }
+    }
+    await recorder.close();
+    if (!result) throw new Error("train request ended without a result");
+    if (result.stopped === "interrupted") {
+      const done = await ws.registry.transitionRun(run.id, "interrupted", { result: { ...result } });
+      return { run: done, model: null, result };
+    }
+    const model = await registerFineTunedModel(ws, run, resolved, result);
+    await ws.registry.updateRun(run.id, { modelId: model.id });
+    const done = await ws.registry.transitionRun(run.id, "succeeded", { result: { ...result, modelId: model.id, modelName: model.name } });
+    return { run: done, model, result };
+  } catch (error) {
+    await recorder.close().catch(() => undefined);
+    const body = errorBodyOf(error);
+    // A stop the user asked for is an interruption, not a failure; both resume from the newest checkpoint.
+    await ws.registry.transitionRun(run.id, interrupts > 0 ? "interrupted" : "failed", { error: body }).catch(() => undefined);
+    throw error;
+  } finally {
+    if (handleSignals) process.off("SIGINT", onSigint);
+    await worker?.close();
+  }
+}
+
+function errorBodyOf(error: unknown): { code: string; message: string; fix?: string } {
+  if (isTunekitError(error)) {
+    const e = error as TunekitError;
+    return { code: e.code, message: e.message, fix: e.fix ?? "resume with `tunekit runs resume RUN` once the cause is fixed" };
+  }
+  return { code: "TRAIN_INTERNAL", message: String((error as Error)?.message ?? error), fix: "resume with `tunekit runs resume RUN`; report the bug if it repeats" };
+}

@@ -1,0 +1,146 @@
+import { totalmem } from "node:os";
+import type { ShardHeader } from "../tokenize/compile-shards.js";
+import type { Hardware } from "./hardware.js";
+import type { ModelConfig, ResolvedTrainSpec } from "./spec-check.js";
+import { stepsFor } from "./train-params.js";
+
+/** The resolved plan `tunekit train --dry-run` prints. Time and memory are estimates, labelled as such. */
+export interface TrainPlan {
+  provider: string;
+  model: { dir: string; architecture: string; parameters: number };
+  method: "lora" | "full";
+  trainableParameters: number;
+  dataset: { version: string; ref: string; records: Record<string, number> };
+  data: {
+    seqLen: number;
+    packing: boolean;
+    trainSequences: number;
+    tokensPerEpoch: number;
+    trainedTokensPerEpoch: number;
+    valSequences: number;
+    valTokens: number;
+    truncatedDocuments: number;
+  };
+  steps: { epochs: number; batchesPerEpoch: number; stepsPerEpoch: number; totalSteps: number; sequencesPerStep: number; tokensPerStep: number };
+  hardware: Hardware;
+  estimate: {
+    flopsPerToken: number;
+    totalFlops: number;
+    seconds: number;
+    memory: { weights: number; gradients: number; optimizer: number; activations: number; total: number; available: number | null };
+    fits: boolean | null;
+    notes: string[];
+  };
+}
+
+/** Parameters of a Llama-family model from config.json (embeddings, attention with GQA and biases, MLP, norms). */
+export function countParameters(c: ModelConfig): number {
+  const h = c.hidden_size;
+  const heads = c.num_attention_heads;
+  const kv = c.num_key_value_heads ?? heads;
+  const hd = c.head_dim ?? h / heads;
+  const qkvBias = c.attention_bias || (c.architectures?.[0] === "Qwen2ForCausalLM") ? (heads + 2 * kv) * hd : 0;
+  const qkNorm = c.architectures?.[0] === "Qwen3ForCausalLM" ? 2 * hd : 0;
+  const attention = h * heads * hd + 2 * h * kv * hd + heads * hd * h + qkvBias + qkNorm;
+  const mlp = 3 * h * c.intermediate_size;
+  const layer = attention + mlp + 2 * h;
+  const embed = c.vocab_size * h;
+  const head = c.tie_word_embeddings ? 0 : c.vocab_size * h;
+  return embed + c.num_hidden_layers * layer + h + head;
+}
+
+/** LoRA A and B matrices: r × (in + out) per targeted projection per layer. */
+export function countLoraParameters(c: ModelConfig, r: number, targets: readonly string[]): number {
+  const h = c.hidden_size;
+  const heads = c.num_attention_heads;
+  const kv = c.num_key_value_heads ?? heads;
+  const hd = c.head_dim ?? h / heads;
+  const shapes: Record<string, [number, number]> = {
+    q_proj: [h, heads * hd],
+    k_proj: [h, kv * hd],
+    v_proj: [h, kv * hd],
+    o_proj: [heads * hd, h],
+    gate_proj: [h, c.intermediate_size],
+    up_proj: [h, c.intermediate_size],
+    down_proj: [c.intermediate_size, h],
+  };
+  return c.num_hidden_layers * targets.reduce((sum, t) => sum + r * (shapes[t][0] + shapes[t][1]), 0);
+}
+
+export function buildPlan(resolved: ResolvedTrainSpec, header: ShardHeader, hardware: Hardware): TrainPlan {
+  const { spec, modelConfig: c } = resolved;
+  const n = countParameters(c);
+  const lora = spec.method === "lora";
+  const trainable = lora ? countLoraParameters(c, spec.lora.r, spec.lora.targetModules) : n;
+  const train = header.splits.train!;
+  const val = header.splits.val;
+  const steps = stepsFor(spec, train.sequences);
+  const sequencesPerStep = spec.batchSize * spec.gradAccum;
+  const tokensPerStep = sequencesPerStep * spec.seqLen;
+
+  // FLOPs: forward 2N per token; backward 4N for full fine-tuning (grads of activations and weights), ~2N for
+  // LoRA (activation grads only: the frozen weights need none). Attention's S² term adds 12·L·H·S per token.
+  const attention = 12 * c.num_hidden_layers * c.hidden_size * spec.seqLen;
+  const flopsPerToken = (lora ? 4 : 6) * n + attention;
+  const evalFlops = val && spec.eval.enabled ? 2 * n * val.sequences * spec.seqLen * Math.ceil(steps.totalSteps / spec.eval.everySteps) : 0;
+  const totalFlops = flopsPerToken * tokensPerStep * steps.totalSteps + evalFlops;
+  // Assumed utilisation of peak: well-fed GPUs reach ~35–45 % in training; CPUs lose more to non-matmul work.
+  const utilisation = hardware.kind === "cuda" ? 0.35 : 0.3;
+  const overheadPerStep = hardware.kind === "cuda" ? 0.03 : 0.01 * c.num_hidden_layers;
+  const seconds = totalFlops / (hardware.peakTflops * 1e12 * utilisation) + overheadPerStep * steps.totalSteps;
+
+  const bytes = spec.dtype === "float32" || (spec.dtype === "auto" && hardware.kind === "cpu") ? 4 : 2;
+  const weights = n * bytes + (lora ? trainable * bytes : 0);
+  const gradients = trainable * bytes;
+  const optimizer = 2 * trainable * bytes;
+  const activations = activationBytes(c, spec.batchSize, spec.seqLen, bytes, spec.gradientCheckpointing);
+  const total = Math.round((weights + gradients + optimizer + activations) * 1.1); // +10 %: allocator, buffers
+  const available = hardware.kind === "cuda" ? hardware.memoryBytes : totalmem();
+  const notes = [
+    "time and memory are estimates, not measurements",
+    `time assumes ${Math.round(utilisation * 100)} % of ${hardware.peakTflops >= 1 ? `${hardware.peakTflops} TFLOP/s` : `${(hardware.peakTflops * 1000).toFixed(1)} GFLOP/s`} (${hardware.source}) on ${hardware.name}`,
+    "memory: weights + trainable gradients + AdamW states + activations of one micro-batch, +10 %",
+  ];
+  if (hardware.kind === "cpu" && n < 50_000_000) notes.push("tiny models on CPU are dominated by per-step overhead; expect the real time to differ");
+  return {
+    provider: spec.provider,
+    model: { dir: resolved.modelDir, architecture: c.architectures?.[0] ?? "?", parameters: n },
+    method: spec.method,
+    trainableParameters: trainable,
+    dataset: { version: resolved.version.id, ref: `${resolved.version.datasetName}@${resolved.version.number}`, records: { ...resolved.splits } },
+    data: {
+      seqLen: spec.seqLen,
+      packing: spec.packing,
+      trainSequences: train.sequences,
+      tokensPerEpoch: train.tokens,
+      trainedTokensPerEpoch: train.trained_tokens,
+      valSequences: val?.sequences ?? 0,
+      valTokens: val?.tokens ?? 0,
+      truncatedDocuments: header.truncation.examples,
+    },
+    steps: { epochs: spec.maxSteps ? (steps.totalSteps * spec.gradAccum) / Math.max(1, steps.batchesPerEpoch) : spec.epochs, ...steps, sequencesPerStep, tokensPerStep },
+    hardware,
+    estimate: {
+      flopsPerToken,
+      totalFlops,
+      seconds,
+      memory: { weights, gradients, optimizer, activations, total, available },
+      fits: available === null ? null : total <= available,
+      notes,
+    },
+  };
+}
+
+/**
+ * Activations kept for backward in one micro-batch [B,S]: per layer ≈ (8H + 3I) values per token (norm inputs,
+ * q/k/v/o, MLP gate/up/act) plus attention probabilities B·heads·S² (an eager attention; fused kernels keep none).
+ * Gradient checkpointing keeps only each layer's input (H per token) and recomputes one layer at a time.
+ * Logits: the worker's chunked loss holds one chunk of ≤1024 positions × vocab in fp32, twice (value and grad).
+ */
+export function activationBytes(c: ModelConfig, batch: number, seqLen: number, bytes: number, checkpointing: boolean): number {
+  const tokens = batch * seqLen;
+  const perLayer = tokens * (8 * c.hidden_size + 3 * c.intermediate_size) * bytes + batch * c.num_attention_heads * seqLen * seqLen * bytes;
+  const layers = checkpointing ? tokens * c.hidden_size * bytes * c.num_hidden_layers + perLayer : perLayer * c.num_hidden_layers;
+  const logits = Math.min(tokens, 1024) * c.vocab_size * 4 * 2;
+  return layers + logits;
+}

@@ -1,0 +1,41 @@
+import type { DatasetRecord } from "../data/record.js";
+import { readVersion } from "../data/versions.js";
+import type { Workspace } from "../registry/index.js";
+import { loadChatTemplate } from "../tokenize/chat-template.js";
+import { compileShards, type CompileResult, type ShardSplit } from "../tokenize/compile-shards.js";
+import { loadTokenizer } from "../tokenize/load-tokenizer.js";
+import type { ResolvedTrainSpec } from "./spec-check.js";
+import { splitOf } from "./spec-check.js";
+
+/**
+ * Compiles a run's dataset version into shards (docs/shard-format.md) with the base model's tokenizer. Records
+ * are routed by metadata.split; unassigned records train. Each split streams the version once (the artifact is
+ * read per split rather than held in memory).
+ */
+export async function compileRunData(ws: Pick<Workspace, "registry" | "artifacts">, resolved: ResolvedTrainSpec, outDir: string): Promise<CompileResult> {
+  const { spec, version, splits: counts } = resolved;
+  const tokenizer = loadTokenizer(resolved.modelDir);
+  const template = loadChatTemplate(tokenizer, { template: spec.template });
+  const only = (wanted: ShardSplit): AsyncIterable<DatasetRecord> => ({
+    async *[Symbol.asyncIterator]() {
+      for await (const record of readVersion(ws, version)) {
+        const split = splitOf(record.metadata);
+        if (split === wanted || (wanted === "train" && split === "unassigned")) yield record;
+      }
+    },
+  });
+  const splits: Partial<Record<ShardSplit, AsyncIterable<DatasetRecord>>> = { train: only("train") };
+  if (spec.eval.enabled && counts.val > 0) splits.val = only("val");
+  return compileShards({
+    outDir,
+    seqLen: spec.seqLen,
+    packing: spec.packing,
+    truncation: spec.truncation,
+    trainOn: spec.trainOn,
+    datasetVersion: version.id,
+    overwrite: true,
+    splits,
+    tokenizer,
+    template,
+  });
+}

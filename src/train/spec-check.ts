@@ -1,0 +1,151 @@
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { configErrorFrom, type ConfigProblem } from "../config/index.js";
+import { readVersion } from "../data/versions.js";
+import type { DatasetVersion, Workspace } from "../registry/index.js";
+import { isTunekitError } from "../errors/index.js";
+import type { TrainProvider, TrainSpec } from "./spec.js";
+
+export const SUPPORTED_ARCHITECTURES = ["LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM"] as const;
+
+/** The parts of a Hugging Face config.json the plan and the checks read. */
+export interface ModelConfig {
+  architectures?: string[];
+  hidden_size: number;
+  intermediate_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  num_key_value_heads?: number;
+  head_dim?: number;
+  vocab_size: number;
+  max_position_embeddings?: number;
+  tie_word_embeddings?: boolean;
+  attention_bias?: boolean;
+  [key: string]: unknown;
+}
+
+export interface SplitCounts {
+  train: number;
+  val: number;
+  test: number;
+  /** Records with no metadata.split. */
+  unassigned: number;
+}
+
+/** A spec whose every referenced resource exists and fits: safe to spend compute on. */
+export interface ResolvedTrainSpec {
+  spec: TrainSpec;
+  modelDir: string;
+  modelConfig: ModelConfig;
+  version: DatasetVersion;
+  splits: SplitCounts;
+}
+
+type Check = (ws: Workspace, spec: TrainSpec, problems: ConfigProblem[]) => Promise<Omit<ResolvedTrainSpec, "spec"> | null>;
+
+/** Per provider: the checks that must pass before anything is spent. Hosted providers add theirs here. */
+const PROVIDER_CHECKS: Record<TrainProvider, Check> = { local: checkLocal };
+
+/** Checks the model folder and the dataset version; every problem reported at once (CONFIG_INVALID). */
+export async function resolveTrainSpec(ws: Workspace, spec: TrainSpec, source = "train spec"): Promise<ResolvedTrainSpec> {
+  const problems: ConfigProblem[] = [];
+  const resolved = await PROVIDER_CHECKS[spec.provider](ws, spec, problems);
+  if (problems.length || !resolved) throw configErrorFrom(problems.map((p) => ({ ...p, source: p.source ?? source })));
+  return { spec, ...resolved };
+}
+
+async function checkLocal(ws: Workspace, spec: TrainSpec, problems: ConfigProblem[]) {
+  const modelDir = isAbsolute(spec.model) ? spec.model : resolve(ws.root, spec.model);
+  const modelConfig = checkModelFolder(modelDir, spec, problems);
+  const data = await checkDataset(ws, spec, problems);
+  if (!modelConfig || !data) return null;
+  return { modelDir, modelConfig, ...data };
+}
+
+export function checkModelFolder(modelDir: string, spec: Pick<TrainSpec, "model" | "seqLen">, problems: ConfigProblem[]): ModelConfig | null {
+  const at = (message: string, fix: string) => problems.push({ path: "model", value: spec.model, message, fix });
+  if (!existsSync(modelDir) || !statSync(modelDir).isDirectory()) {
+    at(`model folder ${modelDir} does not exist`, "point model at a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)");
+    return null;
+  }
+  const files = readdirSync(modelDir);
+  let config: ModelConfig | null = null;
+  if (!files.includes("config.json")) at(`${modelDir} has no config.json`, "download the complete model folder (config.json is required)");
+  else {
+    try {
+      config = JSON.parse(readFileSync(join(modelDir, "config.json"), "utf8")) as ModelConfig;
+    } catch (e) {
+      at(`${join(modelDir, "config.json")} is not valid JSON (${(e as Error).message})`, "re-download config.json");
+    }
+  }
+  if (!files.some((f) => f.endsWith(".safetensors"))) {
+    at(`${modelDir} has no *.safetensors weights`, "tunekit reads safetensors only; convert .bin weights with `model.save_pretrained(dir, safe_serialization=True)`");
+  }
+  if (!files.includes("tokenizer.json")) {
+    at(`${modelDir} has no tokenizer.json`, "save the fast tokenizer with `AutoTokenizer.from_pretrained(...).save_pretrained(dir)`");
+  }
+  if (config) {
+    const arch = config.architectures?.[0];
+    if (!arch || !(SUPPORTED_ARCHITECTURES as readonly string[]).includes(arch)) {
+      at(`architecture ${JSON.stringify(arch ?? null)} (config.json) is not supported`, `use a model of one of: ${SUPPORTED_ARCHITECTURES.join(", ")}`);
+      return null;
+    }
+    const maxPos = config.max_position_embeddings;
+    if (typeof maxPos === "number" && spec.seqLen > maxPos) {
+      problems.push({
+        path: "seqLen",
+        value: spec.seqLen,
+        message: `is longer than the model's max_position_embeddings (${maxPos})`,
+        fix: `use seqLen ≤ ${maxPos}`,
+      });
+    }
+  }
+  return config;
+}
+
+async function checkDataset(ws: Workspace, spec: TrainSpec, problems: ConfigProblem[]) {
+  let version: DatasetVersion;
+  try {
+    version = await ws.registry.resolveDatasetVersion(spec.dataset);
+  } catch (e) {
+    if (!isTunekitError(e)) throw e;
+    problems.push({ path: "dataset", value: spec.dataset, message: e.message, fix: e.fix ?? "list versions with `tunekit data versions`" });
+    return null;
+  }
+  const splits = await countSplits(ws, version);
+  const ref = `${version.datasetName}@${version.number}`;
+  if (splits.train + splits.unassigned === 0) {
+    problems.push({
+      path: "dataset",
+      value: spec.dataset,
+      message: `${ref} has no train records`,
+      fix: "split the dataset (`tunekit data split NAME`) so records carry metadata.split = train",
+    });
+  }
+  if (spec.eval.enabled && splits.val === 0) {
+    problems.push({
+      path: "eval.enabled",
+      value: true,
+      message: `${ref} has no val records, so validation loss cannot be measured`,
+      fix: "split the dataset with a val share (`tunekit data split NAME`), or set eval.enabled: false",
+    });
+  }
+  if (spec.earlyStopping && !spec.eval.enabled) {
+    problems.push({ path: "earlyStopping", value: spec.earlyStopping, message: "early stopping needs validation loss", fix: "set eval.enabled: true, or remove earlyStopping" });
+  }
+  return { version, splits };
+}
+
+/** Records per split (metadata.split); records without one count as `unassigned` and are trained on. */
+export async function countSplits(ws: Pick<Workspace, "registry" | "artifacts">, version: DatasetVersion): Promise<SplitCounts> {
+  const counts: SplitCounts = { train: 0, val: 0, test: 0, unassigned: 0 };
+  for await (const record of readVersion(ws, version)) counts[splitOf(record.metadata)]++;
+  return counts;
+}
+
+export function splitOf(metadata: Record<string, unknown> | undefined): keyof SplitCounts {
+  const s = metadata?.split;
+  if (s === "train" || s === "val" || s === "test") return s;
+  if (s === "validation") return "val";
+  return "unassigned";
+}

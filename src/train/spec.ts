@@ -1,0 +1,155 @@
+import { readFileSync } from "node:fs";
+import { parseDocument, parse as parseYamlScalar } from "yaml";
+import { z } from "zod";
+import { configErrorFrom, deepMerge, describeIssues, knownKeysAt, type ConfigProblem } from "../config/index.js";
+import { ConfigError, NotFoundError } from "../errors/index.js";
+
+/**
+ * The training job spec (train.yaml): one zod schema gives the types, the defaults and the JSON Schema.
+ * `provider` selects the backend; only "local" (our PyTorch worker) exists now. Hosted providers (openai,
+ * bedrock, together) join the enum with their own resource checks in PROVIDER_CHECKS (spec-check.ts); the
+ * shared fields (model, dataset, epochs, lr…) keep their meaning across providers.
+ */
+export const TRAIN_PROVIDERS = ["local"] as const;
+export type TrainProvider = (typeof TRAIN_PROVIDERS)[number];
+
+export const LORA_TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const;
+
+const LoraSchema = z
+  .strictObject({
+    r: z.number().int().min(1).default(8).describe("LoRA rank."),
+    alpha: z.number().positive().default(16).describe("LoRA scaling numerator (scale = alpha / r, or alpha / sqrt(r) with rsLoRA)."),
+    dropout: z.number().min(0).lt(1).default(0),
+    targetModules: z.array(z.enum(LORA_TARGET_MODULES)).min(1).default(["q_proj", "v_proj"]),
+    useRslora: z.boolean().default(false),
+  })
+  .prefault({});
+
+const OptimizerSchema = z
+  .strictObject({
+    lr: z.number().positive().default(2e-4),
+    weightDecay: z.number().min(0).default(0),
+    betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
+    eps: z.number().positive().default(1e-8),
+  })
+  .prefault({});
+
+const ScheduleSchema = z
+  .strictObject({
+    type: z.enum(["cosine", "linear", "constant"]).default("cosine"),
+    warmupSteps: z.number().int().min(0).default(0),
+    minLrRatio: z.number().min(0).max(1).default(0),
+  })
+  .prefault({});
+
+const EvalSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe("Validation loss on the dataset's val split."),
+    everySteps: z.number().int().min(1).default(50),
+    maxBatches: z.number().int().min(1).nullable().default(null),
+  })
+  .prefault({});
+
+const EarlyStoppingSchema = z.strictObject({
+  patience: z.number().int().min(1).default(3).describe("Evaluations without improvement before stopping."),
+  minDelta: z.number().min(0).default(0),
+});
+
+const CheckpointSchema = z
+  .strictObject({
+    everySteps: z.number().int().min(1).default(50),
+    keepLast: z.number().int().min(1).default(2),
+  })
+  .prefault({});
+
+export const TrainSpecSchema = z.strictObject({
+  $schema: z.string().optional(),
+  provider: z.enum(TRAIN_PROVIDERS).default("local").describe("Where training runs; only local (our PyTorch worker) for now."),
+  name: z.string().min(1).optional().describe("Run name; also names the fine-tuned model."),
+  model: z.string().min(1).describe("Base model: a Hugging Face folder (config.json, *.safetensors, tokenizer.json)."),
+  dataset: z.string().min(1).describe('Dataset version: "name" (latest), "name@N" or a version id.'),
+  template: z.string().optional().describe("Chat template: the model's own when omitted (chatml when it has none), a named one, or a .jinja file."),
+  trainOn: z.enum(["assistant", "all"]).default("assistant"),
+  method: z.enum(["lora", "full"]).default("lora"),
+  lora: LoraSchema,
+  optimizer: OptimizerSchema,
+  schedule: ScheduleSchema,
+  batchSize: z.number().int().min(1).default(8),
+  gradAccum: z.number().int().min(1).default(1),
+  epochs: z.number().positive().default(1),
+  maxSteps: z.number().int().min(1).nullable().default(null).describe("Stop after this many optimizer steps (overrides epochs)."),
+  maxGradNorm: z.number().positive().nullable().default(1),
+  seqLen: z.number().int().min(8).max(1 << 20).default(512),
+  packing: z.boolean().default(true),
+  truncation: z.enum(["truncate", "drop"]).default("truncate"),
+  eval: EvalSchema,
+  earlyStopping: EarlyStoppingSchema.nullable().default(null),
+  checkpoint: CheckpointSchema,
+  gradientCheckpointing: z.boolean().default(false),
+  seed: z.number().int().default(42),
+  device: z.string().regex(/^(auto|cpu|cuda|cuda:\d+)$/, "use auto, cpu, cuda or cuda:N").default("auto"),
+  dtype: z.enum(["auto", "float32", "bfloat16"]).default("auto"),
+  output: z.string().optional().describe("Output folder; default .tunekit/runs/<run>/output."),
+  logEvery: z.number().int().min(1).default(1),
+});
+
+export type TrainSpec = z.infer<typeof TrainSpecSchema>;
+export type TrainSpecInput = z.input<typeof TrainSpecSchema>;
+
+export function trainSpecJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(TrainSpecSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+}
+
+/** Every schema problem at once, as the one CONFIG_INVALID error tunekit.yaml uses too. */
+export function parseTrainSpec(raw: unknown, source = "train spec"): TrainSpec {
+  const result = TrainSpecSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const problems = describeIssues(result.error.issues, raw, (path) => knownKeysAt(TrainSpecSchema, path)).map((p) => ({ ...p, source }));
+  throw configErrorFrom(problems);
+}
+
+/** `--set a.b=value` pairs (value parsed as YAML: numbers, booleans, null, lists) as a nested override. */
+export function parseSetFlags(pairs: readonly string[]): Record<string, unknown> {
+  let out: Record<string, unknown> = {};
+  const problems: ConfigProblem[] = [];
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) {
+      problems.push({ path: pair, value: pair, message: "--set needs key=value", fix: "write it as --set batchSize=4 or --set lora.r=16", source: "--set" });
+      continue;
+    }
+    const keys = pair.slice(0, eq).split(".");
+    let value: unknown = pair.slice(eq + 1);
+    try {
+      value = parseYamlScalar(value as string);
+    } catch {
+      // keep the raw string
+    }
+    const nested = keys.reduceRight<unknown>((acc, key) => ({ [key]: acc }), value) as Record<string, unknown>;
+    out = deepMerge(out, nested);
+  }
+  if (problems.length) throw configErrorFrom(problems);
+  return out;
+}
+
+/** Reads train.yaml, applies --set overrides and validates; every problem reported at once. */
+export function loadTrainSpec(path: string, sets: readonly string[] = []): TrainSpec {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new NotFoundError("TRAIN_SPEC_NOT_FOUND", `cannot read the job spec ${path}`, { fix: "pass --config with the path of your train.yaml" });
+  }
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    throw new ConfigError("CONFIG_INVALID", `${path}:${e.linePos?.[0]?.line ?? "?"}: YAML syntax error: ${e.message.split("\n")[0]}`, {
+      fix: "fix the YAML syntax at that line (indentation with spaces, a space after each colon)",
+    });
+  }
+  const value = (doc.toJS() ?? {}) as unknown;
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new ConfigError("CONFIG_INVALID", `${path} must be a mapping of keys to values`, { fix: "start with `model:` and `dataset:` keys" });
+  }
+  return parseTrainSpec(deepMerge(value as Record<string, unknown>, parseSetFlags(sets)), path);
+}

@@ -1,0 +1,48 @@
+import type { TrainSpec } from "./spec.js";
+
+/** The worker's `train` params (docs/worker-protocol.md, snake_case) for a spec. */
+export function toWorkerTrainParams(
+  spec: TrainSpec,
+  paths: { modelDir: string; dataDir: string; outputDir: string; resumeFrom?: string | null },
+): Record<string, unknown> {
+  return {
+    model_dir: paths.modelDir,
+    data_dir: paths.dataDir,
+    output_dir: paths.outputDir,
+    resume_from: paths.resumeFrom ?? null,
+    method: spec.method,
+    lora: {
+      r: spec.lora.r,
+      alpha: spec.lora.alpha,
+      dropout: spec.lora.dropout,
+      target_modules: spec.lora.targetModules,
+      use_rslora: spec.lora.useRslora,
+    },
+    optimizer: { lr: spec.optimizer.lr, weight_decay: spec.optimizer.weightDecay, betas: spec.optimizer.betas, eps: spec.optimizer.eps },
+    schedule: { type: spec.schedule.type, warmup_steps: spec.schedule.warmupSteps, min_lr_ratio: spec.schedule.minLrRatio },
+    batch_size: spec.batchSize,
+    grad_accum: spec.gradAccum,
+    epochs: spec.epochs,
+    max_steps: spec.maxSteps,
+    max_grad_norm: spec.maxGradNorm,
+    gradient_checkpointing: spec.gradientCheckpointing,
+    seed: spec.seed,
+    // every_steps null: the worker still evaluates at the last step when a val shard exists.
+    eval: { every_steps: spec.eval.enabled ? spec.eval.everySteps : null, max_batches: spec.eval.maxBatches },
+    early_stopping: spec.earlyStopping ? { patience: spec.earlyStopping.patience, min_delta: spec.earlyStopping.minDelta } : null,
+    checkpoint: { every_steps: spec.checkpoint.everySteps, keep_last: spec.checkpoint.keepLast },
+    device: spec.device,
+    dtype: spec.dtype,
+    log_every: spec.logEvery,
+  };
+}
+
+/** Micro-batches per epoch and optimizer steps, exactly as the worker computes them (single process). */
+export function stepsFor(spec: Pick<TrainSpec, "batchSize" | "gradAccum" | "epochs" | "maxSteps">, trainSequences: number, worldSize = 1) {
+  const global = spec.batchSize * worldSize;
+  const full = Math.floor(trainSequences / global);
+  const rest = trainSequences % global;
+  const batchesPerEpoch = full + (Math.floor(rest / worldSize) > 0 ? 1 : 0);
+  const totalSteps = spec.maxSteps ?? Math.max(1, Math.ceil((batchesPerEpoch * spec.epochs) / spec.gradAccum));
+  return { batchesPerEpoch, stepsPerEpoch: Math.max(1, Math.ceil(batchesPerEpoch / spec.gradAccum)), totalSteps };
+}

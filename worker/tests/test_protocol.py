@@ -143,3 +143,25 @@ def test_resume_after_sigkill_continues_the_loss_curve(tmp_path):
     assert sorted(resumed) == list(range(first, 17))
     for step, loss in resumed.items():
         assert loss == pytest.approx(expected[step], abs=1e-6)
+
+
+def test_stray_output_goes_to_stderr_not_the_protocol_stream():
+    code = ("import os; from tunekit_worker.protocol import take_stdout; out = take_stdout(); print('stray'); "
+            "os.system('echo from-c'); out.write('protocol\\n'); out.flush()")
+    env = dict(os.environ, PYTHONPATH=WORKER_DIR)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.stdout == "protocol\n"
+    assert "stray" in proc.stderr and "from-c" in proc.stderr
+
+
+def test_error_events_for_known_failures():
+    from tunekit_worker.errors import WorkerError
+    from tunekit_worker.protocol import error_event
+    assert error_event(WorkerError("WORKER_BAD_SHARDS", "m", "f")) == {
+        "code": "WORKER_BAD_SHARDS", "message": "m", "fix": "f", "fatal": False}
+    oom = error_event(RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB"))
+    assert oom["code"] == "WORKER_OUT_OF_MEMORY" and not oom["fatal"]
+    assert "batch_size" in oom["fix"] and "gradient_checkpointing" in oom["fix"]
+    internal = error_event(ValueError("boom"))
+    assert (internal["code"], internal["message"], internal["fatal"]) == ("WORKER_INTERNAL", "ValueError: boom", False)
+    assert error_event(RuntimeError("CUDA error: an illegal memory access was encountered"))["fatal"] is True

@@ -154,12 +154,16 @@ def serve(stdin: TextIO = None) -> int:
     stdin = stdin or sys.stdin
     server = Server(out)
     server.emit(ready_event())
-    for line in stdin:
-        if not line.strip():
-            continue
-        code = server.handle_line(line)
-        if code is not None:
-            return code
+    try:
+        for line in stdin:
+            if not line.strip():
+                continue
+            code = server.handle_line(line)
+            if code is not None:
+                return code
+    except KeyboardInterrupt:  # SIGINT outside training (training turns it into a clean "interrupted" stop)
+        print("tunekit_worker: interrupted", file=sys.stderr)
+        return 130
     return 0  # stdin closed: the supervisor is gone
 
 

@@ -49,8 +49,10 @@ def build_optimizer(model, opt: dict) -> torch.optim.Optimizer:
 def lora_config(p: TrainParams):
     from .lora import LoraConfig
     lo = p.lora
+    targets = lo["target_modules"]  # a list of names, or a string ("all-linear" or a regex, as PEFT)
     return LoraConfig(r=lo["r"], alpha=lo["alpha"], dropout=lo["dropout"],
-                      target_modules=list(lo["target_modules"]), use_rslora=bool(lo["use_rslora"]))
+                      target_modules=targets if isinstance(targets, str) else list(targets),
+                      use_rslora=bool(lo["use_rslora"]))
 
 
 class Interrupt:

@@ -74,8 +74,11 @@ def parse_train_params(raw) -> TrainParams:
             problems.append(f"lora.alpha must be positive, got {lo['alpha']!r}")
         if not _is_num(lo["dropout"]) or not 0 <= lo["dropout"] < 1:
             problems.append(f"lora.dropout must be in [0, 1), got {lo['dropout']!r}")
-        if not isinstance(lo["target_modules"], list) or not lo["target_modules"]:
-            problems.append(f"lora.target_modules must be a non-empty list, got {lo['target_modules']!r}")
+        targets = lo["target_modules"]
+        if not (isinstance(targets, str) and targets) and not (
+                isinstance(targets, list) and targets and all(isinstance(t, str) for t in targets)):
+            problems.append(f"lora.target_modules must be a non-empty list of module names, \"all-linear\" or "
+                            f"a regex, got {targets!r}")
     o = p.optimizer
     if not _is_num(o["lr"]) or o["lr"] <= 0:
         problems.append(f"optimizer.lr must be positive, got {o['lr']!r}")

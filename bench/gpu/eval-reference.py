@@ -106,6 +106,12 @@ def main():
             "rouge_l": rouge_l(h, r),
         })
     corpus_bleu = BLEU()
+    # Corpus scores first: sacrebleu knows the signature (number of references) only after a scoring call.
+    corpus = {
+        "bleu": corpus_bleu.corpus_score(hyps, [refs]).score,
+        "chrf": chrf.corpus_score(hyps, [refs]).score,
+        "chrf++": chrfpp.corpus_score(hyps, [refs]).score,
+    }
     result = {
         "generator": "bench/gpu/eval-reference.py",
         "sacrebleu_version": sacrebleu.__version__,
@@ -114,11 +120,7 @@ def main():
             "chrf": str(chrf.get_signature()),
             "chrf++": str(chrfpp.get_signature()),
         },
-        "corpus": {
-            "bleu": corpus_bleu.corpus_score(hyps, [refs]).score,
-            "chrf": chrf.corpus_score(hyps, [refs]).score,
-            "chrf++": chrfpp.corpus_score(hyps, [refs]).score,
-        },
+        "corpus": corpus,
         "pairs": rows,
     }
     text = json.dumps(result, ensure_ascii=False, indent=1)

@@ -72,6 +72,15 @@ export class Validator {
     };
   }
 
+  get rulesSource(): RuleSource {
+    return this.summary.rules;
+  }
+
+  /** The target's dataset-level rules for a given count of valid records (not recorded in the summary). */
+  datasetChecks(validRecords: number): ValidationIssue[] {
+    return this.checker?.checkDataset(validRecords) ?? [];
+  }
+
   /** Checks one record without recording it in the summary (export uses this to filter). */
   check(value: Record<string, unknown>, line?: number): IssueList {
     const issues = new IssueList(line);

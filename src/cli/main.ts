@@ -6,6 +6,9 @@ import { register as registerInit } from "./init.js";
 import { register as registerConfig } from "./config.js";
 import { register as registerRuns } from "./runs.js";
 import { register as registerData } from "./data/index.js";
+import { register as registerTrain } from "./train.js";
+import { register as registerGenerate } from "./generate.js";
+import { register as registerModel } from "./model.js";
 
 /**
  * The CLI: a thin shell. Each command group lives in its own file and only parses flags, calls the library
@@ -23,7 +26,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: () => undefined })
     .exitOverride();
   const ctx = new CliContext(program);
-  for (const register of [registerInit, registerConfig, registerData, registerRuns]) register(program, ctx);
+  for (const register of [registerInit, registerConfig, registerData, registerRuns, registerTrain, registerGenerate, registerModel]) register(program, ctx);
   return program;
 }
 

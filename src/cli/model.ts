@@ -1,0 +1,56 @@
+import type { Command } from "commander";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { ConflictError } from "../errors/index.js";
+import { withWorker } from "../train/worker-session.js";
+import type { CliContext } from "./context.js";
+import { resolveModel } from "./generate.js";
+
+export function register(program: Command, ctx: CliContext): void {
+  const model = program.command("model").description("registered models; merge a LoRA adapter into its base");
+
+  model
+    .command("list")
+    .description("base and fine-tuned models with their lineage")
+    .action(() =>
+      ctx.run(async (out) => {
+        const models = await ctx.withWorkspace((ws) => ws.registry.listModels());
+        const names = new Map(models.map((m) => [m.id, m.name]));
+        out.data({ models });
+        out.table(models, [
+          { key: "name", header: "NAME" },
+          { key: "kind", header: "KIND" },
+          { key: "provider", header: "PROVIDER" },
+          { key: "base", header: "BASE", value: (m) => (m.baseModelId ? (names.get(m.baseModelId) ?? m.baseModelId) : "") },
+          { key: "runId", header: "RUN" },
+          { key: "path", header: "PATH" },
+          { key: "createdAt", header: "CREATED", value: (m) => m.createdAt.replace("T", " ").slice(0, 19) },
+        ]);
+      }),
+    );
+
+  model
+    .command("merge")
+    .description("merge a LoRA adapter into its base model and write a Hugging Face folder")
+    .requiredOption("--model <dir>", "base model folder (or a registered fine-tuned model name, without --adapter)")
+    .option("--adapter <dir>", "LoRA adapter folder (PEFT format)")
+    .requiredOption("--out <dir>", "the new model folder (must not exist)")
+    .option("--dtype <dtype>", "float32, bfloat16 or float16 (default: the base model's)")
+    .action((opts: { model: string; adapter?: string; out: string; dtype?: string }) =>
+      ctx.run(async (out) => {
+        const target = resolve(opts.out);
+        if (existsSync(target)) {
+          throw new ConflictError("MODEL_MERGE_OUT_EXISTS", `${target} already exists`, { fix: "pass a new --out folder; merge never overwrites" });
+        }
+        const { modelDir, adapterDir, config } = await resolveModel(ctx, opts.model, opts.adapter);
+        if (!adapterDir) {
+          throw new ConflictError("MODEL_MERGE_NO_ADAPTER", `nothing to merge: no adapter for ${opts.model}`, { fix: "pass --adapter DIR" });
+        }
+        const result = await withWorker(config, (worker) =>
+          worker.call("merge", { model_dir: modelDir, adapter_dir: adapterDir, output_dir: target, ...(opts.dtype ? { dtype: opts.dtype } : {}) }),
+        );
+        out.data({ model: modelDir, adapter: adapterDir, ...result });
+        out.text(`merged ${adapterDir} into ${modelDir} → ${target}`);
+      }),
+    );
+}

@@ -1,0 +1,138 @@
+import type { Command } from "commander";
+import { mkdtemp, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { ConflictError } from "../errors/index.js";
+import type { Workspace } from "../registry/index.js";
+import { probeHardware } from "../train/hardware.js";
+import { isSupervisorAlive, resumeRun, startTrainRun, supervisorOf, type TrainRunHooks, type TrainRunOutcome } from "../train/local-run.js";
+import { buildPlan, type TrainPlan } from "../train/plan.js";
+import { findPython } from "../train/python.js";
+import { compileRunData } from "../train/run-data.js";
+import { resolveTrainSpec } from "../train/spec-check.js";
+import { loadTrainSpec } from "../train/spec.js";
+import type { CliContext } from "./context.js";
+import { formatDuration, type Output, type ProgressHandle } from "./output.js";
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command("train")
+    .description("fine-tune a model from a job spec (train.yaml): validate, compile data, train, record, register")
+    .requiredOption("--config <file>", "the job spec (train.yaml)")
+    .option("--dry-run", "validate and print the resolved plan (tokens, steps, time and memory estimates); train nothing")
+    .option("--set <key=value>", "override a spec key, e.g. --set lora.r=16 (repeatable)", collect, [] as string[])
+    .action((opts: { config: string; dryRun?: boolean; set: string[] }) =>
+      ctx.run(async (out) => {
+        const spec = loadTrainSpec(opts.config, opts.set);
+        await ctx.withWorkspace(async (ws) => {
+          const resolved = await resolveTrainSpec(ws, spec, opts.config);
+          if (opts.dryRun) {
+            const plan = await dryRunPlan(ws, resolved);
+            out.data({ plan });
+            printPlan(out, plan);
+            return;
+          }
+          const outcome = await startTrainRun(ws, resolved, progressHooks(out));
+          report(out, outcome);
+        });
+      }),
+    );
+
+  const runs = program.commands.find((c) => c.name() === "runs");
+  if (!runs) throw new Error("register the runs command group before train");
+  runs
+    .command("resume <run>")
+    .description("continue an interrupted or failed training run from its newest checkpoint (same run id)")
+    .action((id: string) =>
+      ctx.run(async (out) => {
+        await ctx.withWorkspace(async (ws) => report(out, await resumeRun(ws, id, progressHooks(out))));
+      }),
+    );
+  runs
+    .command("cancel <run>")
+    .description("cancel a run for good: a running local run is stopped first (checkpoint, then stop)")
+    .option("--wait <seconds>", "how long to wait for a running run to stop", "120")
+    .action((id: string, opts: { wait: string }) =>
+      ctx.run(async (out) => {
+        const run = await ctx.withWorkspace((ws) => cancelRun(ws, id, Number(opts.wait) * 1000, out));
+        out.data({ run });
+        out.text(`${run.id} ${run.status}`);
+      }),
+    );
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+async function cancelRun(ws: Workspace, id: string, waitMs: number, out: Output) {
+  let run = await ws.registry.getRun(id);
+  if (run.status === "running" && isSupervisorAlive(run)) {
+    const { pid } = supervisorOf(run)!;
+    out.note(`asking the supervisor (pid ${pid}) to stop ${id}…`);
+    process.kill(pid, "SIGINT");
+    const deadline = Date.now() + waitMs;
+    while (run.status === "running" && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      run = await ws.registry.getRun(id);
+    }
+    if (run.status === "running") {
+      throw new ConflictError("RUN_STILL_RUNNING", `run ${id} did not stop within ${waitMs / 1000} s`, { fix: "wait and run `tunekit runs cancel` again, or stop its process" });
+    }
+  }
+  return ws.registry.transitionRun(id, "cancelled");
+}
+
+async function dryRunPlan(ws: Workspace, resolved: Awaited<ReturnType<typeof resolveTrainSpec>>): Promise<TrainPlan> {
+  const tmp = await mkdtemp(join(ws.stateDir, "tmp-plan-"));
+  try {
+    const compiled = await compileRunData(ws, resolved, join(tmp, "data"));
+    const python = await findPython({ configured: ws.config.worker.python }).catch(() => null);
+    const hardware = python
+      ? await probeHardware(python.python, resolved.spec.device)
+      : { kind: "cpu" as const, name: "cpu (no Python with torch: not measured)", peakTflops: 0.05, source: "assumed" as const, memoryBytes: null, gpus: 0 };
+    return buildPlan(resolved, compiled.header, hardware);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+export function printPlan(out: Output, p: TrainPlan): void {
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(b < 2 ** 20 ? 2 : 0)} MiB`;
+  out.text(`plan (dry run: nothing trained)`);
+  out.text(`  model      ${p.model.dir} (${p.model.architecture}, ${p.model.parameters.toLocaleString("en")} parameters)`);
+  out.text(`  method     ${p.method}: training ${p.trainableParameters.toLocaleString("en")} parameters`);
+  out.text(`  dataset    ${p.dataset.ref} (${Object.entries(p.dataset.records).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ")} records)`);
+  out.text(`  data       seq len ${p.data.seqLen}${p.data.packing ? ", packed" : ""}: ${p.data.trainSequences} train sequences, ${p.data.tokensPerEpoch.toLocaleString("en")} tokens per epoch (${p.data.trainedTokensPerEpoch.toLocaleString("en")} trained), val ${p.data.valSequences} sequences; ${p.data.truncatedDocuments} truncated`);
+  out.text(`  steps      ${p.steps.totalSteps} (${p.steps.stepsPerEpoch} per epoch × ${+p.steps.epochs.toFixed(2)} epochs; ${p.steps.sequencesPerStep} sequences = ${p.steps.tokensPerStep.toLocaleString("en")} tokens per step)`);
+  out.text(`  hardware   ${p.hardware.name}${p.hardware.gpus > 1 ? ` ×${p.hardware.gpus}` : ""}`);
+  const m = p.estimate.memory;
+  out.text(`  estimate   time ≈ ${formatDuration(p.estimate.seconds)} (${p.estimate.totalFlops.toExponential(2)} FLOPs)`);
+  out.text(`             memory ≈ ${mib(m.total)}: weights ${mib(m.weights)}, gradients ${mib(m.gradients)}, optimizer ${mib(m.optimizer)}, activations ${mib(m.activations)}${m.available ? ` of ${mib(m.available)}${p.estimate.fits ? "" : " — does NOT fit"}` : ""}`);
+  for (const n of p.estimate.notes) out.text(`             (${n})`);
+}
+
+function progressHooks(out: Output): TrainRunHooks {
+  let bar: ProgressHandle | null = null;
+  return {
+    onRun: (run, paths) => out.note(`run ${run.id}: output ${paths.outputDir}`),
+    note: (line) => out.note(line),
+    onProgress: (e) => {
+      bar ??= out.progress({ total: e.total_steps, label: "train" });
+      bar.tick(e.step, { loss: e.loss === null ? "nan" : e.loss.toFixed(4), "tok/s": Math.round(e.tokens_per_s) });
+    },
+    onEvent: (e) => {
+      if (e.event === "metric" && e.name === "val/loss" && e.value !== null) out.note(`step ${e.step}: val loss ${e.value.toFixed(4)}`);
+      if (e.event === "log" && e.level !== "stderr") out.note(e.message);
+    },
+  };
+}
+
+function report(out: Output, { run, model, result }: TrainRunOutcome): void {
+  out.data({ run, model, result });
+  if (!result) return;
+  out.text(`${run.id} ${run.status}: ${result.steps}/${result.total_steps} steps (${result.stopped}), ${result.tokens_trained.toLocaleString("en")} tokens`);
+  if (result.final_train_loss !== null) out.text(`  final train loss ${result.final_train_loss.toFixed(4)}`);
+  if (result.best_val_loss !== null) out.text(`  best val loss ${result.best_val_loss.toFixed(4)} at step ${result.best_step}`);
+  if (model) out.text(`  model ${model.name} (${model.id}) → ${model.path}`);
+  if (run.status === "interrupted") out.text(`  continue with: tunekit runs resume ${run.id}`);
+}

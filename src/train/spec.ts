@@ -64,7 +64,10 @@ const CheckpointSchema = z
 
 export const TrainSpecSchema = z.strictObject({
   $schema: z.string().optional(),
-  provider: z.enum(TRAIN_PROVIDERS).default("local").describe("Where training runs; only local (our PyTorch worker) for now."),
+  provider: z
+    .enum(TRAIN_PROVIDERS, { error: () => `unknown provider; available: ${TRAIN_PROVIDERS.join(", ")} (hosted providers are not available for training yet)` })
+    .default("local")
+    .describe("Where training runs; only local (our PyTorch worker) for now."),
   name: z.string().min(1).optional().describe("Run name; also names the fine-tuned model."),
   model: z.string().min(1).describe("Base model: a Hugging Face folder (config.json, *.safetensors, tokenizer.json)."),
   dataset: z.string().min(1).describe('Dataset version: "name" (latest), "name@N" or a version id.'),
@@ -104,8 +107,22 @@ export function trainSpecJsonSchema(): Record<string, unknown> {
 export function parseTrainSpec(raw: unknown, source = "train spec"): TrainSpec {
   const result = TrainSpecSchema.safeParse(raw);
   if (result.success) return result.data;
-  const problems = describeIssues(result.error.issues, raw, (path) => knownKeysAt(TrainSpecSchema, path)).map((p) => ({ ...p, source }));
+  const problems = describeIssues(result.error.issues, raw, (path) => knownKeysAt(TrainSpecSchema, path)).map((p) => ({
+    ...p,
+    fix: sectionHint(p) ?? p.fix,
+    source,
+  }));
   throw configErrorFrom(problems);
+}
+
+const SECTIONS = ["lora", "optimizer", "schedule", "eval", "earlyStopping", "checkpoint"] as const;
+
+/** A top-level key that lives in a section (`lr` → optimizer.lr) gets "move it" rather than a spelling guess. */
+function sectionHint(p: ConfigProblem): string | undefined {
+  const m = /^unknown key "(.+)"$/.exec(p.message);
+  if (!m || p.path !== m[1]) return undefined;
+  const section = SECTIONS.find((s) => knownKeysAt(TrainSpecSchema, [s]).includes(m[1]));
+  return section ? `it belongs in the ${section} section: write ${section}.${m[1]} (${section}:\n  ${m[1]}: …)` : undefined;
 }
 
 /** `--set a.b=value` pairs (value parsed as YAML: numbers, booleans, null, lists) as a nested override. */

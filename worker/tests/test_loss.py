@@ -48,8 +48,8 @@ def test_chunked_loss_equals_unchunked_with_grads():
         loss.backward()
         values.append(loss.item())
         grads.append(model.model.embed_tokens.weight.grad.clone())
-    assert values[0] == pytest.approx(values[1], abs=1e-6)
-    assert torch.allclose(grads[0], grads[1], atol=1e-6)
+    assert values[0] == pytest.approx(values[1], rel=1e-6)  # only the summation order differs
+    assert torch.allclose(grads[0], grads[1], rtol=1e-5, atol=1e-6)
 
 
 def test_no_trained_tokens_gives_zero_loss():

@@ -38,6 +38,16 @@ const ENTITIES: Record<string, string> = { "&amp;": "&", "&lt;": "<", "&gt;": ">
 
 const cut = (s: string): string => (s.length > 120 ? `${s.slice(0, 120)}…` : s);
 
+/** Before/after excerpts around the first difference, so a sample shows what changed even in long text. */
+function excerpt(before: string, after: string): [string, string] {
+  if (before.length <= 120 && after.length <= 120) return [before, after];
+  let i = 0;
+  while (i < before.length && i < after.length && before[i] === after[i]) i += 1;
+  const start = Math.max(0, i - 40);
+  const pick = (s: string) => `${start > 0 ? "…" : ""}${s.slice(start, start + 100)}${s.length > start + 100 ? "…" : ""}`;
+  return [pick(before), pick(after)];
+}
+
 export class Cleaner {
   readonly options: z.output<typeof CleanOptionsSchema>;
   readonly report: CleanReport = { recordsIn: 0, recordsOut: 0, changedRecords: 0, changes: {}, dropped: {} };
@@ -137,7 +147,10 @@ export class Cleaner {
     this.changedThis = true;
     const entry = (this.report.changes[kind] ??= { count: 0, samples: [] });
     entry.count += 1;
-    if (entry.samples.length < this.options.samples) entry.samples.push({ record: this.index, path, before: cut(before), after: cut(after) });
+    if (entry.samples.length < this.options.samples) {
+      const [b, a] = excerpt(before, after);
+      entry.samples.push({ record: this.index, path, before: b, after: a });
+    }
   }
 
   private drop(reason: string, record: DatasetRecord): undefined {

@@ -1,0 +1,86 @@
+import OpenAI from "openai";
+import { AuthError, ProviderError } from "../../errors/index.js";
+import type { CandidateBackend, Completion, CompletionRequest } from "./candidate.js";
+import { RequestCache, requestHash } from "./request-cache.js";
+import { DEFAULT_RETRY, backoffDelayMs, isRetryable, sleep, type RetryPolicy } from "./retry.js";
+
+/**
+ * Any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, Ollama, tunekit's gateway, a hosted
+ * fine-tuned model id) through the official SDK with a base URL. The SDK's own retries are off: this class
+ * retries 429/5xx/connection errors with jittered exponential backoff and counts attempts, and caches
+ * finished answers by request hash.
+ */
+export interface OpenAICandidateOptions {
+  model: string;
+  baseURL?: string;
+  apiKey?: string;
+  /** Name of the env var holding the key (recorded instead of the key). */
+  apiKeyEnv?: string;
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  cache?: RequestCache;
+  random?: () => number;
+}
+
+export class OpenAICandidate implements CandidateBackend {
+  private readonly client: OpenAI;
+  private readonly retry: RetryPolicy;
+
+  constructor(private readonly options: OpenAICandidateOptions) {
+    this.client = new OpenAI({
+      apiKey: options.apiKey ?? (options.apiKeyEnv ? process.env[options.apiKeyEnv] : undefined) ?? "not-needed",
+      baseURL: options.baseURL,
+      maxRetries: 0,
+      timeout: options.timeoutMs ?? 120_000,
+    });
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+  }
+
+  describe(): Record<string, unknown> {
+    return { type: "openai", model: this.options.model, baseURL: this.options.baseURL ?? "https://api.openai.com/v1", apiKeyEnv: this.options.apiKeyEnv ?? null };
+  }
+
+  async complete(request: CompletionRequest, signal?: AbortSignal): Promise<Completion> {
+    const key = requestHash({ baseURL: this.options.baseURL ?? null, model: this.options.model, ...request });
+    const hit = this.options.cache?.get(key);
+    if (hit) return { ...hit, cached: true, attempts: 0 };
+    for (let attempt = 1; ; attempt++) {
+      const started = performance.now();
+      try {
+        const res = await this.client.chat.completions.create(
+          {
+            model: this.options.model,
+            messages: request.messages,
+            max_tokens: request.maxTokens,
+            temperature: request.temperature,
+            ...(request.seed === undefined ? {} : { seed: request.seed }),
+          },
+          { signal },
+        );
+        const latencyMs = performance.now() - started;
+        const text = res.choices[0]?.message?.content ?? "";
+        const value = { text, promptTokens: res.usage?.prompt_tokens ?? null, completionTokens: res.usage?.completion_tokens ?? null, latencyMs };
+        await this.options.cache?.put(key, value);
+        return { ...value, cached: false, attempts: attempt };
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        const status = error instanceof OpenAI.APIError ? error.status : undefined;
+        if (status === 401 || status === 403) {
+          throw new AuthError("EVAL_ENDPOINT_AUTH", `${this.options.baseURL ?? "OpenAI"} refused the key for model ${this.options.model} (HTTP ${status})`, {
+            fix: `set ${this.options.apiKeyEnv ?? "the candidate's apiKeyEnv variable"} to a valid key`,
+            cause: error,
+          });
+        }
+        if (!isRetryable(status) || attempt >= this.retry.maxAttempts) {
+          throw new ProviderError(
+            "EVAL_CANDIDATE_REQUEST_FAILED",
+            `model ${this.options.model} at ${this.options.baseURL ?? "OpenAI"} failed after ${attempt} attempt(s): ${status ? `HTTP ${status} ` : ""}${(error as Error).message}`,
+            { fix: isRetryable(status) ? "the endpoint kept failing; check it is up, then rerun (finished examples are cached)" : "check the model id and request parameters", details: { status, attempts: attempt }, cause: error },
+          );
+        }
+        const retryAfter = error instanceof OpenAI.APIError ? Number(error.headers?.get?.("retry-after") ?? Number.NaN) : Number.NaN;
+        await sleep(backoffDelayMs(attempt, this.retry, this.options.random, Number.isNaN(retryAfter) ? undefined : retryAfter), signal);
+      }
+    }
+  }
+}

@@ -73,9 +73,9 @@ export function toProviderError(provider: HostedProvider, error: unknown, action
       details, cause: error,
     });
   }
-  if (/model/i.test(`${e.error?.param ?? ""} ${raw}`) && (status === 400 || status === 404 || /Validation|ResourceNotFound/i.test(name)) && /(not (available|supported|found|exist)|unsupported|invalid model|does not exist|cannot be fine-tuned)/i.test(raw)) {
+  if (e.error?.param === "model" || /model identifier is invalid|not available for fine-tuning|model \S+ (is not supported|cannot be fine-tuned|does not exist)|unsupported (base )?model|model not supported/i.test(raw)) {
     return new ProviderError("PROVIDER_UNSUPPORTED_MODEL", `${what}: the model cannot be fine-tuned here (${raw})`, {
-      fix: `use a fine-tunable base model (see \`tunekit estimate --help\` for the catalog) and check your account has access to it`, details, cause: error,
+      fix: "use a fine-tunable base model (`tunekit estimate` lists the catalog) and check your account has access to it", details, cause: error,
     });
   }
   if (/file|jsonl|training_file|validation_file|trainingDataConfig|S3 ?Uri|format/i.test(`${e.error?.param ?? ""} ${raw}`) && (status === 400 || status === 422 || /Validation/i.test(name))) {

@@ -3,6 +3,7 @@ import { ProjectSectionSchema } from "./sections/project.js";
 import { RegistrySectionSchema } from "./sections/registry.js";
 import { LogSectionSchema, WorkerSectionSchema } from "./sections/runtime.js";
 import { CostSectionSchema } from "./sections/cost.js";
+import { GatewaySectionSchema } from "./sections/gateway.js";
 
 /**
  * The one schema for tunekit.yaml. Each lifecycle stage owns a section file in ./sections; every field has a
@@ -17,6 +18,7 @@ export const TunekitConfigSchema = z.strictObject({
   log: LogSectionSchema,
   worker: WorkerSectionSchema,
   cost: CostSectionSchema,
+  gateway: GatewaySectionSchema,
 });
 
 export type TunekitConfig = z.infer<typeof TunekitConfigSchema>;

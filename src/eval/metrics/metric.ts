@@ -33,6 +33,8 @@ export interface ExampleScore {
 export interface MetricContext {
   example: EvalExample;
   output: string;
+  /** Other candidates' outputs for the same example, by candidate name (pairwise judging). */
+  peers?: Readonly<Record<string, string | null>>;
 }
 
 export interface Metric {

@@ -33,6 +33,8 @@ interface KeyRow {
  * once, at creation.
  */
 export class KeyStore {
+  /** In-process listeners (the server's verifier) told of every create and revoke. */
+  readonly onChange = new Set<() => void>();
   constructor(private readonly db: Database.Database) {}
 
   create(input: { name: string; scopes: Scope[]; requestsPerMinute?: number; burst?: number; now?: number }): { key: string; info: ApiKeyInfo } {
@@ -47,6 +49,7 @@ export class KeyStore {
     this.db
       .prepare("INSERT INTO api_keys (id, name, salt, hash, scopes, requests_per_minute, burst, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
       .run(id, input.name, salt, hashSecret(salt, secret), input.scopes.join(","), input.requestsPerMinute ?? null, input.burst ?? null, now);
+    for (const f of this.onChange) f();
     return { key: `tk-${id}.${secret}`, info: this.get(id) };
   }
 
@@ -63,6 +66,7 @@ export class KeyStore {
   revoke(id: string, now = Date.now()): ApiKeyInfo {
     this.get(id);
     this.db.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(now, id);
+    for (const f of this.onChange) f();
     return this.get(id);
   }
 
@@ -109,6 +113,7 @@ export class Authenticator {
     private readonly options: { required: boolean; requestsPerMinute: number; burst: number; reloadMs?: number; now?: () => number },
   ) {
     this.reload();
+    store.onChange.add(() => this.reload());
   }
 
   reload(): void {
@@ -126,6 +131,8 @@ export class Authenticator {
       });
     }
     const m = /^Bearer\s+tk-([0-9a-f]{12})\.([A-Za-z0-9_-]+)$/.exec(authorization.trim());
+    // A key created by the CLI in another process: look again (at most every 100 ms, so floods of bad keys stay cheap).
+    if (m && !this.keys.has(m[1]) && Date.now() - this.loadedAt > 100) this.reload();
     const row = m ? this.keys.get(m[1]) : undefined;
     if (!m || !row || !safeEqual(row.hash, hashSecret(row.salt, m[2]))) {
       if (!this.options.required && !m) return { keyId: null, scopes: SCOPES };

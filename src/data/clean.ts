@@ -58,19 +58,20 @@ export class Cleaner {
     this.options = CleanOptionsSchema.parse(options);
   }
 
-  async *clean(records: AsyncIterable<DatasetRecord>): AsyncGenerator<DatasetRecord> {
+  /** `owned`: the caller hands over the records (e.g. freshly parsed from a version), so they may be edited in place. */
+  async *clean(records: AsyncIterable<DatasetRecord>, options: { owned?: boolean } = {}): AsyncGenerator<DatasetRecord> {
     for await (const record of records) {
-      const out = this.cleanRecord(record);
+      const out = this.cleanRecord(record, options.owned);
       if (out) yield out;
     }
   }
 
   /** Returns the cleaned record, or undefined when it is dropped (the reason is in the report). */
-  cleanRecord(record: DatasetRecord): DatasetRecord | undefined {
+  cleanRecord(record: DatasetRecord, owned = false): DatasetRecord | undefined {
     this.index += 1;
     this.report.recordsIn += 1;
     this.changedThis = false;
-    const copy = structuredClone(record) as Record<string, unknown>;
+    const copy = (owned ? record : structuredClone(record)) as Record<string, unknown>;
     let chars = 0;
     if (typeof copy.text === "string" && !("messages" in copy)) {
       copy.text = this.cleanText(copy.text, "text");

@@ -30,7 +30,7 @@ export function registerClean(data: Command, ctx: CliContext): void {
       const cleaner = new Cleaner(options);
       const version = await ctx.withWorkspace(async (ws) => {
         const parent = await ws.registry.resolveDatasetVersion(ref);
-        return commitVersion(ws, { dataset: parent.datasetName, parent, transform: "clean", params: cleaner.options, records: cleaner.clean(readVersion(ws, parent)),
+        return commitVersion(ws, { dataset: parent.datasetName, parent, transform: "clean", params: cleaner.options, records: cleaner.clean(readVersion(ws, parent), { owned: true }),
           report: () => ({ ...cleaner.report }) });
       });
       const r = cleaner.report;

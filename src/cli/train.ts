@@ -3,10 +3,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ConflictError } from "../errors/index.js";
 import type { Workspace } from "../registry/index.js";
-import { probeHardware } from "../train/hardware.js";
+import { ASSUMED_CPU, probeHardware } from "../train/hardware.js";
 import { isSupervisorAlive, resumeRun, startTrainRun, supervisorOf, type TrainRunHooks, type TrainRunOutcome } from "../train/local-run.js";
 import { buildPlan, type TrainPlan } from "../train/plan.js";
-import { findPython } from "../train/python.js";
+import { pythonCandidates } from "../train/python.js";
 import { compileRunData } from "../train/run-data.js";
 import { resolveTrainSpec } from "../train/spec-check.js";
 import { loadTrainSpec } from "../train/spec.js";
@@ -86,10 +86,8 @@ async function dryRunPlan(ws: Workspace, resolved: Awaited<ReturnType<typeof res
   const tmp = await mkdtemp(join(ws.stateDir, "tmp-plan-"));
   try {
     const compiled = await compileRunData(ws, resolved, join(tmp, "data"));
-    const python = await findPython({ configured: ws.config.worker.python }).catch(() => null);
-    const hardware = python
-      ? await probeHardware(python.python, resolved.spec.device)
-      : { kind: "cpu" as const, name: "cpu (no Python with torch: not measured)", peakTflops: 0.05, source: "assumed" as const, memoryBytes: null, gpus: 0 };
+    const pythons = pythonCandidates({ configured: ws.config.worker.python }).map((c) => c.python);
+    const hardware = (await probeHardware(pythons, resolved.spec.device)) ?? ASSUMED_CPU;
     return buildPlan(resolved, compiled.header, hardware);
   } finally {
     await rm(tmp, { recursive: true, force: true });

@@ -49,20 +49,34 @@ else:
 print(json.dumps(out))
 `;
 
-/** Asks torch what the machine has; on CPU times a quick fp32 matmul (≈0.3 s) to get its GFLOP/s. */
-export function probeHardware(python: string, device: string): Promise<Hardware> {
+/** Used when no interpreter with torch answers: a typical CPU, labelled as assumed. */
+export const ASSUMED_CPU: Hardware = { kind: "cpu", name: "cpu (no Python with torch: not measured)", peakTflops: 0.05, source: "assumed", memoryBytes: null, gpus: 0 };
+
+/**
+ * Asks torch what the machine has; on CPU times a quick fp32 matmul (≈0.3 s) to get its GFLOP/s. Tries each
+ * interpreter in order (the same ones the worker would use); null when none can import torch.
+ */
+export async function probeHardware(pythons: readonly string[], device: string): Promise<Hardware | null> {
+  for (const python of pythons) {
+    const r = await probeOnce(python);
+    if (r) return hardwareFrom(r, device);
+  }
+  return null;
+}
+
+type ProbeResult = { cuda: boolean; devices: string[]; memory: number[]; cpu_gflops: number | null };
+
+function probeOnce(python: string): Promise<ProbeResult | null> {
   return new Promise((resolve) => {
     const child = spawn(python, ["-c", PROBE], { stdio: ["ignore", "pipe", "ignore"] });
     let stdout = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    const fallback: Hardware = { kind: "cpu", name: "cpu (not measured)", peakTflops: 0.05, source: "assumed", memoryBytes: null, gpus: 0 };
-    child.on("error", () => resolve(fallback));
-    child.on("close", () => {
+    child.on("error", () => resolve(null));
+    child.on("close", (code) => {
       try {
-        const r = JSON.parse(stdout.trim().split("\n").pop() ?? "") as { cuda: boolean; devices: string[]; memory: number[]; cpu_gflops: number | null };
-        resolve(hardwareFrom(r, device));
+        resolve(code === 0 ? (JSON.parse(stdout.trim().split("\n").pop() ?? "") as ProbeResult) : null);
       } catch {
-        resolve(fallback);
+        resolve(null);
       }
     });
   });

@@ -4,13 +4,13 @@ import { isAbsolute, join, resolve } from "node:path";
 import { ConflictError, UsageError, isTunekitError, type TunekitError } from "../errors/index.js";
 import type { Model, Run, Workspace } from "../registry/index.js";
 import { EventRecorder } from "./event-recorder.js";
-import { findPython } from "./python.js";
 import { registerFineTunedModel } from "./register-model.js";
 import { compileRunData } from "./run-data.js";
 import { parseTrainSpec } from "./spec.js";
 import { resolveTrainSpec, type ResolvedTrainSpec } from "./spec-check.js";
 import { toWorkerTrainParams } from "./train-params.js";
-import { WorkerClient } from "./worker-client.js";
+import type { WorkerClient } from "./worker-client.js";
+import { startWorker } from "./worker-session.js";
 import type { ProgressEvent, TrainResult, WorkerEvent } from "./worker-events.js";
 
 export interface TrainRunHooks {
@@ -140,12 +140,7 @@ async function executeRun(ws: Workspace, run: Run, resolved: ResolvedTrainSpec, 
       note(msg);
       recorder.log(msg);
     }
-    const python = await findPython({ configured: ws.config.worker.python });
-    worker = await WorkerClient.start({
-      python: python.python,
-      readyTimeoutMs: ws.config.worker.readyTimeoutMs,
-      onStderr: (line) => ws.logger.debug({ worker: line }, "worker stderr"),
-    });
+    worker = await startWorker(ws.config, { onStderr: (line) => ws.logger.debug({ worker: line }, "worker stderr") });
     if (interrupts > 0) worker.signal("SIGINT");
     const params = toWorkerTrainParams(resolved.spec, { modelDir: resolved.modelDir, dataDir: paths.dataDir, outputDir: paths.outputDir, resumeFrom });
     let result: TrainResult | null = null;

@@ -1,0 +1,123 @@
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openWorkspace } from "../registry/index.js";
+import { BASE_SPEC, STORIES260K, createStoriesWorkspace, runCli, writeSpec } from "../train/testing/train-fixtures.js";
+
+/** End to end on CPU: the real CLI, the real Python worker (torch), the real stories260k model. */
+describe("tunekit train / runs resume / generate", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await createStoriesWorkspace();
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("prints a dry-run plan from the compiled shards and trains nothing", async () => {
+    const spec = writeSpec(dir, BASE_SPEC, "plan.yaml");
+    const r = await runCli(["--workspace", dir, "--json", "train", "--config", spec, "--dry-run", "--set", "batchSize=5"]);
+    expect(r.code, r.stderr).toBe(0);
+    const { plan } = JSON.parse(r.stdout);
+    expect(plan.model).toEqual({ dir: STORIES260K, architecture: "LlamaForCausalLM", parameters: 260_032 });
+    expect(plan.trainableParameters).toBe(17_920);
+    expect(plan.data).toMatchObject({ seqLen: 64, packing: true, trainSequences: 35, valSequences: 7, truncatedDocuments: 0 });
+    expect(plan.data.tokensPerEpoch).toBeGreaterThan(35 * 20);
+    expect(plan.steps).toMatchObject({ batchesPerEpoch: 7, stepsPerEpoch: 7, totalSteps: 12, sequencesPerStep: 5, tokensPerStep: 320 });
+    expect(plan.hardware).toMatchObject({ kind: "cpu", source: "measured" });
+    expect(plan.estimate.seconds).toBeGreaterThan(0);
+    expect(plan.estimate.memory.total).toBeGreaterThan(plan.estimate.memory.weights);
+    expect(plan.estimate.notes[0]).toBe("time and memory are estimates, not measurements");
+    const ws = await openWorkspace({ dir });
+    try {
+      expect(await ws.registry.listRuns()).toEqual([]);
+    } finally {
+      await ws.close();
+    }
+  });
+
+  it("trains LoRA, stops on Ctrl-C, survives SIGKILL, resumes the same run and registers the model", async () => {
+    const spec = writeSpec(dir, { ...BASE_SPEC, name: "stories-lora", maxSteps: 16, eval: { everySteps: 2 } });
+    // 1. Ctrl-C (SIGINT to the CLI) after the step-2 evaluation: checkpoint, then stop → interrupted.
+    const first = await runCli(["--workspace", dir, "train", "--config", spec], {
+      onStderr: (text, child) => {
+        if (/step 2: val loss/.test(text) && !child.killed) child.kill("SIGINT");
+      },
+    });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/run_\w+ interrupted: \d+\/16 steps \(interrupted\)/);
+    const runId = /(run_\w+) interrupted/.exec(first.stdout)![1];
+
+    // 2. Resume, then SIGKILL the CLI after the step-8 evaluation: no chance to clean up; the run stays "running".
+    const second = await runCli(["--workspace", dir, "runs", "resume", runId], {
+      onStderr: (text, child) => {
+        if (/step 8: val loss/.test(text) && !child.killed) child.kill("SIGKILL");
+      },
+    });
+    expect(second.signal).toBe("SIGKILL");
+
+    // 3. Resume again: continues from the newest checkpoint to the end.
+    const third = await runCli(["--workspace", dir, "--json", "runs", "resume", runId]);
+    expect(third.code, third.stderr).toBe(0);
+    const out = JSON.parse(third.stdout);
+    expect(out.run).toMatchObject({ id: runId, kind: "train", status: "succeeded", backend: "local", modelId: out.model.id });
+    expect(out.result).toMatchObject({ steps: 16, total_steps: 16, stopped: "completed", trainable_parameters: 17_920 });
+
+    const ws = await openWorkspace({ dir });
+    try {
+      const events = await ws.registry.listRunEvents(runId);
+      const statuses = events.filter((e) => e.type === "status").map((e) => e.name);
+      expect(statuses).toEqual(["running", "interrupted", "running", "running", "succeeded"]);
+      // The worker logs "resumed from …/step-N at step N"; the loss curve continues at N+1, never from 1.
+      const resumes = events.filter((e) => e.type === "log" && /resumed from .* at step \d+/.test(String(e.data?.message)));
+      expect(resumes).toHaveLength(2);
+      for (const r of resumes) {
+        const at = Number(/at step (\d+)/.exec(String(r.data!.message))![1]);
+        expect(at).toBeGreaterThanOrEqual(2);
+        const next = events.find((e) => e.id > r.id && e.type === "progress")!;
+        expect(next.step).toBe(at + 1);
+      }
+      const lastResumeStep = Number(/at step (\d+)/.exec(String(resumes[1].data!.message))![1]);
+      expect(lastResumeStep).toBeGreaterThanOrEqual(8);
+      // Validation loss recorded as events, and it fell.
+      const val = events.filter((e) => e.type === "metric" && e.name === "val/loss");
+      // Events of the last moments before SIGKILL may be lost (batched appends); the curve still spans the run.
+      expect(val.length).toBeGreaterThanOrEqual(6);
+      expect(val[val.length - 1].step).toBe(16);
+      const firstVal = val[0].value!;
+      const lastVal = val[val.length - 1].value!;
+      console.log(`val loss: step ${val[0].step} ${firstVal.toFixed(4)} → step ${val[val.length - 1].step} ${lastVal.toFixed(4)}`);
+      const tps = events.filter((e) => e.type === "metric" && e.name === "train/tokens_per_s").map((e) => e.value!);
+      console.log(`tokens/s on CPU: ${Math.round(tps[tps.length - 1])}`);
+      expect(lastVal).toBeLessThan(firstVal * 0.8);
+      expect(events.some((e) => e.type === "checkpoint" && e.data?.best === true)).toBe(true);
+
+      const model = await ws.registry.getModel("stories-lora");
+      const base = await ws.registry.getModel(model.baseModelId!);
+      expect(base).toMatchObject({ kind: "base", provider: "local", path: STORIES260K });
+      expect(model).toMatchObject({ kind: "fine_tuned", provider: "local", runId, datasetVersionId: out.run.datasetVersionId });
+      expect(model.meta).toMatchObject({ method: "lora", adapter: true, baseModelDir: STORIES260K, exportedStep: 16 });
+      expect(existsSync(join(model.path!, "adapter_model.safetensors"))).toBe(true);
+      const config = JSON.parse(readFileSync(join(model.path!, "adapter_config.json"), "utf8"));
+      expect(config).toMatchObject({ peft_type: "LORA", r: 8, lora_alpha: 16 });
+      const artifacts = await ws.artifacts.listArtifacts({ runId });
+      expect(artifacts.map((a) => a.kind).sort()).toEqual(["adapter", "adapter"]);
+    } finally {
+      await ws.close();
+    }
+
+    // The fine-tuned model by name (base + adapter) has learned the stories' pattern.
+    const gen = await runCli(["--workspace", dir, "--json", "generate", "--model", "stories-lora", "--prompt", "Tom had a red ball. Tom", "--max-new-tokens", "8"]);
+    expect(gen.code, gen.stderr).toBe(0);
+    expect(JSON.parse(gen.stdout).text).toMatch(/^ loved the red ball/);
+  });
+
+  it("generate reproduces EXPECTED.json's greedy continuation of 'Once upon a time'", async () => {
+    const expected = JSON.parse(readFileSync(join(STORIES260K, "EXPECTED.json"), "utf8")).prompts.find((p: { prompt: string }) => p.prompt === "Once upon a time");
+    const r = await runCli(["--workspace", dir, "--json", "generate", "--model", STORIES260K, "--prompt", "Once upon a time", "--max-new-tokens", "64"]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.promptIds).toEqual(expected.input_ids);
+    expect(out.ids).toEqual(expected.continuation_ids);
+    expect(out.text).toBe(expected.continuation_text);
+    expect(out.finishReason).toBe("length");
+  });
+});

@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 import type { GatewaySection } from "../config/sections/gateway.js";
-import { ConfigError, DataError, NotFoundError } from "../errors/index.js";
+import { DataError, NotFoundError } from "../errors/index.js";
+import { requirePostgresUrl } from "./open-store.js";
 import type { Logger } from "../log/index.js";
 import { handleAdmin, handleFeedback } from "./admin-routes.js";
 import { Authenticator, KeyStore } from "./auth.js";
@@ -227,13 +228,4 @@ export class Gateway {
     await this.store.close();
     this.db.close();
   }
-}
-
-function requirePostgresUrl(url: string | undefined): string {
-  if (!url) {
-    throw new ConfigError("GATEWAY_POSTGRES_URL_MISSING", "gateway.logging.backend is postgres but no URL is set", {
-      fix: "set gateway.logging.url, or the env var TUNEKIT_GATEWAY__LOGGING__URL=postgres://user@127.0.0.1:5432/db",
-    });
-  }
-  return url;
 }

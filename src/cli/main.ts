@@ -6,6 +6,9 @@ import { register as registerInit } from "./init.js";
 import { register as registerConfig } from "./config.js";
 import { register as registerRuns } from "./runs.js";
 import { register as registerData } from "./data/index.js";
+import { register as registerServe } from "./serve.js";
+import { register as registerFeedback } from "./feedback.js";
+import { register as registerExperiments } from "./experiments.js";
 import { register as registerTrain } from "./train.js";
 import { register as registerGenerate } from "./generate.js";
 import { register as registerModel } from "./model.js";
@@ -26,7 +29,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: () => undefined })
     .exitOverride();
   const ctx = new CliContext(program);
-  for (const register of [registerInit, registerConfig, registerData, registerRuns, registerTrain, registerGenerate, registerModel]) register(program, ctx);
+  for (const register of [registerInit, registerConfig, registerData, registerRuns, registerTrain, registerGenerate, registerModel, registerServe, registerFeedback, registerExperiments]) register(program, ctx);
   return program;
 }
 

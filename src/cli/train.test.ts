@@ -107,7 +107,39 @@ describe("tunekit train / runs resume / generate", () => {
     // The fine-tuned model by name (base + adapter) has learned the stories' pattern.
     const gen = await runCli(["--workspace", dir, "--json", "generate", "--model", "stories-lora", "--prompt", "Tom had a red ball. Tom", "--max-new-tokens", "8"]);
     expect(gen.code, gen.stderr).toBe(0);
-    expect(JSON.parse(gen.stdout).text).toMatch(/^ loved the red ball/);
+    const tuned = JSON.parse(gen.stdout);
+    expect(tuned.text).toMatch(/^ loved the red ball/);
+
+    // Merged into a plain Hugging Face folder, it generates the same ids without an adapter.
+    const merged = join(dir, "merged");
+    const merge = await runCli(["--workspace", dir, "model", "merge", "--model", "stories-lora", "--out", merged]);
+    expect(merge.code, merge.stderr).toBe(0);
+    const again = await runCli(["--workspace", dir, "--json", "generate", "--model", merged, "--prompt", "Tom had a red ball. Tom", "--max-new-tokens", "8"]);
+    expect(JSON.parse(again.stdout).ids).toEqual(tuned.ids);
+    const list = await runCli(["--workspace", dir, "--json", "model", "list"]);
+    expect(JSON.parse(list.stdout).models.map((m: { name: string; kind: string }) => [m.name, m.kind]).sort()).toEqual([
+      ["stories-lora", "fine_tuned"],
+      ["stories260k", "base"],
+    ]);
+  });
+
+  it("runs cancel stops a live run through its supervisor, then cancels it", async () => {
+    const spec = writeSpec(dir, { ...BASE_SPEC, name: "to-cancel", maxSteps: 500, eval: { everySteps: 2 } }, "cancel.yaml");
+    let cancel: Promise<{ code: number | null; stdout: string; stderr: string }> | null = null;
+    const train = await runCli(["--workspace", dir, "train", "--config", spec], {
+      onStderr: (text) => {
+        const id = /run (run_\w+): output/.exec(text)?.[1];
+        if (id && /step 2: val loss/.test(text) && !cancel) cancel = runCli(["--workspace", dir, "--json", "runs", "cancel", id]);
+      },
+    });
+    expect(train.code, train.stderr).toBe(0);
+    expect(train.stdout).toMatch(/interrupted: \d+\/500 steps/);
+    const c = await cancel!;
+    expect(c.code, c.stderr).toBe(0);
+    expect(JSON.parse(c.stdout).run.status).toBe("cancelled");
+    const again = await runCli(["--workspace", dir, "runs", "resume", JSON.parse(c.stdout).run.id]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain("TRAIN_NOT_RESUMABLE");
   });
 
   it("generate reproduces EXPECTED.json's greedy continuation of 'Once upon a time'", async () => {

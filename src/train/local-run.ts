@@ -140,8 +140,9 @@ async function executeRun(ws: Workspace, run: Run, resolved: ResolvedTrainSpec, 
       note(msg);
       recorder.log(msg);
     }
+    if (interrupts > 0) return await stopBeforeTraining(ws, run.id, recorder);
     worker = await startWorker(ws.config, { onStderr: (line) => ws.logger.debug({ worker: line }, "worker stderr") });
-    if (interrupts > 0) worker.signal("SIGINT");
+    if (interrupts > 0) return await stopBeforeTraining(ws, run.id, recorder);
     const params = toWorkerTrainParams(resolved.spec, { modelDir: resolved.modelDir, dataDir: paths.dataDir, outputDir: paths.outputDir, resumeFrom });
     let result: TrainResult | null = null;
     for await (const event of worker.request("train", params)) {
@@ -172,6 +173,13 @@ async function executeRun(ws: Workspace, run: Run, resolved: ResolvedTrainSpec, 
     if (handleSignals) process.off("SIGINT", onSigint);
     await worker?.close();
   }
+}
+
+/** Ctrl-C before the worker took the train request: nothing trained since the last checkpoint; resumable. */
+async function stopBeforeTraining(ws: Workspace, runId: string, recorder: EventRecorder): Promise<TrainRunOutcome> {
+  recorder.log("stopped by the user before training started");
+  await recorder.close();
+  return { run: await ws.registry.transitionRun(runId, "interrupted"), model: null, result: null };
 }
 
 function errorBodyOf(error: unknown): { code: string; message: string; fix?: string } {

@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { runLoad, spawnGateway } from "./testing/load.js";
+import { StubUpstream } from "./testing/stub-upstream.js";
+
+describe("request log durability", () => {
+  it("loses no acknowledged record when the gateway is SIGKILLed under load and restarted", async () => {
+    const up = await StubUpstream.start();
+    const stateDir = mkdtempSync(join(tmpdir(), "tunekit-dur-"));
+    const config = { port: 0, auth: { required: false }, logging: { durability: "fsync", flushMs: 500, batchSize: 100000 }, routes: [{ name: "base", baseUrl: up.url }] };
+    try {
+      let gw = await spawnGateway(config, stateDir);
+      let url = gw.url;
+      const acked = new Set<string>();
+      const body = JSON.stringify({ model: "base", messages: [{ role: "user", content: "hello" }] });
+      const load = runLoad({
+        url: `${url}/v1/chat/completions`,
+        target: () => `${url}/v1/chat/completions`,
+        rate: 300,
+        durationMs: 3000,
+        maxRequests: 900,
+        body,
+        onResponse: (status, headers) => {
+          if (status === 200) acked.add(headers["x-tunekit-request-id"] as string);
+        },
+      });
+      await new Promise((r) => setTimeout(r, 1200));
+      const ackedBeforeKill = acked.size;
+      gw.child.kill("SIGKILL"); // batches of 100000 every 500 ms: most acknowledged records are only in the write-ahead log
+      await new Promise((r) => gw.child.once("exit", r));
+      gw = await spawnGateway({ ...config, port: Number(new URL(url).port) }, stateDir);
+      url = gw.url;
+      const result = await load;
+      expect(gw.replayed).toBeGreaterThan(0);
+      gw.child.kill("SIGTERM");
+      await new Promise((r) => gw.child.once("exit", r));
+      const db = new Database(join(stateDir, "gateway.db"), { readonly: true });
+      const stored = new Set((db.prepare("SELECT id FROM requests").all() as { id: string }[]).map((r) => r.id));
+      db.close();
+      const lost = [...acked].filter((id) => !stored.has(id));
+      expect(ackedBeforeKill).toBeGreaterThan(100);
+      expect(acked.size).toBeGreaterThan(ackedBeforeKill + 100);
+      expect(result.ok).toBe(acked.size);
+      expect(lost).toEqual([]);
+    } finally {
+      await up.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});

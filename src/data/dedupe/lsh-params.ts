@@ -1,7 +1,7 @@
 /**
  * LSH banding: a pair with Jaccard s becomes a candidate with probability 1 - (1 - s^r)^b. For a threshold t we
  * pick (b, r) with b*r <= numPerm minimising the false-positive area (below t) plus the false-negative area
- * (above t), weighted — the same criterion datasketch uses. Favouring recall a little (fnWeight 0.6) is right
+ * (above t), weighted — the same criterion datasketch uses. Favouring recall strongly (fnWeight 0.85) is right
  * here because every candidate is verified with exact Jaccard, so false positives only cost time.
  */
 export interface LshParams {
@@ -17,7 +17,7 @@ function integrate(f: (s: number) => number, a: number, b: number): number {
   return sum;
 }
 
-export function chooseLshParams(threshold: number, numPerm: number, fnWeight = 0.6): LshParams {
+export function chooseLshParams(threshold: number, numPerm: number, fnWeight = 0.85): LshParams {
   let best: LshParams = { bands: 1, rows: numPerm };
   let bestError = Infinity;
   for (let bands = 1; bands <= numPerm; bands++) {

@@ -1,0 +1,36 @@
+import { join } from "node:path";
+import { resolve } from "node:path";
+import type { CandidateBackend } from "../candidates/candidate.js";
+import { LocalCandidate } from "../candidates/local-candidate.js";
+import { OpenAICandidate } from "../candidates/openai-candidate.js";
+import { RequestCache } from "../candidates/request-cache.js";
+import type { CandidateSpec, EvalSuite } from "./suite-config.js";
+
+export function evalCacheDir(stateDir: string): string {
+  return join(stateDir, "cache", "eval");
+}
+
+export function buildBackend(spec: CandidateSpec, options: { cache: RequestCache; baseDir: string; python?: string; device?: string }): CandidateBackend {
+  if (spec.type === "openai") {
+    return new OpenAICandidate({
+      model: spec.model,
+      baseURL: spec.baseURL,
+      apiKeyEnv: spec.apiKeyEnv,
+      timeoutMs: spec.timeoutMs,
+      retry: { maxAttempts: spec.maxAttempts },
+      cache: options.cache,
+    });
+  }
+  return new LocalCandidate({
+    modelDir: resolve(options.baseDir, spec.modelDir),
+    adapterDir: spec.adapterDir ? resolve(options.baseDir, spec.adapterDir) : undefined,
+    stop: spec.stop,
+    cache: options.cache,
+    python: options.python,
+    device: options.device,
+  });
+}
+
+export function buildJudgeBackend(judge: NonNullable<EvalSuite["judge"]>, cache: RequestCache): CandidateBackend {
+  return new OpenAICandidate({ model: judge.model, baseURL: judge.baseURL, apiKeyEnv: judge.apiKeyEnv, cache });
+}

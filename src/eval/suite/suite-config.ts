@@ -1,0 +1,169 @@
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { parse } from "yaml";
+import { z } from "zod";
+import { describeIssues } from "../../config/issues.js";
+import { ConfigError, NotFoundError } from "../../errors/index.js";
+
+/**
+ * eval.yaml: one zod schema gives the types, the defaults and the JSON Schema. Every problem is reported at
+ * once, before any example is sent anywhere.
+ */
+const PricingSchema = z.strictObject({
+  inputPerMTok: z.number().nonnegative().default(0).describe("USD per million prompt tokens"),
+  outputPerMTok: z.number().nonnegative().default(0).describe("USD per million completion tokens"),
+  perRequest: z.number().nonnegative().default(0).describe("fixed USD per request (e.g. GPU-hour / throughput)"),
+});
+
+const PromptSchema = z
+  .strictObject({
+    system: z.string().optional(),
+    template: z.string().optional().describe("user turn; {{input}} is the example, {{context}} the retrieved passages"),
+    fewShot: z.strictObject({ k: z.number().int().positive(), seed: z.number().int().default(1) }).optional(),
+    retrieval: z.strictObject({ k: z.number().int().positive().default(3) }).optional(),
+  })
+  .default({});
+
+const CommonCandidate = {
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, '.', '_' or '-'"),
+  prompt: PromptSchema,
+  pricing: PricingSchema.optional(),
+  concurrency: z.number().int().positive().max(256).default(8),
+  maxTokens: z.number().int().positive().default(64),
+  temperature: z.number().min(0).max(2).default(0),
+  seed: z.number().int().optional(),
+};
+
+const OpenAICandidateSchema = z.strictObject({
+  ...CommonCandidate,
+  type: z.literal("openai").describe("any OpenAI-compatible endpoint, incl. hosted fine-tuned model ids"),
+  model: z.string().min(1),
+  baseURL: z.url().optional(),
+  apiKeyEnv: z.string().optional().describe("env var holding the API key (the key itself never goes in the file)"),
+  timeoutMs: z.number().int().positive().default(120_000),
+  maxAttempts: z.number().int().positive().default(6),
+});
+
+const LocalCandidateSchema = z.strictObject({
+  ...CommonCandidate,
+  type: z.literal("local"),
+  modelDir: z.string().min(1),
+  adapterDir: z.string().optional(),
+  stop: z.array(z.string()).optional(),
+});
+
+export const CandidateSpecSchema = z.discriminatedUnion("type", [OpenAICandidateSchema, LocalCandidateSchema]);
+export type CandidateSpec = z.infer<typeof CandidateSpecSchema>;
+
+export const BUILTIN_METRICS = ["exact_match", "normalized_match", "token_f1", "rouge_l", "bleu", "chrf", "chrf++", "accuracy", "macro_f1", "json_valid"] as const;
+
+export const MetricSpecSchema = z.union([
+  z.enum(BUILTIN_METRICS),
+  z.strictObject({ type: z.literal("json_schema"), name: z.string().optional(), schema: z.record(z.string(), z.unknown()), extract: z.boolean().default(true) }),
+  z.strictObject({ type: z.enum(["regex", "contains", "not_contains"]), name: z.string().optional(), value: z.string(), flags: z.string().optional(), caseSensitive: z.boolean().optional() }),
+  z.strictObject({ type: z.literal("custom"), name: z.string().optional(), module: z.string() }),
+]);
+export type MetricSpec = z.infer<typeof MetricSpecSchema>;
+
+export const EvalSuiteSchema = z.strictObject({
+  name: z.string().min(1),
+  dataset: z.strictObject({
+    version: z.string().min(1).describe('"name" (latest), "name@N" or a version id'),
+    split: z.string().default("test"),
+    trainSplit: z.string().default("train").describe("few-shot examples are drawn from here"),
+    limit: z.number().int().positive().optional().describe("first N examples of the split (seeded order kept)"),
+  }),
+  candidates: z.array(CandidateSpecSchema).min(1),
+  metrics: z.array(MetricSpecSchema).min(1),
+  classification: z
+    .strictObject({
+      labels: z.array(z.string()).optional().describe("default: the distinct references of the train and test splits"),
+      match: z.enum(["exact", "contains"]).default("contains"),
+    })
+    .default({ match: "contains" }),
+  judge: z
+    .strictObject({
+      model: z.string(),
+      baseURL: z.url().optional(),
+      apiKeyEnv: z.string().optional(),
+      mode: z.enum(["score", "pairwise"]).default("score"),
+      rubric: z.string().min(1),
+      repeats: z.number().int().positive().max(10).default(3),
+      baseline: z.string().optional(),
+      temperature: z.number().min(0).max(2).default(0.7),
+      concurrency: z.number().int().positive().default(4),
+    })
+    .optional(),
+  retrieval: z.strictObject({ documents: z.array(z.string()).min(1), passageWords: z.number().int().positive().optional() }).optional(),
+  primaryMetric: z.string().optional().describe("default: the first metric"),
+  statistics: z.strictObject({ resamples: z.number().int().min(100).default(2000), seed: z.number().int().default(20240601), confidence: z.number().gt(0).lt(1).default(0.95) }).default({ resamples: 2000, seed: 20240601, confidence: 0.95 }),
+  volume: z.strictObject({ requestsPerMonth: z.number().positive() }).optional(),
+});
+export type EvalSuite = z.infer<typeof EvalSuiteSchema>;
+
+export function evalSuiteJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(EvalSuiteSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+}
+
+export function metricName(spec: MetricSpec): string {
+  if (typeof spec === "string") return spec;
+  if (spec.name) return spec.name;
+  return spec.type === "custom" ? `custom:${spec.module}` : spec.type === "json_schema" ? "json_schema" : `${spec.type}:${spec.value}`;
+}
+
+/** Parses and cross-checks a suite; every problem in one ConfigError (EVAL_CONFIG_INVALID). */
+export function parseEvalSuite(raw: unknown, source = "eval config"): EvalSuite {
+  const result = EvalSuiteSchema.safeParse(raw);
+  const problems = result.success ? [] : describeIssues(result.error.issues, raw, () => []).map((p) => ({ ...p, source }));
+  if (result.success) {
+    const s = result.data;
+    const names = s.candidates.map((c) => c.name);
+    names.forEach((n, i) => {
+      if (names.indexOf(n) !== i) problems.push({ path: `candidates[${i}].name`, value: n, message: "duplicate candidate name", fix: "give every candidate its own name", source });
+    });
+    const metricNames = s.metrics.map(metricName);
+    if (s.primaryMetric && !metricNames.includes(s.primaryMetric) && !(s.judge && s.primaryMetric.startsWith("judge"))) {
+      problems.push({ path: "primaryMetric", value: s.primaryMetric, message: "not one of the metrics", fix: `use one of: ${metricNames.join(", ")}`, source });
+    }
+    if (s.judge?.mode === "pairwise" && (!s.judge.baseline || !names.includes(s.judge.baseline))) {
+      problems.push({ path: "judge.baseline", value: s.judge.baseline, message: "pairwise judging needs a baseline candidate", fix: `set judge.baseline to one of: ${names.join(", ")}`, source });
+    }
+    s.candidates.forEach((c, i) => {
+      if (c.prompt.retrieval && !s.retrieval) problems.push({ path: `candidates[${i}].prompt.retrieval`, value: c.prompt.retrieval, message: "retrieval needs documents", fix: "add retrieval.documents: [paths] at the top level", source });
+      if (c.prompt.template && !/\{\{\s*input\s*\}\}/.test(c.prompt.template)) {
+        problems.push({ path: `candidates[${i}].prompt.template`, value: c.prompt.template, message: "the template never uses {{input}}", fix: 'include {{input}}, e.g. "Classify: {{input}}"', source });
+      }
+    });
+  }
+  if (problems.length > 0) {
+    const lines = problems.map((p) => `  ${p.path}${p.value === undefined ? "" : ` = ${JSON.stringify(p.value)}`}: ${p.message}; fix: ${p.fix}`);
+    throw new ConfigError("EVAL_CONFIG_INVALID", `${problems.length} problem${problems.length === 1 ? "" : "s"} in ${source}:\n${lines.join("\n")}`, {
+      fix: "correct each key listed above, then run the eval again",
+      details: { problems },
+    });
+  }
+  return result.data as EvalSuite;
+}
+
+export interface LoadedSuite {
+  suite: EvalSuite;
+  path: string;
+  baseDir: string;
+}
+
+export function loadEvalSuite(path: string): LoadedSuite {
+  const abs = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(abs, "utf8");
+  } catch {
+    throw new NotFoundError("EVAL_CONFIG_NOT_FOUND", `eval config ${abs} does not exist`, { fix: "pass --config eval.yaml (see docs for the format)" });
+  }
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (error) {
+    throw new ConfigError("EVAL_CONFIG_INVALID", `${abs} is not valid YAML: ${(error as Error).message}`, { fix: "fix the YAML syntax at the line shown" });
+  }
+  return { suite: parseEvalSuite(raw, abs), path: abs, baseDir: dirname(abs) };
+}

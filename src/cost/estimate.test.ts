@@ -78,3 +78,19 @@ describe("estimateCandidate", () => {
     expect(() => estimateCandidate(PriceCatalog.withOverrides(), { provider: "openai", model: "gpt-9" }, input)).toThrow(expect.objectContaining({ code: "COST_PRICE_UNKNOWN" }));
   });
 });
+
+describe("renderCostSection", () => {
+  it("renders one escaped row per candidate with sources and the uncertainty mark", async () => {
+    const { renderCostSection } = await import("./html-section.js");
+    const catalog = PriceCatalog.withOverrides();
+    const html = renderCostSection([
+      estimateCandidate(catalog, { provider: "openai", model: "gpt-4o-mini" }, input),
+      estimateCandidate(catalog, { provider: "bedrock", model: "claude-3-haiku" }, input),
+    ], input);
+    expect(html.match(/<tr><td>/g)).toHaveLength(2);
+    expect(html).toContain("<td>gpt-4o-mini-2024-07-18</td><td>sft/hosted</td><td class=\"num\">300,000</td><td class=\"num\">$0.90</td>");
+    expect(html).toContain("≈</span>"); // bedrock's unconfirmed training price
+    expect(html).toContain('<a href="https://aws.amazon.com/bedrock/pricing/">');
+    expect(html).toContain("hosting price unknown");
+  });
+});

@@ -9,9 +9,12 @@ import { register as registerData } from "./data/index.js";
 import { register as registerServe } from "./serve.js";
 import { register as registerFeedback } from "./feedback.js";
 import { register as registerExperiments } from "./experiments.js";
+import { register as registerMonitor } from "./monitor.js";
 import { register as registerTrain } from "./train.js";
 import { register as registerGenerate } from "./generate.js";
 import { register as registerModel } from "./model.js";
+import { register as registerEstimate } from "./estimate.js";
+import { register as registerRunsWatch } from "./runs-watch.js";
 
 /**
  * The CLI: a thin shell. Each command group lives in its own file and only parses flags, calls the library
@@ -29,7 +32,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: () => undefined })
     .exitOverride();
   const ctx = new CliContext(program);
-  for (const register of [registerInit, registerConfig, registerData, registerRuns, registerTrain, registerGenerate, registerModel, registerServe, registerFeedback, registerExperiments]) register(program, ctx);
+  for (const register of [registerInit, registerConfig, registerData, registerRuns, registerRunsWatch, registerEstimate, registerTrain, registerGenerate, registerModel, registerServe, registerFeedback, registerExperiments, registerMonitor]) register(program, ctx);
   return program;
 }
 

@@ -22,16 +22,13 @@ export class PostgresLogStore implements LogStore {
   private constructor(private readonly pool: pg.Pool) {}
 
   static async open(url: string, options: { schema?: string } = {}): Promise<PostgresLogStore> {
-    const pool = new pg.Pool({ connectionString: url, max: 4 });
+    const schema = options.schema;
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name ${schema}`);
+    const pool = new pg.Pool({ connectionString: url, max: 4, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
     pool.on("error", () => undefined); // idle-client errors surface on the next query
     const store = new PostgresLogStore(pool);
     try {
-      const schema = options.schema;
-      if (schema) {
-        await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-        pool.on("connect", (client) => void client.query(`SET search_path TO "${schema}"`));
-        await pool.query(`SET search_path TO "${schema}"`);
-      }
+      if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
       await store.query(`
         CREATE TABLE IF NOT EXISTS requests (${REQUEST_COLUMNS.map(([n, t]) => `${n} ${PG_TYPES[t]}${n === "id" ? " PRIMARY KEY" : ""}`).join(", ")});
         CREATE INDEX IF NOT EXISTS requests_ts ON requests (ts);

@@ -38,7 +38,9 @@ export class EventRecorder {
         if (event.value !== null) this.add({ type: "metric", step: event.step, name: event.name, value: event.value });
         break;
       case "checkpoint":
+        // A checkpoint is what a resume restarts from: make the curve up to it durable now, not in 500 ms.
         this.add({ type: "checkpoint", step: event.step, data: { path: event.path, best: event.best } });
+        void this.flush();
         break;
       case "log":
         this.add({ type: "log", name: event.level, data: { message: event.message } });

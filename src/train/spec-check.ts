@@ -44,7 +44,12 @@ export interface ResolvedTrainSpec {
 type Check = (ws: Workspace, spec: TrainSpec, problems: ConfigProblem[]) => Promise<Omit<ResolvedTrainSpec, "spec"> | null>;
 
 /** Per provider: the checks that must pass before anything is spent. Hosted providers add theirs here. */
-const PROVIDER_CHECKS: Record<TrainProvider, Check> = { local: checkLocal };
+const PROVIDER_CHECKS: Record<TrainProvider, Check> = { local: checkLocal, openai: hostedElsewhere, bedrock: hostedElsewhere, together: hostedElsewhere };
+
+/** Hosted specs are planned (export, validation, tokens, cost) by src/providers/hosted-plan.ts; `tunekit train` routes them there. */
+async function hostedElsewhere(): Promise<null> {
+  throw new Error("hosted providers are resolved by src/providers (planHostedRun), not resolveTrainSpec");
+}
 
 /** Checks the model folder and the dataset version; every problem reported at once (CONFIG_INVALID). */
 export async function resolveTrainSpec(ws: Workspace, spec: TrainSpec, source = "train spec"): Promise<ResolvedTrainSpec> {

@@ -24,7 +24,7 @@ describe("train spec", () => {
   it("reports every mistake at once", () => {
     const error = (() => {
       try {
-        parseTrainSpec({ model: "m", method: "qlora", batchSize: 0, lora: { r: 8, targetModules: ["qproj"] }, lr: 0.1, provider: "openai" }, "train.yaml");
+        parseTrainSpec({ model: "m", method: "qlora", batchSize: 0, lora: { r: 8, targetModules: ["qproj"] }, lr: 0.1, provider: "vertex" }, "train.yaml");
       } catch (e) {
         return e;
       }
@@ -32,9 +32,9 @@ describe("train spec", () => {
     expect(problemsOf(error)).toEqual([
       {
         path: "provider",
-        value: "openai",
-        message: "unknown provider; available: local (hosted providers are not available for training yet)",
-        fix: 'use one of: "local"',
+        value: "vertex",
+        message: "unknown provider; available: local, openai, bedrock, together",
+        fix: 'use one of: "local", "openai", "bedrock", "together"',
         source: "train.yaml",
       },
       { path: "dataset", value: undefined, message: "Invalid input: expected string, received undefined", fix: "set it to a string", source: "train.yaml" },

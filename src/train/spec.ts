@@ -3,6 +3,7 @@ import { parseDocument, parse as parseYamlScalar } from "yaml";
 import { z } from "zod";
 import { configErrorFrom, deepMerge, describeIssues, knownKeysAt, type ConfigProblem } from "../config/index.js";
 import { ConfigError, NotFoundError } from "../errors/index.js";
+import { HostedOptionsSchema } from "../providers/spec.js";
 
 /**
  * The training job spec (train.yaml): one zod schema gives the types, the defaults and the JSON Schema.
@@ -10,7 +11,7 @@ import { ConfigError, NotFoundError } from "../errors/index.js";
  * bedrock, together) join the enum with their own resource checks in PROVIDER_CHECKS (spec-check.ts); the
  * shared fields (model, dataset, epochs, lr…) keep their meaning across providers.
  */
-export const TRAIN_PROVIDERS = ["local"] as const;
+export const TRAIN_PROVIDERS = ["local", "openai", "bedrock", "together"] as const;
 export type TrainProvider = (typeof TRAIN_PROVIDERS)[number];
 
 export const LORA_TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const;
@@ -65,9 +66,10 @@ const CheckpointSchema = z
 export const TrainSpecSchema = z.strictObject({
   $schema: z.string().optional(),
   provider: z
-    .enum(TRAIN_PROVIDERS, { error: () => `unknown provider; available: ${TRAIN_PROVIDERS.join(", ")} (hosted providers are not available for training yet)` })
+    .enum(TRAIN_PROVIDERS, { error: () => `unknown provider; available: ${TRAIN_PROVIDERS.join(", ")}` })
     .default("local")
-    .describe("Where training runs; only local (our PyTorch worker) for now."),
+    .describe("Where training runs: local (our PyTorch worker) or hosted (openai, bedrock, together; settings under hosted.<provider>)."),
+  hosted: HostedOptionsSchema,
   name: z.string().min(1).optional().describe("Run name; also names the fine-tuned model."),
   model: z.string().min(1).describe("Base model: a Hugging Face folder (config.json, *.safetensors, tokenizer.json)."),
   dataset: z.string().min(1).describe('Dataset version: "name" (latest), "name@N" or a version id.'),

@@ -79,7 +79,7 @@ export class WorkerClient {
     const args = options.args ?? ["-m", "tunekit_worker"];
     const child = spawn(options.python, args, { stdio: ["pipe", "pipe", "pipe"], env });
     const tailLines = options.tailLines ?? 40;
-    let client: WorkerClient | undefined;
+    let client: WorkerClient | undefined = undefined;
     const early: string[] = [];
     let exitResolve!: () => void;
     const exited = new Promise<void>((r) => (exitResolve = r));

@@ -97,7 +97,11 @@ def test_rslora_scales_by_alpha_over_sqrt_r(tmp_path):
         randomize_b(model, std=1e-4)  # tiny update: the logit change is linear in the scaling
         assert model.model.layers[0].self_attn.o_proj.scaling == (4.0 if rs else 2.0)
         deltas.append(logits(model) - base)
-    assert torch.allclose(deltas[1], 2 * deltas[0], rtol=1e-2, atol=1e-6)
+    # Tolerance relative to the largest change: near-zero elements are float32 rounding noise (~1e-6), whose size
+    # differs between torch builds, so an element-wise rtol would test the rounding, not the scaling.
+    scale = float(deltas[0].abs().max())
+    assert scale > 1e-4
+    assert torch.allclose(deltas[1], 2 * deltas[0], rtol=0, atol=1e-2 * scale)
 
 
 @pytest.mark.skipif(not os.path.isdir(STORIES), reason=STORIES_MISSING)

@@ -50,15 +50,16 @@ export async function generateText(worker: WorkerClient, options: GenerateTextOp
   const seconds = (performance.now() - started) / 1000;
   const out = result.outputs[0];
   const promptText = await tokenizer.decode(promptIds, { skipSpecialTokens: true });
-  const fullText = await tokenizer.decode([...promptIds, ...out.ids], { skipSpecialTokens: true });
-  let text = fullText.startsWith(promptText) ? fullText.slice(promptText.length) : await tokenizer.decode(out.ids, { skipSpecialTokens: true });
+  // A matched stop *sequence* is decoded back in and cut at the text level: its ids may carry more than the
+  // stop string (a SentencePiece "▁Lily" holds the space before "Lily"), and the text must end right before it.
+  const tail = stopSequences.length && out.finish_reason === "stop" ? (out.stop_ids ?? []) : [];
+  const fullText = await tokenizer.decode([...promptIds, ...out.ids, ...tail], { skipSpecialTokens: true });
+  let text = fullText.startsWith(promptText) ? fullText.slice(promptText.length) : await tokenizer.decode([...out.ids, ...tail], { skipSpecialTokens: true });
   let finishReason = out.finish_reason;
-  for (const s of stop) {
-    const at = text.indexOf(s);
-    if (at >= 0) {
-      text = text.slice(0, at);
-      finishReason = "stop";
-    }
+  const cuts = stop.map((s) => text.indexOf(s)).filter((at) => at >= 0);
+  if (cuts.length) {
+    text = text.slice(0, Math.min(...cuts));
+    finishReason = "stop";
   }
   return {
     prompt: options.prompt,

@@ -1,0 +1,146 @@
+import type { EvalSummary, CandidateSummary } from "../suite/summarize.js";
+import { formatMetric, formatUsd } from "../report/format-values.js";
+
+/**
+ * Keep prompting, add retrieval, fine-tune, or collect data first — following the usual guidance: optimise
+ * prompts before fine-tuning; fine-tuning teaches behaviour and format, retrieval supplies knowledge;
+ * rapidly changing requirements favour prompts and retrieval (no retraining); fine-tuning needs enough
+ * examples (dozens to start, more for many labels, each rare label needs its own examples). Every rule that
+ * fires adds a reason with the numbers behind it.
+ */
+export type Recommendation = "keep-prompting" | "add-retrieval" | "fine-tune" | "collect-data";
+
+export interface AdviceInput {
+  summary: EvalSummary;
+  trainExamples: number;
+  /** Counts per label in the train split (classification), else omitted. */
+  labelCounts?: Record<string, number>;
+  /** Quality the task needs, in the primary metric's units (fraction for accuracy). */
+  target?: number;
+  changingRequirements?: boolean;
+  knowledgeHeavy?: boolean;
+  monthlyVolume?: number;
+  /** USD per million training tokens and epochs, to price a fine-tune. */
+  trainPricePerMTok?: number;
+  epochs?: number;
+  meanTrainTokensPerExample?: number;
+}
+
+export interface Advice {
+  recommendation: Recommendation;
+  headline: string;
+  reasons: string[];
+  numbers: Record<string, number | string | null>;
+}
+
+const MIN_EXAMPLES = 50;
+const MIN_PER_LABEL = 10;
+
+function isRetrieval(c: CandidateSummary): boolean {
+  return /bm25/.test(c.prompt);
+}
+function isFineTuned(c: CandidateSummary): boolean {
+  return c.backend.type === "local" ? c.backend.adapterDir !== null : /^ft:|fine-?tun/i.test(String(c.backend.model ?? c.name)) || /tuned/i.test(c.name);
+}
+
+export function advise(input: AdviceInput): Advice {
+  const { summary } = input;
+  const m = summary.primaryMetric;
+  const unit = summary.candidates[0]?.metrics[m]?.unit ?? "fraction";
+  const value = (c: CandidateSummary) => c.metrics[m]?.value ?? Number.NEGATIVE_INFINITY;
+  const prompting = summary.candidates.filter((c) => !isFineTuned(c) && !isRetrieval(c));
+  const retrieval = summary.candidates.filter((c) => !isFineTuned(c) && isRetrieval(c));
+  const tuned = summary.candidates.filter(isFineTuned);
+  const best = (cs: CandidateSummary[]) => cs.slice().sort((a, b) => value(b) - value(a))[0];
+  const bestPrompt = best(prompting) ?? best(summary.candidates);
+  const bestRag = best(retrieval);
+  const bestTuned = best(tuned);
+  const reasons: string[] = [];
+  const fmt = (v: number | null | undefined) => formatMetric(v ?? null, unit);
+  const numbers: Advice["numbers"] = {
+    primaryMetric: m,
+    bestPrompt: bestPrompt?.name ?? null,
+    bestPromptValue: bestPrompt ? value(bestPrompt) : null,
+    trainExamples: input.trainExamples,
+    target: input.target ?? null,
+  };
+  const sig = (a: string, b: string) => summary.comparisons.find((c) => c.metric === m && ((c.a === a && c.b === b) || (c.a === b && c.b === a)));
+
+  const labelCounts = input.labelCounts ?? {};
+  const labels = Object.keys(labelCounts);
+  const rare = labels.filter((l) => labelCounts[l] < MIN_PER_LABEL);
+  if (labels.length) {
+    const counts = labels.map((l) => labelCounts[l]);
+    numbers.labels = labels.length;
+    numbers.minPerLabel = Math.min(...counts);
+    numbers.maxPerLabel = Math.max(...counts);
+    numbers.imbalanceRatio = Math.max(...counts) / Math.max(1, Math.min(...counts));
+    numbers.rareLabels = rare.length;
+  }
+  const meetsTarget = input.target !== undefined && bestPrompt !== undefined && value(bestPrompt) >= input.target;
+  const gap = input.target !== undefined && bestPrompt ? input.target - value(bestPrompt) : null;
+  numbers.gapToTarget = gap;
+
+  // Fine-tuned candidate already measured: let the comparison speak.
+  if (bestTuned && bestPrompt) {
+    const c = sig(bestTuned.name, bestPrompt.name);
+    if (c) reasons.push(`measured: ${c.verdict}`);
+  }
+  let recommendation: Recommendation;
+  if (meetsTarget) {
+    recommendation = "keep-prompting";
+    reasons.push(`${bestPrompt.name} already reaches ${fmt(value(bestPrompt))} ${m}, at or above the target ${fmt(input.target)}: prompting is cheaper to change and needs no training.`);
+  } else if (bestRag && bestPrompt && value(bestRag) > value(bestPrompt) && (sig(bestRag.name, bestPrompt.name)?.pValue ?? 1) < 0.05) {
+    recommendation = "add-retrieval";
+    reasons.push(`retrieval helps: ${sig(bestRag.name, bestPrompt.name)!.verdict}. Missing knowledge is better supplied by retrieval than baked into weights.`);
+  } else if (input.knowledgeHeavy) {
+    recommendation = "add-retrieval";
+    reasons.push("the task depends on facts from documents: fine-tuning teaches format and behaviour, not reliable recall of facts; add retrieval first.");
+  } else if (input.changingRequirements) {
+    recommendation = "keep-prompting";
+    reasons.push("requirements change rapidly: each change would need new data and a new training run, while a prompt changes in minutes.");
+  } else if (input.trainExamples < MIN_EXAMPLES || (labels.length > 0 && rare.length > labels.length / 2)) {
+    recommendation = "collect-data";
+    reasons.push(
+      input.trainExamples < MIN_EXAMPLES
+        ? `only ${input.trainExamples} training examples: fine-tuning usually needs at least ${MIN_EXAMPLES}–100 good examples to beat a good prompt.`
+        : `${rare.length} of ${labels.length} labels have fewer than ${MIN_PER_LABEL} training examples: the model cannot learn rare classes from so few.`,
+    );
+  } else if (bestTuned && bestPrompt && (sig(bestTuned.name, bestPrompt.name)?.difference ?? 0) * (sig(bestTuned.name, bestPrompt.name)?.a === bestTuned.name ? 1 : -1) <= 0) {
+    recommendation = "keep-prompting";
+    reasons.push(`the fine-tuned candidate ${bestTuned.name} does not beat ${bestPrompt.name}; fine-tuning has not paid off on this data.`);
+  } else {
+    recommendation = "fine-tune";
+    reasons.push(
+      gap !== null
+        ? `the best prompt (${bestPrompt?.name}, ${fmt(bestPrompt ? value(bestPrompt) : null)}) is ${unit === "fraction" ? `${(gap * 100).toFixed(1)} points` : gap.toFixed(2)} short of the target, and there are ${input.trainExamples} training examples to learn from.`
+        : `prompting reaches ${fmt(bestPrompt ? value(bestPrompt) : null)} ${m}; with ${input.trainExamples} training examples a fine-tune is the next lever for a narrow, well-defined task.`,
+    );
+  }
+  if (rare.length && recommendation === "fine-tune") reasons.push(`${rare.length} labels have fewer than ${MIN_PER_LABEL} examples (${rare.slice(0, 5).join(", ")}${rare.length > 5 ? ", …" : ""}): collect more for them or expect them to stay weak.`);
+  if (typeof numbers.imbalanceRatio === "number" && numbers.imbalanceRatio > 10) reasons.push(`labels are imbalanced (largest/smallest = ${numbers.imbalanceRatio.toFixed(0)}×): watch macro-F1, not only accuracy.`);
+
+  // Cost: a fine-tuned model needs no few-shot examples in its prompt; price the saving against training.
+  const volume = input.monthlyVolume ?? bestPrompt?.cost.monthlyVolume ?? null;
+  const zeroShot = summary.candidates.filter((c) => c.prompt === "zero-shot" || c.prompt === "template").sort((a, b) => (a.cost.meanPromptTokens ?? 0) - (b.cost.meanPromptTokens ?? 0))[0];
+  if (bestPrompt?.cost.costPerRequestUsd != null && volume) {
+    numbers.monthlyCostBestPrompt = bestPrompt.cost.costPerRequestUsd * volume;
+    reasons.push(`at ${volume.toLocaleString("en-US")} requests/month ${bestPrompt.name} costs ${formatUsd(numbers.monthlyCostBestPrompt as number)}/month (${formatUsd(bestPrompt.cost.costPerCorrectUsd)} per correct answer).`);
+    const tunedCost = bestTuned?.cost.costPerRequestUsd ?? zeroShot?.cost.costPerRequestUsd ?? null;
+    if (tunedCost !== null && tunedCost < bestPrompt.cost.costPerRequestUsd) {
+      const saving = (bestPrompt.cost.costPerRequestUsd - tunedCost) * volume;
+      numbers.monthlySavingFromShorterPrompts = saving;
+      const trainCost = ((input.meanTrainTokensPerExample ?? bestPrompt.cost.meanPromptTokens ?? 100) * input.trainExamples * (input.epochs ?? 3) * (input.trainPricePerMTok ?? 3)) / 1e6;
+      numbers.estimatedTrainingCost = trainCost;
+      numbers.breakEvenMonths = saving > 0 ? trainCost / saving : null;
+      reasons.push(`a fine-tuned model without the long prompt would save about ${formatUsd(saving)}/month; training costs about ${formatUsd(trainCost)}, paid back in ${(trainCost / saving).toFixed(1)} months.`);
+    }
+  }
+  const headline = {
+    "keep-prompting": "Keep prompting",
+    "add-retrieval": "Add retrieval before fine-tuning",
+    "fine-tune": "Fine-tune",
+    "collect-data": "Collect more data before fine-tuning",
+  }[recommendation];
+  return { recommendation, headline, reasons, numbers };
+}

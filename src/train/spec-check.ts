@@ -4,7 +4,7 @@ import { configErrorFrom, type ConfigProblem } from "../config/index.js";
 import { readVersion } from "../data/versions.js";
 import type { DatasetVersion, Workspace } from "../registry/index.js";
 import { isTunekitError } from "../errors/index.js";
-import type { TrainProvider, TrainSpec } from "./spec.js";
+import { safeParseTrainSpec, type TrainProvider, type TrainSpec } from "./spec.js";
 
 export const SUPPORTED_ARCHITECTURES = ["LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM"] as const;
 
@@ -57,6 +57,27 @@ export async function resolveTrainSpec(ws: Workspace, spec: TrainSpec, source = 
   const resolved = await PROVIDER_CHECKS[spec.provider](ws, spec, problems);
   if (problems.length || !resolved) throw configErrorFrom(problems.map((p) => ({ ...p, source: p.source ?? source })));
   return { spec, ...resolved };
+}
+
+/**
+ * Validates raw spec input in one pass: schema problems *and* the resources that can be checked from the raw
+ * values (model folder, dataset version) are reported together, so one run of the command shows every mistake.
+ */
+export async function resolveTrainSpecInput(ws: Workspace, raw: Record<string, unknown>, source = "train spec"): Promise<ResolvedTrainSpec> {
+  const parsed = safeParseTrainSpec(raw, source);
+  if (parsed.spec) return resolveTrainSpec(ws, parsed.spec, source);
+  const problems: ConfigProblem[] = [];
+  if (typeof raw.model === "string" && raw.model !== "") {
+    const modelDir = isAbsolute(raw.model) ? raw.model : resolve(ws.root, raw.model);
+    checkModelFolder(modelDir, { model: raw.model, seqLen: typeof raw.seqLen === "number" ? raw.seqLen : 0 }, problems);
+  }
+  if (typeof raw.dataset === "string" && raw.dataset !== "") {
+    await ws.registry.resolveDatasetVersion(raw.dataset).catch((e: unknown) => {
+      if (!isTunekitError(e)) throw e;
+      problems.push({ path: "dataset", value: raw.dataset, message: e.message, fix: e.fix ?? "list versions with `tunekit data versions`" });
+    });
+  }
+  throw configErrorFrom([...parsed.problems, ...problems.map((p) => ({ ...p, source }))]);
 }
 
 async function checkLocal(ws: Workspace, spec: TrainSpec, problems: ConfigProblem[]) {

@@ -6,7 +6,7 @@ import { ConfigError } from "../errors/index.js";
 import { openWorkspace, type Workspace } from "../registry/index.js";
 import { countLoraParameters, countParameters } from "./plan.js";
 import { parseSetFlags, parseTrainSpec, trainSpecJsonSchema } from "./spec.js";
-import { resolveTrainSpec, type ModelConfig } from "./spec-check.js";
+import { resolveTrainSpec, resolveTrainSpecInput, type ModelConfig } from "./spec-check.js";
 import { STORIES260K, createStoriesWorkspace } from "./testing/train-fixtures.js";
 import { stepsFor } from "./train-params.js";
 
@@ -47,7 +47,7 @@ describe("train spec", () => {
         source: "train.yaml",
       },
       { path: "batchSize", value: 0, message: "Too small: expected number to be >=1", fix: "use a value ≥ 1", source: "train.yaml" },
-      { path: "lr", value: 0.1, message: 'unknown key "lr"', fix: "it belongs in the optimizer section: write optimizer.lr (optimizer:\n  lr: …)", source: "train.yaml" },
+      { path: "lr", value: 0.1, message: 'unknown key "lr"', fix: "it belongs in the optimizer section: write it as optimizer.lr", source: "train.yaml" },
     ]);
     expect((error as ConfigError).message).toMatch(/^6 problems in the configuration:/);
   });
@@ -116,6 +116,21 @@ describe("resolveTrainSpec", () => {
         source: "train.yaml",
       },
       { path: "dataset", value: "nope", message: expect.stringContaining("nope"), fix: expect.any(String), source: "train.yaml" },
+    ]);
+  });
+
+  it("reports schema mistakes and missing resources together", async () => {
+    const error = await resolveTrainSpecInput(ws, { model: join(scratch, "missing"), dataset: "nope@3", batchSize: 0 }, "train.yaml").catch((e: unknown) => e);
+    expect(problemsOf(error)).toEqual([
+      { path: "batchSize", value: 0, message: "Too small: expected number to be >=1", fix: "use a value ≥ 1", source: "train.yaml" },
+      {
+        path: "model",
+        value: join(scratch, "missing"),
+        message: `model folder ${join(scratch, "missing")} does not exist`,
+        fix: "point model at a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)",
+        source: "train.yaml",
+      },
+      { path: "dataset", value: "nope@3", message: expect.stringContaining("nope"), fix: expect.any(String), source: "train.yaml" },
     ]);
   });
 

@@ -107,14 +107,21 @@ export function trainSpecJsonSchema(): Record<string, unknown> {
 
 /** Every schema problem at once, as the one CONFIG_INVALID error tunekit.yaml uses too. */
 export function parseTrainSpec(raw: unknown, source = "train spec"): TrainSpec {
+  const result = safeParseTrainSpec(raw, source);
+  if (result.spec) return result.spec;
+  throw configErrorFrom(result.problems);
+}
+
+/** The spec, or its schema problems (so callers can add resource problems and report them together). */
+export function safeParseTrainSpec(raw: unknown, source = "train spec"): { spec: TrainSpec; problems: [] } | { spec: null; problems: ConfigProblem[] } {
   const result = TrainSpecSchema.safeParse(raw);
-  if (result.success) return result.data;
+  if (result.success) return { spec: result.data, problems: [] };
   const problems = describeIssues(result.error.issues, raw, (path) => knownKeysAt(TrainSpecSchema, path)).map((p) => ({
     ...p,
     fix: sectionHint(p) ?? p.fix,
     source,
   }));
-  throw configErrorFrom(problems);
+  return { spec: null, problems };
 }
 
 const SECTIONS = ["lora", "optimizer", "schedule", "eval", "earlyStopping", "checkpoint"] as const;
@@ -124,7 +131,7 @@ function sectionHint(p: ConfigProblem): string | undefined {
   const m = /^unknown key "(.+)"$/.exec(p.message);
   if (!m || p.path !== m[1]) return undefined;
   const section = SECTIONS.find((s) => knownKeysAt(TrainSpecSchema, [s]).includes(m[1]));
-  return section ? `it belongs in the ${section} section: write ${section}.${m[1]} (${section}:\n  ${m[1]}: …)` : undefined;
+  return section ? `it belongs in the ${section} section: write it as ${section}.${m[1]}` : undefined;
 }
 
 /** `--set a.b=value` pairs (value parsed as YAML: numbers, booleans, null, lists) as a nested override. */
@@ -153,6 +160,11 @@ export function parseSetFlags(pairs: readonly string[]): Record<string, unknown>
 
 /** Reads train.yaml, applies --set overrides and validates; every problem reported at once. */
 export function loadTrainSpec(path: string, sets: readonly string[] = []): TrainSpec {
+  return parseTrainSpec(readTrainSpecInput(path, sets), path);
+}
+
+/** train.yaml with --set overrides applied, not yet validated (resolveTrainSpecInput validates it all at once). */
+export function readTrainSpecInput(path: string, sets: readonly string[] = []): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -170,5 +182,5 @@ export function loadTrainSpec(path: string, sets: readonly string[] = []): Train
   if (typeof value !== "object" || Array.isArray(value)) {
     throw new ConfigError("CONFIG_INVALID", `${path} must be a mapping of keys to values`, { fix: "start with `model:` and `dataset:` keys" });
   }
-  return parseTrainSpec(deepMerge(value as Record<string, unknown>, parseSetFlags(sets)), path);
+  return deepMerge(value as Record<string, unknown>, parseSetFlags(sets));
 }

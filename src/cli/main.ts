@@ -15,6 +15,8 @@ import { register as registerGenerate } from "./generate.js";
 import { register as registerModel } from "./model.js";
 import { register as registerEstimate } from "./estimate.js";
 import { register as registerRunsWatch } from "./runs-watch.js";
+import { register as registerEval } from "./eval.js";
+import { register as registerAdvise } from "./advise.js";
 
 /**
  * The CLI: a thin shell. Each command group lives in its own file and only parses flags, calls the library
@@ -32,7 +34,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: () => undefined })
     .exitOverride();
   const ctx = new CliContext(program);
-  for (const register of [registerInit, registerConfig, registerData, registerRuns, registerRunsWatch, registerEstimate, registerTrain, registerGenerate, registerModel, registerServe, registerFeedback, registerExperiments, registerMonitor]) register(program, ctx);
+  for (const register of [registerInit, registerConfig, registerData, registerRuns, registerRunsWatch, registerEstimate, registerTrain, registerGenerate, registerModel, registerServe, registerFeedback, registerExperiments, registerMonitor, registerEval, registerAdvise]) register(program, ctx);
   return program;
 }
 

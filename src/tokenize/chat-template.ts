@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { Template } from "@huggingface/jinja";
+import { PYTHON_STRIP_FUNCTIONS, patchPythonStringMethods } from "./jinja-python-strings.js";
 import type { Message, Tool } from "../data/record.js";
 import { ConfigError, DataError } from "../errors/index.js";
 import type { Tokenizer } from "./load-tokenizer.js";
@@ -84,7 +85,7 @@ function modelTemplateSource(config: Readonly<Record<string, unknown>>, hasTools
 
 function compile(name: string, source: string): Template {
   try {
-    return new Template(source);
+    return patchPythonStringMethods(new Template(source));
   } catch (cause) {
     throw new ConfigError("TOKENIZE_TEMPLATE_INVALID", `chat template ${name} does not parse: ${(cause as Error).message}`, {
       fix: "Fix the Jinja syntax of the template, or choose a named default with --template chatml.",
@@ -146,7 +147,14 @@ export function loadChatTemplate(tokenizer: Tokenizer, choice: TemplateChoice = 
       const tools = options.tools && options.tools.length > 0 ? options.tools : undefined;
       const template = tools ? compiledTools : compiled;
       try {
-        return template.render({ ...base, ...options.variables, messages, tools, add_generation_prompt: options.addGenerationPrompt });
+        return template.render({
+          ...base,
+          ...options.variables,
+          ...PYTHON_STRIP_FUNCTIONS,
+          messages,
+          tools,
+          add_generation_prompt: options.addGenerationPrompt,
+        });
       } catch (cause) {
         // @huggingface/jinja's built-in raise_exception throws a plain Error with this prefix.
         const raised = /^Error:? /.test((cause as Error).message) || (cause as Error).message.includes("raise_exception");

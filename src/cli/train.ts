@@ -11,6 +11,7 @@ import { compileRunData } from "../train/run-data.js";
 import { resolveTrainSpec } from "../train/spec-check.js";
 import { loadTrainSpec } from "../train/spec.js";
 import type { CliContext } from "./context.js";
+import { runHostedTrain } from "./train-hosted.js";
 import { formatDuration, type Output, type ProgressHandle } from "./output.js";
 
 export function register(program: Command, ctx: CliContext): void {
@@ -20,10 +21,13 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption("--config <file>", "the job spec (train.yaml)")
     .option("--dry-run", "validate and print the resolved plan (tokens, steps, time and memory estimates); train nothing")
     .option("--set <key=value>", "override a spec key, e.g. --set lora.r=16 (repeatable)", collect, [] as string[])
-    .action((opts: { config: string; dryRun?: boolean; set: string[] }) =>
+    .option("--yes", "hosted providers: submit the paid job without asking")
+    .option("--detach", "hosted providers: submit and return; follow with `tunekit runs watch RUN`")
+    .action((opts: { config: string; dryRun?: boolean; set: string[]; yes?: boolean; detach?: boolean }) =>
       ctx.run(async (out) => {
         const spec = loadTrainSpec(opts.config, opts.set);
         await ctx.withWorkspace(async (ws) => {
+          if (spec.provider !== "local") return runHostedTrain(ws, out, spec, opts);
           const resolved = await resolveTrainSpec(ws, spec, opts.config);
           if (opts.dryRun) {
             const plan = await dryRunPlan(ws, resolved);

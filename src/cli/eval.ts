@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { setMaxListeners } from "node:events";
 import { writeFileSync } from "node:fs";
 import { UsageError } from "../errors/index.js";
 import { runLearningCurve } from "../eval/curve/run-curve.js";
@@ -24,6 +25,8 @@ export function register(program: Command, ctx: CliContext): void {
         const loaded = loadEvalSuite(opts.config);
         await ctx.withWorkspace(async (ws) => {
           const abort = new AbortController();
+          // Every in-flight request and backoff sleep listens on this one signal.
+          setMaxListeners(0, abort.signal);
           const onSigint = () => abort.abort(new UsageError("EVAL_INTERRUPTED", "interrupted by Ctrl-C", { fix: "rerun the same command: finished requests are cached and not repeated" }));
           process.once("SIGINT", onSigint);
           const bars = new Map<string, ReturnType<Output["progress"]>>();
@@ -37,7 +40,7 @@ export function register(program: Command, ctx: CliContext): void {
                   bar = out.progress({ total: p.total, label: p.candidate });
                   bars.set(p.candidate, bar);
                 }
-                bar.tick(1, { failed: p.failed });
+                bar.tick(p.done, { failed: p.failed });
                 if (p.done === p.total) bar.done();
               },
             });

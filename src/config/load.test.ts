@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../errors/index.js";
 import { makeTempDir } from "../test-support/paths.js";
-import { configJsonSchema, loadConfig } from "./index.js";
+import { TunekitConfigSchema, configJsonSchema, loadConfig } from "./index.js";
 
 function workspaceWith(yaml: string): string {
   const dir = makeTempDir();
@@ -23,8 +23,8 @@ function problemsOf(fn: () => unknown): unknown[] {
 
 describe("loadConfig", () => {
   it("gives every default for an empty file", () => {
-    const config = loadConfig({ dir: workspaceWith(""), env: {} });
-    expect(config).toEqual({
+    const { version, project, registry, log, worker } = loadConfig({ dir: workspaceWith(""), env: {} });
+    expect({ version, project, registry, log, worker }).toEqual({
       version: 1,
       project: { name: "my-project", description: "" },
       registry: { backend: "sqlite", path: "registry.db", busyTimeoutMs: 10_000 },
@@ -37,7 +37,7 @@ describe("loadConfig", () => {
     const dir = workspaceWith("project:\n  name: from-file\n  description: file\nlog:\n  level: warn\nregistry:\n  busyTimeoutMs: 1\n");
     const config = loadConfig({
       dir,
-      env: { TUNEKIT_LOG__LEVEL: "debug", TUNEKIT_REGISTRY__BUSY_TIMEOUT_MS: "2", TUNEKIT_PYTHON: "/ignored" },
+      env: { TUNEKIT_LOG__LEVEL: "debug", TUNEKIT_REGISTRY__BUSY_TIMEOUT_MS: "2", TUNEKIT_PYTHON: "/ignored", TUNEKIT_TEST_POSTGRES_URL: "postgres://x" },
       overrides: { registry: { busyTimeoutMs: 3 } },
     });
     expect([config.project, config.log.level, config.registry.busyTimeoutMs]).toEqual([
@@ -95,6 +95,7 @@ describe("loadConfig", () => {
 
   it("publishes a JSON Schema with every section", () => {
     const schema = configJsonSchema() as { properties: Record<string, unknown> };
-    expect(Object.keys(schema.properties).sort()).toEqual(["$schema", "log", "project", "registry", "version", "worker"].sort());
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(["$schema", "log", "project", "registry", "version", "worker"]));
+    expect(Object.keys(TunekitConfigSchema.shape).every((key) => key in schema.properties)).toBe(true);
   });
 });

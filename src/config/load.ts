@@ -99,7 +99,9 @@ function configFromEnv(env: NodeJS.ProcessEnv): { values: Record<string, unknown
   const values: Record<string, unknown> = {};
   const names = new Map<string, string>();
   for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith("TUNEKIT_") || raw === undefined || NON_CONFIG_ENV.has(name)) continue;
+    // Only names with "__" address config keys: TUNEKIT_WORKSPACE, TUNEKIT_PYTHON or a test's TUNEKIT_TEST_… are
+    // settings of their own, and treating them as unknown config keys would break every command.
+    if (!name.startsWith("TUNEKIT_") || raw === undefined || NON_CONFIG_ENV.has(name) || !name.includes("__")) continue;
     const segments = name.slice("TUNEKIT_".length).split("__").filter(Boolean).map(camelCase);
     if (segments.length === 0) continue;
     let target = values;

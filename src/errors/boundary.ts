@@ -14,6 +14,7 @@ export const EXIT_CODES: Record<ErrorKind, number> = {
   provider: 9,
   worker: 10,
   registry: 11,
+  too_large: 12,
 };
 
 export const HTTP_STATUSES: Record<ErrorKind, number> = {
@@ -28,6 +29,7 @@ export const HTTP_STATUSES: Record<ErrorKind, number> = {
   provider: 502,
   worker: 500,
   registry: 500,
+  too_large: 413,
 };
 
 /** Anything thrown becomes a TunekitError; unknown errors are internal, with their message kept. */

@@ -17,6 +17,7 @@ export type ErrorKind =
   | "conflict"
   | "auth"
   | "rate_limit"
+  | "too_large"
   | "provider"
   | "worker"
   | "registry"
@@ -68,6 +69,10 @@ export class AuthError extends TunekitError {
 /** A caller exceeded a rate limit. */
 export class RateLimitError extends TunekitError {
   override readonly kind = "rate_limit";
+}
+/** An input over a size limit (a request body, a line, a file). */
+export class PayloadTooLargeError extends TunekitError {
+  override readonly kind = "too_large";
 }
 /** A hosted provider (OpenAI, Bedrock, Together, an upstream) failed or refused. */
 export class ProviderError extends TunekitError {

@@ -1,16 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { DataError, errorBody, httpStatusFor, toTunekitError, UsageError } from "../errors/index.js";
+import { DataError, errorBody, httpStatusFor, PayloadTooLargeError, toTunekitError } from "../errors/index.js";
 import { UpstreamRejection } from "./router.js";
 
-/**
- * GATEWAY_BODY_TOO_LARGE is a usage error whose HTTP status is 413 rather than the usage kind's 400; every
- * other status comes from the error boundary (httpStatusFor).
- */
-const STATUS_BY_CODE: Record<string, number> = { GATEWAY_BODY_TOO_LARGE: 413 };
-
+/** An upstream's own rejection keeps its status; every other status comes from the error boundary. */
 export function statusFor(error: unknown): number {
   if (error instanceof UpstreamRejection) return error.status;
-  return STATUS_BY_CODE[toTunekitError(error).code] ?? httpStatusFor(error);
+  return httpStatusFor(error);
 }
 
 export function sendError(res: ServerResponse, error: unknown, headers: Record<string, string> = {}): number {
@@ -63,8 +58,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-function tooLarge(size: number, limit: number): UsageError {
-  return new UsageError("GATEWAY_BODY_TOO_LARGE", `the request body is ${size} bytes, over the limit of ${limit}`, {
+function tooLarge(size: number, limit: number): PayloadTooLargeError {
+  return new PayloadTooLargeError("GATEWAY_BODY_TOO_LARGE", `the request body is ${size} bytes, over the limit of ${limit}`, {
     fix: "send a smaller request, or raise gateway.maxBodyBytes in tunekit.yaml",
   });
 }

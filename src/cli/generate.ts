@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { TunekitConfig } from "../config/index.js";
-import { UsageError } from "../errors/index.js";
+import { UsageError, isTunekitError } from "../errors/index.js";
 import { generateText } from "../train/generate-text.js";
 import { withWorker } from "../train/worker-session.js";
 import type { CliContext } from "./context.js";
@@ -61,7 +61,7 @@ export async function resolveModel(ctx: CliContext, model: string, adapter?: str
     const ws = await ctx.openWorkspace();
     config = ws.config;
     try {
-      if (!isDir(model)) {
+      if (!isDir(model) && !/[\\/]/.test(model)) {
         const m = await ws.registry.getModel(model);
         const meta = m.meta as { adapter?: boolean; baseModelDir?: string } | null;
         if (meta?.adapter && meta.baseModelDir && m.path) return { modelDir: meta.baseModelDir, adapterDir: adapter ? resolve(adapter) : m.path, config };
@@ -71,7 +71,9 @@ export async function resolveModel(ctx: CliContext, model: string, adapter?: str
       await ws.close();
     }
   } catch (e) {
-    if (!isDir(model)) throw e;
+    // Without a workspace only folders work; any other failure matters when the name is not a folder.
+    const noWorkspace = isTunekitError(e) && e.code === "WORKSPACE_NOT_FOUND";
+    if (!noWorkspace && !isDir(model)) throw e;
   }
   if (!isDir(model)) {
     throw new UsageError("CLI_MODEL_NOT_FOUND", `--model ${model} is neither a folder nor a registered model`, { fix: "pass a Hugging Face model folder or a name from `tunekit model list`" });

@@ -25,11 +25,19 @@ export const OPENAI_RULES = {
     "gpt-4o-mini-2024-07-18": 65_536,
     "gpt-4o-2024-08-06": 65_536,
     "gpt-3.5-turbo-0125": 16_385,
+    // The gpt-4.1 family shares gpt-4o's per-example limit in the fine-tuning guide's model table (checked
+    // against the guide's wording only; OpenAI rejects over-long examples at upload, which is the backstop).
+    "gpt-4.1-2025-04-14": 65_536,
+    "gpt-4.1-mini-2025-04-14": 65_536,
+    "gpt-4.1-nano-2025-04-14": 65_536,
   } as Record<string, number>,
   encodings: {
     "gpt-4o-mini-2024-07-18": "o200k_base",
     "gpt-4o-2024-08-06": "o200k_base",
     "gpt-3.5-turbo-0125": "cl100k_base",
+    "gpt-4.1-2025-04-14": "o200k_base",
+    "gpt-4.1-mini-2025-04-14": "o200k_base",
+    "gpt-4.1-nano-2025-04-14": "o200k_base",
   } as Record<string, "o200k_base" | "cl100k_base">,
   /** Chat-format overhead per the OpenAI cookbook's token counting: per message, per name, reply priming. */
   tokensPerMessage: 3,

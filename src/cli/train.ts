@@ -8,8 +8,8 @@ import { isSupervisorAlive, resumeRun, startTrainRun, supervisorOf, type TrainRu
 import { buildPlan, type TrainPlan } from "../train/plan.js";
 import { pythonCandidates } from "../train/python.js";
 import { compileRunData } from "../train/run-data.js";
-import { resolveTrainSpec } from "../train/spec-check.js";
-import { loadTrainSpec } from "../train/spec.js";
+import { resolveTrainSpecInput, type ResolvedTrainSpec } from "../train/spec-check.js";
+import { parseTrainSpec, readTrainSpecInput } from "../train/spec.js";
 import type { CliContext } from "./context.js";
 import { runHostedTrain } from "./train-hosted.js";
 import { formatDuration, type Output, type ProgressHandle } from "./output.js";
@@ -25,10 +25,11 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--detach", "hosted providers: submit and return; follow with `tunekit runs watch RUN`")
     .action((opts: { config: string; dryRun?: boolean; set: string[]; yes?: boolean; detach?: boolean }) =>
       ctx.run(async (out) => {
-        const spec = loadTrainSpec(opts.config, opts.set);
+        const input = readTrainSpecInput(opts.config, opts.set);
         await ctx.withWorkspace(async (ws) => {
-          if (spec.provider !== "local") return runHostedTrain(ws, out, spec, opts);
-          const resolved = await resolveTrainSpec(ws, spec, opts.config);
+          if ((input.provider ?? "local") !== "local") return runHostedTrain(ws, out, parseTrainSpec(input, opts.config), opts);
+          // Schema mistakes and missing model/dataset are reported together, before any compute.
+          const resolved = await resolveTrainSpecInput(ws, input, opts.config);
           if (opts.dryRun) {
             const plan = await dryRunPlan(ws, resolved);
             out.data({ plan });
@@ -86,7 +87,7 @@ async function cancelRun(ws: Workspace, id: string, waitMs: number, out: Output)
   return ws.registry.transitionRun(id, "cancelled");
 }
 
-async function dryRunPlan(ws: Workspace, resolved: Awaited<ReturnType<typeof resolveTrainSpec>>): Promise<TrainPlan> {
+async function dryRunPlan(ws: Workspace, resolved: ResolvedTrainSpec): Promise<TrainPlan> {
   const tmp = await mkdtemp(join(ws.stateDir, "tmp-plan-"));
   try {
     const compiled = await compileRunData(ws, resolved, join(tmp, "data"));

@@ -67,11 +67,13 @@ export async function resolveTrainSpecInput(ws: Workspace, raw: Record<string, u
   const parsed = safeParseTrainSpec(raw, source);
   if (parsed.spec) return resolveTrainSpec(ws, parsed.spec, source);
   const problems: ConfigProblem[] = [];
-  if (typeof raw.model === "string" && raw.model !== "") {
+  // Resource checks on raw values only make sense for the local backend (hosted `model` is a provider id).
+  const local = (raw.provider ?? "local") === "local";
+  if (local && typeof raw.model === "string" && raw.model !== "") {
     const modelDir = isAbsolute(raw.model) ? raw.model : resolve(ws.root, raw.model);
     checkModelFolder(modelDir, { model: raw.model, seqLen: typeof raw.seqLen === "number" ? raw.seqLen : 0 }, problems);
   }
-  if (typeof raw.dataset === "string" && raw.dataset !== "") {
+  if (local && typeof raw.dataset === "string" && raw.dataset !== "") {
     await ws.registry.resolveDatasetVersion(raw.dataset).catch((e: unknown) => {
       if (!isTunekitError(e)) throw e;
       problems.push({ path: "dataset", value: raw.dataset, message: e.message, fix: e.fix ?? "list versions with `tunekit data versions`" });

@@ -6,7 +6,7 @@ import { loadTrainSpec } from "../../train/spec.js";
 import { writeEvalReport } from "../report/write-report.js";
 import { runEvalSuite } from "../suite/run-suite.js";
 import { metricName, type EvalSuite } from "../suite/suite-config.js";
-import { curveSizes, fitLearningCurve, type CurvePoint, type LearningCurve } from "./learning-curve.js";
+import { fitLearningCurve, type CurvePoint, type LearningCurve } from "./learning-curve.js";
 import { subsampleTrainSplit } from "./subsample-version.js";
 
 /**

@@ -35,6 +35,7 @@ export async function* readTableRows(source: TableSource): AsyncGenerator<Row> {
   });
   input.pipe(parser);
   let lastLine = 1;
+  let invalidBefore = 0;
   try {
     for await (const item of parser as AsyncIterable<{ record: Record<string, string | undefined>; info: { lines: number; invalid_field_length: number } }>) {
       // info.lines is the line the record ends on; a quoted field can span lines.
@@ -52,7 +53,11 @@ export async function* readTableRows(source: TableSource): AsyncGenerator<Row> {
           fix: "re-encode the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`)" } };
         continue;
       }
-      if (item.info.invalid_field_length > 0) {
+      // info.invalid_field_length counts every inconsistent row so far: only an increase is this row's problem.
+      const invalidRows = item.info.invalid_field_length;
+      const thisRowInvalid = invalidRows > invalidBefore;
+      invalidBefore = invalidRows;
+      if (thisRowInvalid) {
         yield { line, problem: { line, code: "DATA_CSV_COLUMN_COUNT", message: `row ending on line ${line} has a different number of fields than the header`,
           fix: "quote fields that contain the delimiter, or fix the row" } };
         continue;

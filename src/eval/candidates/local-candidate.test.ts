@@ -11,7 +11,7 @@ import { RequestCache } from "./request-cache.js";
 const modelDir = join(repoRoot, "../shared/fixtures/models/stories260k");
 const expected = JSON.parse(readFileSync(join(modelDir, "EXPECTED.json"), "utf8")) as { prompts: { prompt: string; continuation_text: string }[] };
 const cacheDir = mkdtempSync(join(tmpdir(), "tk-local-cache-"));
-const candidate = new LocalCandidate({ modelDir, device: "cpu", cache: new RequestCache(cacheDir), stop: [] });
+const candidate = new LocalCandidate({ modelDir, device: "cpu", cache: new RequestCache(cacheDir), stop: [], promptFormat: "plain" });
 afterAll(async () => {
   await candidate.close();
   rmSync(cacheDir, { recursive: true, force: true });

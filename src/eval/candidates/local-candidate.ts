@@ -1,3 +1,5 @@
+import { loadChatTemplate } from "../../tokenize/chat-template.js";
+import { loadTokenizer } from "../../tokenize/load-tokenizer.js";
 import { generateText } from "../../train/generate-text.js";
 import { findPython } from "../../train/python.js";
 import { WorkerClient } from "../../train/worker-client.js";
@@ -7,8 +9,9 @@ import { RequestCache, requestHash } from "./request-cache.js";
 /**
  * A local model folder (optionally with a LoRA adapter) generating through the Python worker (S1's
  * WorkerClient + generateText). One worker serves every example; the model stays loaded between calls.
- * Messages are rendered as plain text (system, few-shot turns, then the input), one turn per paragraph,
- * ending with the assistant cue — the base models we run locally may have no chat template.
+ * Prompt format "chat" (default) renders the messages with the same chat template training uses (the
+ * model's own, else chatml, or `template`), with the generation prompt — a fine-tuned adapter must be asked
+ * in the format it learned. "plain" joins the turns as text, for base models without a chat format.
  */
 export interface LocalCandidateOptions {
   modelDir: string;
@@ -18,6 +21,9 @@ export interface LocalCandidateOptions {
   readyTimeoutMs?: number;
   stop?: string[];
   cache?: RequestCache;
+  promptFormat?: "chat" | "plain";
+  /** Chat template: a named one ("chatml") or a .jinja path; default the model's own. */
+  template?: string;
 }
 
 export function renderPlainPrompt(messages: readonly ChatMessage[]): string {
@@ -34,7 +40,17 @@ export class LocalCandidate implements CandidateBackend {
   constructor(private readonly options: LocalCandidateOptions) {}
 
   describe(): Record<string, unknown> {
-    return { type: "local", modelDir: this.options.modelDir, adapterDir: this.options.adapterDir ?? null, prompt: "plain-text rendering" };
+    return { type: "local", modelDir: this.options.modelDir, adapterDir: this.options.adapterDir ?? null, promptFormat: this.format(), template: this.options.template ?? null };
+  }
+
+  private format(): "chat" | "plain" {
+    return this.options.promptFormat ?? "chat";
+  }
+
+  private renderPrompt(messages: readonly ChatMessage[]): string {
+    if (this.format() === "plain") return renderPlainPrompt(messages);
+    const template = loadChatTemplate(loadTokenizer(this.options.modelDir), { template: this.options.template });
+    return template.render(messages, { addGenerationPrompt: true });
   }
 
   private startWorker(): Promise<WorkerClient> {
@@ -46,7 +62,7 @@ export class LocalCandidate implements CandidateBackend {
   }
 
   async complete(request: CompletionRequest): Promise<Completion> {
-    const key = requestHash({ local: this.options.modelDir, adapter: this.options.adapterDir ?? null, ...request });
+    const key = requestHash({ local: this.options.modelDir, adapter: this.options.adapterDir ?? null, format: this.format(), template: this.options.template ?? null, ...request });
     const hit = this.options.cache?.get(key);
     if (hit) return { ...hit, cached: true, attempts: 0 };
     const run = this.queue.then(async () => {
@@ -54,7 +70,7 @@ export class LocalCandidate implements CandidateBackend {
       const out = await generateText(worker, {
         modelDir: this.options.modelDir,
         adapterDir: this.options.adapterDir,
-        prompt: renderPlainPrompt(request.messages),
+        prompt: this.renderPrompt(request.messages),
         maxNewTokens: request.maxTokens,
         temperature: request.temperature,
         seed: request.seed,

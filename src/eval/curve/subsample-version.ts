@@ -5,7 +5,8 @@ import { shuffleSeeded } from "../stats/seeded-random.js";
 /**
  * A child dataset version keeping `fraction` of the train split (every other split whole). Sizes are nested:
  * one seeded order of the train records, so the 10% subset is inside the 25% one, and curve points differ
- * only by added data, not by which data.
+ * only by added data, not by which data. Subsamples go to a sibling dataset "<name>-curve" (parent: the
+ * full version), so "<name>" (latest) still means the user's full dataset afterwards.
  */
 export async function subsampleTrainSplit(ws: Pick<Workspace, "registry" | "artifacts">, version: DatasetVersion, fraction: number, seed: number, trainSplit = "train"): Promise<{ version: DatasetVersion; kept: number; trainTotal: number }> {
   let trainTotal = 0;
@@ -23,7 +24,7 @@ export async function subsampleTrainSplit(ws: Pick<Workspace, "registry" | "arti
     }
   }
   const child = await commitVersion(ws, {
-    dataset: version.datasetName,
+    dataset: `${version.datasetName}-curve`,
     parent: version,
     transform: "curve-subsample",
     params: { fraction, seed, split: trainSplit },

@@ -25,6 +25,8 @@ export function buildBackend(spec: CandidateSpec, options: { cache: RequestCache
     modelDir: resolve(options.baseDir, spec.modelDir),
     adapterDir: spec.adapterDir ? resolve(options.baseDir, spec.adapterDir) : undefined,
     stop: spec.stop,
+    promptFormat: spec.promptFormat,
+    template: spec.template,
     cache: options.cache,
     python: options.python,
     device: options.device,

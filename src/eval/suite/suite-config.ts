@@ -50,6 +50,8 @@ const LocalCandidateSchema = z.strictObject({
   modelDir: z.string().min(1),
   adapterDir: z.string().optional(),
   stop: z.array(z.string()).optional(),
+  promptFormat: z.enum(["chat", "plain"]).default("chat").describe("chat: the model's chat template (as in training); plain: turns joined as text"),
+  template: z.string().optional().describe('chat template override: "chatml" or a .jinja path'),
 });
 
 export const CandidateSpecSchema = z.discriminatedUnion("type", [OpenAICandidateSchema, LocalCandidateSchema]);

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine for tunekit: system packages (PyTorch for the CPU worker, OpenBLAS so matrix
-# products are fast, pytest, Chromium for dashboard tests), then npm dependencies and the build.
+# products are fast, pytest, Chromium for dashboard tests, PostgreSQL for the gateway's log backend tests), then npm dependencies and the build.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(python3 python3-torch libopenblas0-pthread python3-pytest chromium)
+DEBIAN_PACKAGES=(python3 python3-torch libopenblas0-pthread python3-pytest chromium postgresql)
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=()
   for pkg in "${DEBIAN_PACKAGES[@]}"; do

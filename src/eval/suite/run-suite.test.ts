@@ -114,3 +114,47 @@ describe("eval suite on banking77", () => {
     expect(problems).toEqual(expect.arrayContaining(["dataset.version", "candidates[0].model", "metrics[0]"]));
   });
 });
+
+describe("eval suite with retrieval and an LLM judge", () => {
+  it("puts BM25 passages in the prompt, judges pairwise against the baseline, records both", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const docs = mkdtempSync(join(ws.root, "docs-"));
+    writeFileSync(join(docs, "cards.md"), "A new card arrives within 5 working days of ordering.");
+    writeFileSync(join(docs, "fees.txt"), "Cash withdrawals above 200 a month carry a 2% fee.");
+    const judgeServer = await startChatStub((req) => {
+      const user = req.messages[1].content;
+      // Prefers whichever response mentions "days", wherever it is shown: a position-consistent judge.
+      const a = /Response A:\n([\s\S]*?)\n\nResponse B:/.exec(user)?.[1] ?? "";
+      return a.includes("days") ? '{"winner": "A"}' : '{"winner": "B"}';
+    });
+    const ragServer = await startChatStub((req) => (req.messages[0].content.includes("5 working days") ? "within 5 working days" : "soon"));
+    try {
+      const suite = parseEvalSuite({
+        name: "rag-judge",
+        dataset: { version: "banking77", limit: 6 },
+        candidates: [
+          { name: "plain", type: "openai", model: "m", baseURL: ragServer.url },
+          { name: "rag", type: "openai", model: "m", baseURL: ragServer.url, prompt: { system: "Answer briefly.", retrieval: { k: 1 } } },
+        ],
+        metrics: [{ type: "contains", value: "days", name: "mentions_days" }],
+        retrieval: { documents: [docs] },
+        judge: { model: "judge", baseURL: judgeServer.url, mode: "pairwise", rubric: "Prefer concrete answers.", repeats: 2, baseline: "plain" },
+        statistics: { resamples: 200 },
+      });
+      const outcome = await runEvalSuite(ws, suite, { baseDir: ws.root });
+      const rag = outcome.summary.candidates.find((c) => c.name === "rag")!;
+      expect(rag.prompt).toBe("system+bm25(k=1)");
+      expect(rag.metrics.mentions_days.value).toBe(1);
+      expect(rag.metrics.judge_win_rate.value).toBe(1);
+      expect(rag.judge).toEqual({ meanAgreement: 1, positionConsistency: 1, humanAgreement: null, humanLabelled: 0 });
+      // 6 examples × 2 repeats × 2 orders for "rag" vs "plain"; "plain" is the baseline, so it is judged against nothing.
+      expect(judgeServer.calls).toHaveLength(24);
+      const run = await ws.registry.getRun(outcome.runId);
+      expect((run.config as { metrics: { name: string; version: string }[] }).metrics[1].version).toMatch(/^llm_judge\/1 \(pairwise, n=2, /);
+    } finally {
+      await judgeServer.close();
+      await ragServer.close();
+    }
+  });
+});

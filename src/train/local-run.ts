@@ -11,6 +11,8 @@ import { resolveTrainSpec, type ResolvedTrainSpec } from "./spec-check.js";
 import { toWorkerTrainParams } from "./train-params.js";
 import type { WorkerClient } from "./worker-client.js";
 import { startWorker } from "./worker-session.js";
+import { DistributedTrain } from "./worker-once.js";
+import { findPython } from "./python.js";
 import type { ProgressEvent, TrainResult, WorkerEvent } from "./worker-events.js";
 
 export interface TrainRunHooks {
@@ -116,14 +118,14 @@ async function executeRun(ws: Workspace, run: Run, resolved: ResolvedTrainSpec, 
   await ws.registry.transitionRun(run.id, "running");
   await ws.registry.updateRun(run.id, { result: { supervisor: { pid: process.pid, host: hostname() } } });
   hooks.onRun?.(run, paths);
-  let worker: WorkerClient | null = null;
+  let trainer: Trainer | null = null;
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;
     if (interrupts === 1) {
       note("stopping: the worker finishes this step and writes a checkpoint (Ctrl-C again to stop now)");
-      worker?.signal("SIGINT");
-    } else worker?.signal("SIGKILL");
+      trainer?.interrupt();
+    } else trainer?.kill();
   };
   const handleSignals = hooks.handleSignals ?? true;
   if (handleSignals) process.on("SIGINT", onSigint);
@@ -141,11 +143,11 @@ async function executeRun(ws: Workspace, run: Run, resolved: ResolvedTrainSpec, 
       recorder.log(msg);
     }
     if (interrupts > 0) return await stopBeforeTraining(ws, run.id, recorder);
-    worker = await startWorker(ws.config, { onStderr: (line) => ws.logger.debug({ worker: line }, "worker stderr") });
-    if (interrupts > 0) return await stopBeforeTraining(ws, run.id, recorder);
     const params = toWorkerTrainParams(resolved.spec, { modelDir: resolved.modelDir, dataDir: paths.dataDir, outputDir: paths.outputDir, resumeFrom });
+    trainer = await startTrainer(ws, resolved.spec.processes, params, paths);
+    if (interrupts > 0) return await stopBeforeTraining(ws, run.id, recorder);
     let result: TrainResult | null = null;
-    for await (const event of worker.request("train", params)) {
+    for await (const event of trainer.events) {
       if (event.event === "done") result = event.result as unknown as TrainResult;
       else {
         recorder.addWorkerEvent(event);
@@ -171,8 +173,27 @@ async function executeRun(ws: Workspace, run: Run, resolved: ResolvedTrainSpec, 
     throw error;
   } finally {
     if (handleSignals) process.off("SIGINT", onSigint);
-    await worker?.close();
+    await trainer?.close();
   }
+}
+
+/** The process(es) running one `train` request: a stdio worker, or torchrun ranks for several processes. */
+interface Trainer {
+  events: AsyncIterable<WorkerEvent>;
+  interrupt(): void;
+  kill(): void;
+  close(): Promise<void>;
+}
+
+async function startTrainer(ws: Workspace, processes: number, params: Record<string, unknown>, paths: RunPaths): Promise<Trainer> {
+  const onStderr = (line: string) => ws.logger.debug({ worker: line }, "worker stderr");
+  if (processes > 1) {
+    const python = await findPython({ configured: ws.config.worker.python });
+    const run = await DistributedTrain.start({ python: python.python, params, paramsPath: join(paths.runDir, "train-params.json"), processes, onStderr });
+    return { events: run.events(), interrupt: () => run.interrupt(), kill: () => run.kill(), close: () => run.close() };
+  }
+  const worker: WorkerClient = await startWorker(ws.config, { onStderr });
+  return { events: worker.request("train", params), interrupt: () => worker.signal("SIGINT"), kill: () => worker.signal("SIGKILL"), close: () => worker.close() };
 }
 
 /** Ctrl-C before the worker took the train request: nothing trained since the last checkpoint; resumable. */

@@ -74,8 +74,8 @@ export function buildPlan(resolved: ResolvedTrainSpec, header: ShardHeader, hard
   const trainable = lora ? countLoraParameters(c, spec.lora.r, spec.lora.targetModules) : n;
   const train = header.splits.train!;
   const val = header.splits.val;
-  const steps = stepsFor(spec, train.sequences);
-  const sequencesPerStep = spec.batchSize * spec.gradAccum;
+  const steps = stepsFor(spec, train.sequences, spec.processes);
+  const sequencesPerStep = spec.batchSize * spec.gradAccum * spec.processes;
   const tokensPerStep = sequencesPerStep * spec.seqLen;
 
   // FLOPs: forward 2N per token; backward 4N for full fine-tuning (grads of activations and weights), ~2N for
@@ -87,7 +87,9 @@ export function buildPlan(resolved: ResolvedTrainSpec, header: ShardHeader, hard
   // Assumed utilisation of peak: well-fed GPUs reach ~35–45 % in training; CPUs lose more to non-matmul work.
   const utilisation = hardware.kind === "cuda" ? 0.35 : 0.3;
   const overheadPerStep = hardware.kind === "cuda" ? 0.03 : 0.01 * c.num_hidden_layers;
-  const seconds = totalFlops / (hardware.peakTflops * 1e12 * utilisation) + overheadPerStep * steps.totalSteps;
+  // Several processes share the work: one GPU each; on CPU they share the same cores.
+  const devices = hardware.kind === "cuda" ? Math.min(spec.processes, Math.max(1, hardware.gpus)) : 1;
+  const seconds = totalFlops / (hardware.peakTflops * 1e12 * utilisation * devices) + overheadPerStep * steps.totalSteps;
 
   const bytes = spec.dtype === "float32" || (spec.dtype === "auto" && hardware.kind === "cpu") ? 4 : 2;
   const weights = n * bytes + (lora ? trainable * bytes : 0);

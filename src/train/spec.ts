@@ -96,6 +96,13 @@ export const TrainSpecSchema = z.strictObject({
   dtype: z.enum(["auto", "float32", "bfloat16"]).default("auto"),
   output: z.string().optional().describe("Output folder; default .tunekit/runs/<run>/output."),
   logEvery: z.number().int().min(1).default(1),
+  processes: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(1)
+    .describe("Data-parallel training processes on this machine (torchrun; one per GPU, DDP). 1 = a single worker."),
 });
 
 export type TrainSpec = z.infer<typeof TrainSpecSchema>;

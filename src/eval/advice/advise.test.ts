@@ -46,4 +46,11 @@ describe("advise", () => {
     expect(a.numbers.estimatedTrainingCost).toBeCloseTo(10.8, 9);
     expect(a.numbers.breakEvenMonths).toBeCloseTo(0.036, 9);
   });
+  it("keeps prompting when a measured fine-tuned model does not beat the best prompt", () => {
+    const tuned = { ...cand("ft", "template", 0.69, 0.0002, 40), fineTuned: true };
+    const cmp = { a: "ft", b: "few", metric: "accuracy", unit: "fraction" as const, difference: -0.01, low: -0.05, high: 0.03, pValue: 0.6, test: "mcnemar-exact" as const, n: 100, verdict: "no significant difference between ft and few on accuracy: ft −1.0 points, 95% CI [-5.0, 3.0], p = 0.60" };
+    const a = advise({ summary: summary([base, fewShot, tuned], [cmp]), trainExamples: 5000, target: 0.9 });
+    expect(a.recommendation).toBe("keep-prompting");
+    expect(a.reasons.slice(0, 2)).toEqual([`measured: ${cmp.verdict}`, "the fine-tuned candidate ft does not beat few; fine-tuning has not paid off on this data."]);
+  });
 });

@@ -39,8 +39,10 @@ const MIN_PER_LABEL = 10;
 function isRetrieval(c: CandidateSummary): boolean {
   return /bm25/.test(c.prompt);
 }
+/** Explicit `fineTuned` in the suite wins; else a local adapter, or an OpenAI-style "ft:" model id. */
 function isFineTuned(c: CandidateSummary): boolean {
-  return c.backend.type === "local" ? c.backend.adapterDir !== null : /^ft:|fine-?tun/i.test(String(c.backend.model ?? c.name)) || /tuned/i.test(c.name);
+  if (c.fineTuned !== undefined) return c.fineTuned;
+  return c.backend.type === "local" ? c.backend.adapterDir !== null && c.backend.adapterDir !== undefined : /^ft:/i.test(String(c.backend.model ?? ""));
 }
 
 export function advise(input: AdviceInput): Advice {

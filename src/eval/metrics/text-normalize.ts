@@ -10,7 +10,7 @@ const ARTICLES = /(?<![\p{L}\p{N}_])(a|an|the)(?![\p{L}\p{N}_])/gu;
  * Python's str.split() whitespace: Unicode Zs plus the bidi WS/B/S controls. Unlike JS \s it includes
  * \x1c-\x1f and \x85 and excludes \ufeff; BLEU/chrF must split exactly like sacrebleu does.
  */
-// eslint-disable-next-line no-control-regex -- \x1c-\x1f are whitespace to Python; matching them is the point.
+ 
 export const PY_WHITESPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
 
 /** Python's `s.split()`: split on whitespace runs, no empty strings. */
@@ -21,7 +21,7 @@ export function splitPython(text: string): string[] {
 /** Python's `s.rstrip()` (whitespace only). */
 export function rstripPython(text: string): string {
   let end = text.length;
-  // eslint-disable-next-line no-control-regex -- same set as PY_WHITESPACE.
+   
   while (end > 0 && /^[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/.test(text[end - 1])) end -= 1;
   return text.slice(0, end);
 }

@@ -86,7 +86,7 @@ export async function runEvalSuite(ws: Workspace, suite: EvalSuite, options: Run
           options.onProgress?.({ candidate: spec.name, done, total: data.test.length, failed });
         },
       });
-      scored.push({ name: spec.name, backend: backends[ci].describe(), prompt: strategyName(spec.prompt), pricing: spec.pricing ?? null, outputs, scores: {} });
+      scored.push({ name: spec.name, backend: backends[ci].describe(), prompt: strategyName(spec.prompt), fineTuned: spec.fineTuned, pricing: spec.pricing ?? null, outputs, scores: {} });
       await ws.registry.appendRunEvents(run.id, [{ type: "log", name: "candidate_done", data: { candidate: spec.name, examples: outputs.length, failures: failed } }]);
     }
     for (const c of scored) {

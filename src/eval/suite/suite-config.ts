@@ -32,6 +32,7 @@ const CommonCandidate = {
   maxTokens: z.number().int().positive().default(64),
   temperature: z.number().min(0).max(2).default(0),
   seed: z.number().int().optional(),
+  fineTuned: z.boolean().optional().describe("marks a fine-tuned model for `tunekit advise` (default: a local adapter or an ft: model id)"),
 };
 
 const OpenAICandidateSchema = z.strictObject({

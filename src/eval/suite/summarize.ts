@@ -17,6 +17,7 @@ export interface ScoredCandidate {
   name: string;
   backend: Record<string, unknown>;
   prompt: string;
+  fineTuned?: boolean;
   pricing: Pricing | null;
   outputs: CandidateOutput[];
   /** scores[metric][exampleIndex] */
@@ -35,6 +36,7 @@ export interface CandidateSummary {
   name: string;
   backend: Record<string, unknown>;
   prompt: string;
+  fineTuned?: boolean;
   examples: number;
   failures: number;
   cached: number;
@@ -106,6 +108,7 @@ export function summarizeEval(candidates: readonly ScoredCandidate[], metrics: r
       name: c.name,
       backend: c.backend,
       prompt: c.prompt,
+      fineTuned: c.fineTuned,
       examples: c.outputs.length,
       failures: c.outputs.filter((o) => o.error).length,
       cached: c.outputs.filter((o) => o.cached).length,

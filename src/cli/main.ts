@@ -17,6 +17,7 @@ import { register as registerEstimate } from "./estimate.js";
 import { register as registerRunsWatch } from "./runs-watch.js";
 import { register as registerEval } from "./eval.js";
 import { register as registerAdvise } from "./advise.js";
+import { register as registerUi } from "./ui.js";
 
 /**
  * The CLI: a thin shell. Each command group lives in its own file and only parses flags, calls the library
@@ -34,7 +35,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: () => undefined })
     .exitOverride();
   const ctx = new CliContext(program);
-  for (const register of [registerInit, registerConfig, registerData, registerRuns, registerRunsWatch, registerEstimate, registerTrain, registerGenerate, registerModel, registerServe, registerFeedback, registerExperiments, registerMonitor, registerEval, registerAdvise]) register(program, ctx);
+  for (const register of [registerInit, registerConfig, registerData, registerRuns, registerRunsWatch, registerEstimate, registerTrain, registerGenerate, registerModel, registerServe, registerFeedback, registerExperiments, registerMonitor, registerEval, registerAdvise, registerUi]) register(program, ctx);
   return program;
 }
 

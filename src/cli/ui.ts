@@ -1,0 +1,37 @@
+import type { Command } from "commander";
+import { startUiServer } from "../ui/server.js";
+import { ensureAssets } from "../ui/static-files.js";
+import type { CliContext } from "./context.js";
+import { parsePositiveInt } from "./runs.js";
+
+/** `tunekit ui`: the dashboard over this workspace (127.0.0.1 by default; token auth when bound elsewhere). */
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command("ui")
+    .description("open the web dashboard: datasets, runs with live curves, evaluations, experiments, cost")
+    .option("--host <host>", "listen address; anything but loopback requires the access token", "127.0.0.1")
+    .option("--port <port>", "port (0: any free port)", "7860")
+    .option("--token-env <name>", "environment variable holding the access token (else a random one is printed)", "TUNEKIT_UI_TOKEN")
+    .action((opts: { host: string; port: string; tokenEnv: string }) =>
+      ctx.run(async (out) => {
+        const port = parsePositiveInt(opts.port, "--port", true);
+        const assetsDir = await ensureAssets(undefined, (line) => out.note(line));
+        const ws = await ctx.openWorkspace();
+        try {
+          const server = await startUiServer({ ws, host: opts.host, port, assetsDir, token: process.env[opts.tokenEnv] || undefined });
+          const link = server.token === null ? server.url : `${server.url}?token=${encodeURIComponent(server.token)}`;
+          if (server.token !== null) out.note(`listening on ${opts.host}, beyond loopback: open the link below (it carries the access token; keep it private)`);
+          out.data({ url: server.url, host: server.host, port: server.port, auth: server.token !== null });
+          // The link is printed once to the terminal that started the server; it never goes to the logger.
+          out.text(`tunekit dashboard for ${ws.root}: ${link}  (Ctrl-C stops it)`);
+          await new Promise<void>((resolve) => {
+            process.once("SIGINT", () => resolve());
+            process.once("SIGTERM", () => resolve());
+          });
+          await server.close();
+        } finally {
+          await ws.close();
+        }
+      }),
+    );
+}

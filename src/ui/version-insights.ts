@@ -1,0 +1,137 @@
+import { isAbsolute, resolve } from "node:path";
+import { collectStats, type DatasetStats } from "../data/stats/index.js";
+import { PiiScanner, type PiiFinding, type PiiReport } from "../data/pii/index.js";
+import type { DatasetRecord } from "../data/record.js";
+import { readVersion } from "../data/versions.js";
+import type { DatasetVersion, Run, Workspace } from "../registry/index.js";
+import { loadChatTemplate, loadTokenizer, previewExamples, type PreviewExample } from "../tokenize/index.js";
+
+/**
+ * What the Datasets page shows about a version, computed from the version's records by the library (stats,
+ * PII, loss-mask preview) and cached by version id: versions are immutable, so a cached answer never goes stale.
+ */
+export type VersionStatsView = Omit<DatasetStats, "exampleTokens"> & { tokenHistogram: { from: number; to: number; count: number }[] };
+
+export interface PiiView {
+  report: PiiReport;
+  findings: PiiFinding[];
+  findingsOmitted: number;
+}
+
+const MAX_FINDINGS = 500;
+const statsCache = new Map<string, Promise<VersionStatsView>>();
+const piiCache = new Map<string, Promise<PiiView>>();
+
+function cached<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  let p = cache.get(key);
+  if (!p) {
+    p = make();
+    cache.set(key, p);
+    p.catch(() => cache.delete(key));
+  }
+  return p;
+}
+
+/** Equal-width bins over [min, max]; `bins` at most. */
+export function histogram(values: ArrayLike<number>, bins = 30): { from: number; to: number; count: number }[] {
+  if (values.length === 0) return [];
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    min = Math.min(min, values[i]);
+    max = Math.max(max, values[i]);
+  }
+  const width = Math.max(1, Math.ceil((max - min + 1) / bins));
+  const out = Array.from({ length: Math.ceil((max - min + 1) / width) }, (_, i) => ({ from: min + i * width, to: min + (i + 1) * width, count: 0 }));
+  for (let i = 0; i < values.length; i++) out[Math.floor((values[i] - min) / width)].count++;
+  return out;
+}
+
+export function versionStats(ws: Workspace, version: DatasetVersion): Promise<VersionStatsView> {
+  return cached(statsCache, `${ws.root}:${version.id}`, async () => {
+    const { exampleTokens, ...stats } = await collectStats(readVersion(ws, version));
+    return { ...stats, tokenHistogram: histogram(exampleTokens) };
+  });
+}
+
+/** The version's PII scan (detect mode: nothing changes); findings are locations and types, never values. */
+export function versionPii(ws: Workspace, version: DatasetVersion): Promise<PiiView> {
+  return cached(piiCache, `${ws.root}:${version.id}`, async () => {
+    const scanner = new PiiScanner({ mode: "detect", maxSamples: 5 });
+    const findings: PiiFinding[] = [];
+    let omitted = 0;
+    for await (const record of readVersion(ws, version)) {
+      for (const f of scanner.process(record).findings) {
+        if (findings.length < MAX_FINDINGS) findings.push(f);
+        else omitted++;
+      }
+    }
+    return { report: scanner.report, findings, findingsOmitted: omitted };
+  });
+}
+
+export interface LineageNode {
+  id: string;
+  kind: "version" | "run" | "model";
+  label: string;
+  detail: string;
+  dataset?: string;
+  status?: string;
+}
+
+export interface LineageGraph {
+  nodes: LineageNode[];
+  edges: { from: string; to: string; label: string }[];
+}
+
+/** Versions of a dataset (and parents in other datasets), the runs that used them and the models they made. */
+export async function lineageGraph(ws: Workspace, versions: readonly DatasetVersion[], runs: readonly Run[]): Promise<LineageGraph> {
+  const nodes = new Map<string, LineageNode>();
+  const edges: LineageGraph["edges"] = [];
+  const addVersion = (v: DatasetVersion) =>
+    nodes.set(v.id, { id: v.id, kind: "version", label: `${v.datasetName}@${v.number}`, detail: `${v.transform} · ${v.recordCount.toLocaleString("en-US")} records`, dataset: v.datasetName });
+  for (const v of versions) addVersion(v);
+  for (const v of versions) {
+    if (!v.parentId) continue;
+    if (!nodes.has(v.parentId)) addVersion(await ws.registry.getDatasetVersion(v.parentId));
+    edges.push({ from: v.parentId, to: v.id, label: v.transform });
+  }
+  const models = await ws.registry.listModels();
+  for (const run of runs) {
+    if (!run.datasetVersionId || !nodes.has(run.datasetVersionId)) continue;
+    nodes.set(run.id, { id: run.id, kind: "run", label: run.name ?? run.id, detail: `${run.kind} · ${run.status}`, status: run.status });
+    edges.push({ from: run.datasetVersionId, to: run.id, label: run.kind });
+    for (const m of models.filter((x) => x.runId === run.id)) {
+      nodes.set(m.id, { id: m.id, kind: "model", label: m.name, detail: `${m.kind} · ${m.provider}` });
+      edges.push({ from: run.id, to: m.id, label: "model" });
+    }
+  }
+  return { nodes: [...nodes.values()], edges };
+}
+
+export interface PreviewRequest {
+  model: string;
+  count: number;
+  seqLen?: number;
+  trainOn: "assistant" | "all";
+  template?: string;
+  offset: number;
+}
+
+/** The loss-mask preview of records [offset, offset+count) for a model folder (relative to the workspace) or a registered model. */
+export async function versionPreview(ws: Workspace, version: DatasetVersion, req: PreviewRequest): Promise<{ modelDir: string; examples: PreviewExample[] }> {
+  let modelDir = isAbsolute(req.model) ? req.model : resolve(ws.root, req.model);
+  const registered = (await ws.registry.listModels()).find((m) => m.name === req.model || m.id === req.model);
+  if (registered?.path) modelDir = registered.path;
+  const tokenizer = loadTokenizer(modelDir);
+  const template = loadChatTemplate(tokenizer, { template: req.template });
+  const records: DatasetRecord[] = [];
+  let index = 0;
+  for await (const record of readVersion(ws, version)) {
+    if (index++ < req.offset) continue;
+    records.push(record);
+    if (records.length >= req.count) break;
+  }
+  const examples = await previewExamples(records, tokenizer, template, { count: req.count, seqLen: req.seqLen, trainOn: req.trainOn });
+  return { modelDir, examples: examples.map((e) => ({ ...e, index: e.index + req.offset })) };
+}

@@ -8,7 +8,7 @@ describe("tunekit CLI", () => {
   it("lists the command groups in --help", () => {
     const res = runCli(["--help"], { cwd: makeTempDir() });
     expect(res.status).toBe(0);
-    for (const group of ["init", "config", "data", "runs"]) expect(res.stdout).toMatch(new RegExp(`^  ${group}\\b`, "m"));
+    for (const group of ["init", "config", "data", "runs"]) expect(res.stdout).toMatch(new RegExp(`^ {2}${group}\\b`, "m"));
   });
 
   it("init then runs list --json work in an empty folder", () => {
@@ -23,7 +23,7 @@ describe("tunekit CLI", () => {
   it("says how to fix a missing workspace, with the not-found exit code", () => {
     const res = runCli(["runs", "list"], { cwd: makeTempDir() });
     expect(res.status).toBe(5);
-    expect(res.stderr).toMatch(/^error WORKSPACE_NOT_FOUND: no tunekit workspace in .* \(no tunekit\.yaml\)\n  fix: run `tunekit init` in your project folder, or pass --workspace DIR\n$/);
+    expect(res.stderr).toMatch(/^error WORKSPACE_NOT_FOUND: no tunekit workspace in .* \(no tunekit\.yaml\)\n {2}fix: run `tunekit init` in your project folder, or pass --workspace DIR\n$/);
   });
 
   it("reports a bad config as one JSON error document with --json", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, DataError, NotFoundError, ProviderError, TunekitError, errorBody, exitCodeFor, formatError, httpStatusFor } from "./index.js";
+import { ConfigError, DataError, NotFoundError, ProviderError, errorBody, exitCodeFor, formatError, httpStatusFor } from "./index.js";
 
 describe("error boundary", () => {
   it("maps each kind to a stable exit code and HTTP status", () => {

@@ -5,6 +5,10 @@ import { registerPreview } from "./preview.js";
 import { registerImport } from "./import.js";
 import { registerValidate } from "./validate.js";
 import { registerClean } from "./clean.js";
+import { registerDedupe } from "./dedupe.js";
+import { registerPii } from "./pii.js";
+import { registerSplit } from "./split.js";
+import { registerStats } from "./stats.js";
 import { registerExport } from "./export.js";
 import { registerDiff, registerList, registerShow } from "./versions.js";
 
@@ -14,6 +18,10 @@ export function register(program: Command, ctx: CliContext): void {
   registerImport(data, ctx);
   registerValidate(data, ctx);
   registerClean(data, ctx);
+  registerDedupe(data, ctx);
+  registerPii(data, ctx);
+  registerSplit(data, ctx);
+  registerStats(data, ctx);
   registerExport(data, ctx);
   registerList(data, ctx);
   registerShow(data, ctx);

@@ -4,7 +4,7 @@ import type { DetectionResult } from "./detector.js";
 import { DetectionOptionsSchema } from "./options.js";
 import { parseOptions } from "./parse-options.js";
 import { jaccardSorted, shingleHashes } from "./shingles.js";
-import type { z } from "zod";
+import { z } from "zod";
 
 export interface DetectorQuality {
   sample: number;
@@ -27,8 +27,11 @@ export interface DetectorQuality {
  * chains (a~b~c with a,c below the threshold) count against precision: this measures what dedupe acts on.
  * Empty texts are skipped. O(sample²) — keep the sample in the low thousands.
  */
-export function measureDetectorQuality(texts: string[], input: z.input<typeof DetectionOptionsSchema> = {}): DetectorQuality {
-  const options = parseOptions(DetectionOptionsSchema, input, "DATA_DEDUPE_OPTIONS");
+/** Detection options; other keys (a dedupe plan's `keep`, a leakage plan's `priority`) are ignored. */
+const QualityOptionsSchema = z.object(DetectionOptionsSchema.shape);
+
+export function measureDetectorQuality(texts: string[], input: z.input<typeof QualityOptionsSchema> = {}): DetectorQuality {
+  const options = parseOptions(QualityOptionsSchema, input, "DATA_DEDUPE_OPTIONS");
   let words: Uint32Array = new Uint32Array(256);
   let out: Uint32Array = new Uint32Array(256);
   const sets: Uint32Array[] = [];

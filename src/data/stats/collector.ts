@@ -71,6 +71,7 @@ export class StatsCollector {
     const messages: Message[] = kind === "chat" ? (record as { messages: Message[] }).messages : kind === "preference" ? [...(record as { input: { messages: Message[] } }).input.messages, ...(record as { preferred_output: Message[] }).preferred_output] : [];
     let tokens = 0;
     let language = "";
+    let langText = "";
     if (kind === "text") {
       const text = (record as { text: string }).text;
       tokens = this.countTokens(text);
@@ -86,8 +87,9 @@ export class StatsCollector {
         tokens += t + MESSAGE_OVERHEAD_TOKENS;
         if (m.role === "user" || m.role === "assistant") turns++;
         if (m.role !== "system") this.ngrams.add(content);
-        if (m.role === "user" && language === "") language = detectLanguage(content);
+        if (m.role !== "system" && langText.length < 2000) langText += ` ${content}`;
       }
+      language = detectLanguage(langText);
       this.turns.push(turns);
     }
     this.exampleTokens.push(tokens);

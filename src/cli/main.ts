@@ -17,6 +17,7 @@ import { register as registerEstimate } from "./estimate.js";
 import { register as registerRunsWatch } from "./runs-watch.js";
 import { register as registerEval } from "./eval.js";
 import { register as registerAdvise } from "./advise.js";
+import { register as registerQuickstart } from "./quickstart.js";
 import { register as registerUi } from "./ui.js";
 
 /**
@@ -35,7 +36,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: () => undefined })
     .exitOverride();
   const ctx = new CliContext(program);
-  for (const register of [registerInit, registerConfig, registerData, registerRuns, registerRunsWatch, registerEstimate, registerTrain, registerGenerate, registerModel, registerServe, registerFeedback, registerExperiments, registerMonitor, registerEval, registerAdvise, registerUi]) register(program, ctx);
+  for (const register of [registerInit, registerConfig, registerData, registerRuns, registerRunsWatch, registerEstimate, registerTrain, registerGenerate, registerModel, registerServe, registerFeedback, registerExperiments, registerMonitor, registerEval, registerAdvise, registerUi, registerQuickstart]) register(program, ctx);
   return program;
 }
 
@@ -57,5 +58,3 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     process.exitCode = exitCodeFor(error);
   }
 }
-
-await main();

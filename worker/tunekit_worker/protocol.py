@@ -153,6 +153,8 @@ def serve(stdin: TextIO = None) -> int:
     out = take_stdout()
     stdin = stdin or sys.stdin
     server = Server(out)
+    from .parent_watch import watch_parent
+    watch_parent()
     server.emit(ready_event())
     try:
         for line in stdin:

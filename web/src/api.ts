@@ -1,0 +1,31 @@
+/** The dashboard's only way to the server: JSON over /api, errors surfaced with their code, message and fix. */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly fix?: string) {
+    super(message);
+  }
+}
+
+async function request<T>(path: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(path, { credentials: "same-origin", ...init });
+  const body = await res.json().catch(() => null);
+  if (!res.ok) {
+    const e = (body as { error?: { code?: string; message?: string; fix?: string } } | null)?.error;
+    throw new ApiError(res.status, e?.code ?? "HTTP_" + res.status, e?.message ?? res.statusText, e?.fix);
+  }
+  return body as T;
+}
+
+export const getJson = <T>(path: string) => request<T>(path);
+export const postJson = <T>(path: string, body: unknown) =>
+  request<T>(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+
+export function qs(params: Record<string, string | number | undefined | null | string[]>): string {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === null || v === "") continue;
+    if (Array.isArray(v)) for (const x of v) u.append(k, x);
+    else u.set(k, String(v));
+  }
+  const s = u.toString();
+  return s ? `?${s}` : "";
+}

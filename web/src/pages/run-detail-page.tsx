@@ -1,0 +1,113 @@
+import { useEffect, useState } from "react";
+import { postJson } from "../api";
+import { LineChart } from "../components/line-chart";
+import { Card, ErrorBox, Status, fmtNum, fmtTime, fmtUsd } from "../components/ui";
+import { useApi } from "../use-api";
+import { useLiveMetrics, type RunEvent } from "./run-events";
+import type { Run } from "./runs-page";
+
+interface Detail { run: Run; dataset: { id: string; ref: string; records: number } | null; checkpoints: RunEvent[]; logs: RunEvent[]; statuses: RunEvent[]; models: { id: string; name: string; path: string | null }[]; children: { id: string; kind: string; status: string }[] }
+
+export function flattenConfig(value: unknown, prefix = "", out: [string, unknown][] = []): [string, unknown][] {
+  if (value && typeof value === "object" && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) flattenConfig(v, prefix ? `${prefix}.${k}` : k, out);
+  else if (prefix) out.push([prefix, value]);
+  return out;
+}
+
+const CHARTS: { id: string; title: string; names: (n: string) => boolean; logY?: boolean }[] = [
+  { id: "loss", title: "Loss (train / validation)", names: (n) => /(^|\/)loss$/.test(n) },
+  { id: "lr", title: "Learning rate", names: (n) => /(^|\/)lr$/.test(n) },
+  { id: "throughput", title: "Throughput (tokens/s)", names: (n) => /tokens_per_s/.test(n) },
+];
+
+export function RunDetailPage({ id }: { id: string }) {
+  const { data, error, reload } = useApi<Detail>(`/api/runs/${id}`);
+  const running = data?.run.status === "running" || data?.run.status === "pending";
+  const { series, error: liveError } = useLiveMetrics(id, data ? running : false);
+  const [actionError, setActionError] = useState<Error | null>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    if (!running) return;
+    const t = setInterval(reload, 3000);
+    return () => clearInterval(t);
+  }, [running, reload]);
+  const act = async (action: "cancel" | "resume") => {
+    if (action === "cancel" && !window.confirm(`Cancel ${id} for good? A running run checkpoints first.`)) return;
+    setBusy(true);
+    setActionError(null);
+    try {
+      await postJson(`/api/runs/${id}/${action}`, {});
+      reload();
+    } catch (e) {
+      setActionError(e as Error);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const names = Object.keys(series);
+  const used = new Set<string>();
+  const charts = CHARTS.map((c) => {
+    const ns = names.filter(c.names);
+    ns.forEach((n) => used.add(n));
+    return { ...c, ns };
+  });
+  const others = names.filter((n) => !used.has(n));
+  const r = data?.run;
+  const result = (r?.result ?? {}) as Record<string, unknown>;
+  return (
+    <>
+      <h1><a href="#/runs">Runs</a> / {r?.name ?? id} {r ? <Status status={r.status} /> : null}</h1>
+      <ErrorBox error={error ?? liveError} />
+      {r ? (
+        <>
+          <div className="toolbar">
+            <button data-testid="cancel-run" disabled={busy || ["succeeded", "cancelled"].includes(r.status)} onClick={() => act("cancel")}>cancel</button>
+            <button data-testid="resume-run" disabled={busy || !(r.status === "interrupted" || r.status === "failed")} onClick={() => act("resume")}>resume</button>
+            <span className="muted">{running ? "live: curves update as the run writes events" : `ended ${fmtTime(r.endedAt)}`}</span>
+          </div>
+          <ErrorBox error={actionError} />
+          {r.error ? <div className="error"><strong>{r.error.code}</strong>: {r.error.message}{r.error.fix ? <div className="fix">fix: {r.error.fix}</div> : null}</div> : null}
+          <div className="grid2">
+            {charts.filter((c) => c.ns.length || c.id === "loss").map((c) => (
+              <Card key={c.id} title={c.title}>
+                <LineChart id={c.id} title="" xLabel="step" series={c.ns.map((n) => ({ label: n, x: series[n].x, y: series[n].y }))} logY={c.logY} />
+              </Card>
+            ))}
+            {others.map((n) => (
+              <Card key={n} title={n}><LineChart id={n.replace(/\W+/g, "-")} title="" xLabel="step" series={[{ label: n, x: series[n].x, y: series[n].y }]} /></Card>
+            ))}
+          </div>
+          <div className="grid2" style={{ marginTop: 14 }}>
+            <Card title="Run">
+              <dl className="kv">
+                <dt>id</dt><dd>{r.id}</dd>
+                <dt>kind / backend</dt><dd>{r.kind} / {r.backend ?? "—"}</dd>
+                <dt>dataset</dt><dd>{data!.dataset ? <a href={`#/datasets/${data!.dataset.ref.split("@")[0]}?v=${data!.dataset.ref.split("@")[1]}`}>{data!.dataset.ref}</a> : "—"}</dd>
+                <dt>created / started</dt><dd>{fmtTime(r.createdAt)} / {fmtTime(r.startedAt)}</dd>
+                <dt>cost</dt><dd data-testid="run-cost">{fmtUsd(r.costUsd)}</dd>
+                {Object.entries(result).filter(([, v]) => typeof v === "number" || typeof v === "string").map(([k, v]) => (<><dt key={`k-${k}`}>{k}</dt><dd key={`v-${k}`}>{typeof v === "number" ? fmtNum(v, 4) : String(v)}</dd></>))}
+                {data!.models.map((m) => (<><dt key={`mk-${m.id}`}>model</dt><dd key={`mv-${m.id}`}>{m.name} <span className="muted">{m.path}</span></dd></>))}
+              </dl>
+            </Card>
+            <Card title="Hyperparameters" testId="hyperparameters">
+              <table><tbody>{flattenConfig(r.config).map(([k, v]) => <tr key={k}><td>{k}</td><td><code>{JSON.stringify(v)}</code></td></tr>)}</tbody></table>
+            </Card>
+            <Card title={`Checkpoints (${data!.checkpoints.length})`} testId="checkpoints">
+              <table>
+                <thead><tr><th className="num">step</th><th>path</th><th>best</th><th>time</th></tr></thead>
+                <tbody>{data!.checkpoints.map((c) => <tr key={c.id}><td className="num">{c.step}</td><td><code>{String(c.data?.path ?? "")}</code></td><td>{c.data?.best ? "★" : ""}</td><td>{fmtTime(c.ts)}</td></tr>)}</tbody>
+              </table>
+            </Card>
+            <Card title="Logs" testId="logs">
+              <div className="tokens" style={{ maxHeight: 260, overflow: "auto" }}>
+                {[...data!.statuses, ...data!.logs].sort((a, b) => a.id - b.id).map((e) => (
+                  <div key={e.id}><span className="muted">{e.ts.slice(11, 19)} {e.type === "status" ? "status" : e.name}</span> {e.type === "status" ? `→ ${e.name}` : String(e.data?.message ?? "")}</div>
+                ))}
+              </div>
+            </Card>
+          </div>
+        </>
+      ) : null}
+    </>
+  );
+}

@@ -5,6 +5,7 @@ import { ConflictError } from "../errors/index.js";
 import { withWorker } from "../train/worker-session.js";
 import type { CliContext } from "./context.js";
 import { resolveModel } from "./generate.js";
+import { writeModelCard } from "../report/model-card.js";
 
 export function register(program: Command, ctx: CliContext): void {
   const model = program.command("model").description("registered models; merge a LoRA adapter into its base");
@@ -26,6 +27,20 @@ export function register(program: Command, ctx: CliContext): void {
           { key: "path", header: "PATH" },
           { key: "createdAt", header: "CREATED", value: (m) => m.createdAt.replace("T", " ").slice(0, 19) },
         ]);
+      }),
+    );
+
+  model
+    .command("card <run>")
+    .description("write the model card of a fine-tuned model (Markdown + HTML) from its training run in the registry")
+    .option("--out <dir>", "folder for MODEL_CARD.md and model-card.html (default: reports/model-cards/<model>)")
+    .action((run: string, opts: { out?: string }) =>
+      ctx.run(async (out) => {
+        const card = await ctx.withWorkspace((ws) => writeModelCard(ws, run, { outDir: opts.out }));
+        out.data({ markdown: card.markdown, html: card.html, model: card.data.model.name, evals: card.data.evals.map((e) => e.runId) });
+        out.text(`model card of ${card.data.model.name} (run ${card.data.run.id}, ${card.data.evals.length} evaluation${card.data.evals.length === 1 ? "" : "s"})`);
+        out.text(`  ${card.markdown}`);
+        out.text(`  ${card.html}`);
       }),
     );
 

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { cancelHostedRun } from "../providers/hosted-run.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ConflictError } from "../errors/index.js";
@@ -69,8 +70,15 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+const HOSTED_BACKENDS = ["openai", "bedrock", "together"];
+
 async function cancelRun(ws: Workspace, id: string, waitMs: number, out: Output) {
   let run = await ws.registry.getRun(id);
+  if (HOSTED_BACKENDS.includes(String(run.backend)) && (run.result as { jobId?: string } | null)?.jobId) {
+    // A hosted job keeps running (and billing) at the provider unless the provider is told to stop it.
+    out.note(`cancelling the ${run.backend} job of ${id}…`);
+    return cancelHostedRun(ws, id);
+  }
   if (run.status === "running" && isSupervisorAlive(run)) {
     const { pid } = supervisorOf(run)!;
     out.note(`asking the supervisor (pid ${pid}) to stop ${id}…`);

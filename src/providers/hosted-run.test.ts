@@ -4,7 +4,7 @@ import { createTempWorkspace, fromArray } from "../data/testing/temp-workspace.j
 import { commitVersion } from "../data/versions.js";
 import { openWorkspace, type Workspace } from "../registry/index.js";
 import { planHostedRun, planWorkDir, type HostedJobSpec } from "./hosted-plan.js";
-import { submitHostedRun, watchHostedRun } from "./hosted-run.js";
+import { cancelHostedRun, submitHostedRun, watchHostedRun } from "./hosted-run.js";
 import { createOpenAiFixture } from "./openai/fixtures/openai-api.js";
 import { HostedOptionsSchema } from "./spec.js";
 
@@ -105,5 +105,15 @@ describe("hosted runs: plan, submit, durable watch", () => {
     expect(plan.warnings.some((w) => /Provisioned Throughput/.test(w))).toBe(true);
     expect(plan.warnings.some((w) => /was retired on 2026-04-19/.test(w))).toBe(true);
     expect(plan.tokens.estimate).toBe(true);
+  });
+
+  it("cancels the provider's job, not only the registry row", async () => {
+    const plan = await planHostedRun(ws, spec, { workDir: planWorkDir(ws, "t-cancel") });
+    const submitted = await submitHostedRun(ws, plan, { env, maxRetries: 0 });
+    const cancelled = await cancelHostedRun(ws, submitted.id, { env, maxRetries: 0 });
+    expect(cancelled.status).toBe("cancelled");
+    const jobId = (submitted.result as { jobId: string }).jobId;
+    const job = await fetch(`${fixture.server.url}/v1/fine_tuning/jobs/${jobId}`, { headers: { authorization: `Bearer ${KEY}` } }).then((r) => r.json());
+    expect(job.status).toBe("cancelled");
   });
 });

@@ -132,9 +132,9 @@ describe("logging and metrics", () => {
     expect(await gateway.store.countRequests()).toBe(3); // the third filled a batch
     const rows = await gateway.store.listRequests();
     expect(rows.map((r) => [r.input, r.output])).toEqual([
-      ['[{"role":"user","content":"I am [EMAIL], card [CARD] #0"}]', "mail [EMAIL] or call [PHONE]"],
-      ['[{"role":"user","content":"I am [EMAIL], card [CARD] #1"}]', "mail [EMAIL] or call [PHONE]"],
-      ['[{"role":"user","content":"third"}]', "mail [EMAIL] or call [PHONE]"],
+      ['[{"role":"user","content":"I am <EMAIL_1>, card <CREDIT_CARD_1> #0"}]', "mail <EMAIL_1> or call <PHONE_1>"],
+      ['[{"role":"user","content":"I am <EMAIL_1>, card <CREDIT_CARD_1> #1"}]', "mail <EMAIL_1> or call <PHONE_1>"],
+      ['[{"role":"user","content":"third"}]', "mail <EMAIL_1> or call <PHONE_1>"],
     ]);
     const text = await (await fetch(`${gateway.url}/metrics`)).text();
     expect(text).toContain('tunekit_gateway_requests_total{model="base",variant="base",status="200"} 3');

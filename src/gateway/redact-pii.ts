@@ -1,35 +1,32 @@
-/**
- * PII redaction for the request log (gateway.logging.redactPii): emails, phone numbers, card numbers (Luhn
- * checked), IBANs and US SSNs become typed placeholders before a record is written anywhere (the write-ahead log
- * included). Replaced by src/data/pii's detector once that lands, keeping this signature.
- */
-const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
-const CARD = /\b(?:\d[ -]?){12,18}\d\b/g;
-const IBAN = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g;
-const SSN = /\b\d{3}-\d{2}-\d{4}\b/g;
-const PHONE = /(?<![\w+])\+?\d{1,3}?[ .-]?\(?\d{2,4}\)?[ .-]?\d{3,4}[ .-]?\d{3,4}\b/g;
+import { PiiOptionsSchema, scanText } from "../data/pii/index.js";
 
-function luhn(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
+/**
+ * PII redaction for the request log (gateway.logging.redactPii), with the same detector the data pipeline uses
+ * (emails, phones, Luhn-checked cards, IBANs, SSNs, IPs, API keys and secrets, addresses). Every value becomes a
+ * typed placeholder (<EMAIL_1>) before a record is written anywhere, the write-ahead log included; one value
+ * gets one placeholder within a text, as in `tunekit data pii --mode redact`.
+ */
+const OPTIONS = PiiOptionsSchema.parse({});
 
 export function redactPii(text: string): string {
-  return text
-    .replace(EMAIL, "[EMAIL]")
-    .replace(CARD, (m) => {
-      const digits = m.replace(/\D/g, "");
-      return digits.length >= 13 && luhn(digits) ? "[CARD]" : m;
-    })
-    .replace(IBAN, "[IBAN]")
-    .replace(SSN, "[SSN]")
-    .replace(PHONE, (m) => (m.replace(/\D/g, "").length >= 9 ? "[PHONE]" : m));
+  const matches = scanText(text, OPTIONS);
+  if (matches.length === 0) return text;
+  const numbers = new Map<string, number>();
+  const counters = new Map<string, number>();
+  const placeholders = matches.map((m) => {
+    const key = `${m.type}\u0000${m.value}`;
+    if (!numbers.has(key)) {
+      const next = (counters.get(m.type) ?? 0) + 1;
+      counters.set(m.type, next);
+      numbers.set(key, next);
+    }
+    return `<${m.type.toUpperCase()}_${numbers.get(key)}>`;
+  });
+  let out = "";
+  let last = 0;
+  matches.forEach((m, i) => {
+    out += text.slice(last, m.start) + placeholders[i];
+    last = m.end;
+  });
+  return out + text.slice(last);
 }

@@ -11,6 +11,8 @@ export interface StubBehaviour {
   reply?: string;
   /** Delay between streamed chunks. */
   chunkDelayMs?: number;
+  /** Awaited before each streamed chunk after the first: lets a test release chunks one by one. */
+  beforeChunk?: (index: number) => Promise<void>;
   /** Fixed delay before answering. */
   delayMs?: number;
 }
@@ -98,7 +100,8 @@ export class StubUpstream {
         return;
       }
       res.write(parts[i++]);
-      if (this.behaviour.chunkDelayMs) setTimeout(next, this.behaviour.chunkDelayMs);
+      if (this.behaviour.beforeChunk && i < parts.length) void this.behaviour.beforeChunk(i).then(next);
+      else if (this.behaviour.chunkDelayMs) setTimeout(next, this.behaviour.chunkDelayMs);
       else next();
     };
     next();

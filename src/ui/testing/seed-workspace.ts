@@ -79,6 +79,7 @@ export async function seedWorkspace(options: { rows?: number } = {}): Promise<Se
     let i = 0;
     for await (const r of prepared.records()) {
       if (i >= limit) break;
+      if ("messages" in r) r.metadata = { ...r.metadata, category: r.messages[1]?.content ?? "" };
       if (i % 97 === 3 && "messages" in r) r.messages[0].content += ` — reach me at jane.doe${i}@example.com or +1 415 555 01${String(i % 100).padStart(2, "0")}`;
       i++;
       yield r;

@@ -10,6 +10,14 @@ export interface Series {
   color?: string;
 }
 
+/** Tick labels that stay readable for learning rates (2e-4) as well as token counts. */
+export function formatTick(v: number | null): string {
+  if (v === null || v === undefined) return "";
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 0.01 || a >= 1e6)) return v.toExponential(1);
+  return String(+v.toPrecision(4));
+}
+
 const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"];
 
 /** Aligns series with different x values onto one sorted x axis (uPlot's data shape). */
@@ -41,7 +49,7 @@ export function LineChart(props: { id: string; title: string; series: Series[]; 
       width: Math.max(280, host.current.clientWidth || 480),
       height: props.height ?? 220,
       scales: { x: { time: props.time ?? false }, y: props.logY ? { distr: 3 } : {} },
-      axes: [{ label: props.xLabel, size: 40 }, { size: 56 }],
+      axes: [{ label: props.xLabel, size: 40 }, { size: 60, values: (_u, splits) => splits.map(formatTick) }],
       legend: { show: true, live: false },
       cursor: { drag: { x: true, y: false } },
       series: [{ label: props.xLabel ?? "x" }, ...props.series.map((s, i) => ({ label: s.label, stroke: s.color ?? COLORS[i % COLORS.length], width: 1.6, spanGaps: true, points: { show: s.x.length < 40 } }))],

@@ -57,9 +57,13 @@ class LoraLinear(nn.Module):
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = F.linear(x, self.weight, self.bias)
-        a = F.linear(self.dropout(x).to(self.lora_A.dtype), self.lora_A)  # [..., r]
-        return (out + F.linear(a, self.lora_B) * self.scaling).to(out.dtype)
+        out = F.linear(x, self.weight, self.bias)  # [..., out]
+        # The adapter runs in the activation dtype: the float32 weights (kept for the optimizer) are cast, which
+        # is cheap ([r,in] + [out,r]), instead of upcasting x [..., in] and the [..., out] sum to float32 (3 extra
+        # passes over the activations and a float32 copy of x kept for backward). Same result in float32.
+        dt = out.dtype
+        a = F.linear(self.dropout(x), self.lora_A.to(dt))  # [..., r]
+        return out + F.linear(a, self.lora_B.to(dt)) * self.scaling
 
     def merged_linear(self) -> nn.Linear:
         """A plain nn.Linear holding W + scaling * B A (computed in float32, stored in the base dtype)."""

@@ -1,23 +1,66 @@
 """Masked next-token loss over packed sequences, chunked so [B, T, V] logits never exist at once.
 
 Only positions whose target is trained (mask = 1) get logits at all: hidden states are gathered to [N, H] and
-the vocabulary projection + cross-entropy run over chunks of those N tokens. With grad enabled each chunk is
-checkpointed, so backward recomputes its logits instead of keeping every chunk's [chunk, V] softmax alive.
+the vocabulary projection + cross-entropy run over chunks of those N tokens. With grad enabled the gradient of
+each chunk (softmax - onehot, projected back through the head) is computed right after its loss, in the forward
+pass (a fused linear + cross-entropy): no chunk's [chunk, V] logits are kept, and none is recomputed in backward
+(the former per-chunk checkpoint ran the vocabulary projection twice, ~12% of a 0.5B model's step).
 """
 
 from typing import Tuple
 
 import torch
 import torch.nn.functional as F
-from torch.utils.checkpoint import checkpoint
 
 # Logit elements per chunk (float32): 2**25 elements = 128 MiB, e.g. 221 tokens of a 151,936-token vocabulary.
+# On a GPU larger chunks (2**27 = 512 MiB, 883 tokens) keep the head matmul and the softmax passes efficient.
 CHUNK_ELEMENTS = 1 << 25
+CHUNK_ELEMENTS_GPU = 1 << 27
 
 
 def _ce_sum(model, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     logits = model.logits(hidden.unsqueeze(0))[0]  # [n, V] float32
     return F.cross_entropy(logits.float(), targets, reduction="sum")
+
+
+class _FusedLinearCE(torch.autograd.Function):
+    """sum_i CE(h_i W^T, t_i) over chunks; d/dh and d/dW are computed in forward, chunk by chunk.
+
+    h [N,H], weight [V,H], targets [N]. Logits are computed in the weight dtype and upcast to float32 (as
+    model.logits); the gradient of a chunk is softmax - onehot in float32, cast to h's dtype for the matmuls."""
+
+    @staticmethod
+    def forward(ctx, h, weight, targets, chunk: int):
+        need_h, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        total = torch.zeros((), dtype=torch.float32, device=h.device)
+        grad_h = torch.empty_like(h) if need_h else None
+        grad_w = torch.zeros(weight.shape, dtype=torch.float32, device=weight.device) if need_w else None
+        for i in range(0, h.shape[0], chunk):
+            hc, tc = h[i:i + chunk], targets[i:i + chunk]
+            # log_softmax + nll_loss is exactly F.cross_entropy, so the value matches the unfused loss bit for bit.
+            logp = F.log_softmax(F.linear(hc, weight).float(), dim=-1)  # [n, V] float32
+            total = total + F.nll_loss(logp, tc, reduction="sum")
+            g = logp.exp_()                                           # softmax, in place: [n, V]
+            g[torch.arange(tc.shape[0], device=tc.device), tc] -= 1.0
+            g = g.to(h.dtype)
+            if need_h:
+                grad_h[i:i + chunk] = g @ weight.to(h.dtype)          # [n, H]
+            if need_w:
+                grad_w += (g.t() @ hc).float()                        # [V, H]
+        ctx.grads, ctx.weight_dtype = (grad_h, grad_w), weight.dtype  # intermediates, not inputs: kept on ctx
+        return total
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        grad_h, grad_w = ctx.grads
+        ctx.grads = None
+        gh = grad_h * grad_out.to(grad_h.dtype) if grad_h is not None else None
+        gw = (grad_w * grad_out).to(ctx.weight_dtype) if grad_w is not None else None
+        return gh, gw, None, None
+
+
+def _head_weight(model) -> torch.Tensor:
+    return model.model.embed_tokens.weight if model.lm_head is None else model.lm_head.weight
 
 
 def masked_loss_sum(model, hidden: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor,
@@ -35,14 +78,14 @@ def masked_loss_sum(model, hidden: torch.Tensor, tokens: torch.Tensor, mask: tor
     h = hidden[:, :-1].reshape(-1, H).index_select(0, selected)  # [N, H]
     targets = tokens[:, 1:].reshape(-1).index_select(0, selected)  # [N]
     vocab = int(model.config.vocab_size)
-    chunk = chunk_tokens or max(1, CHUNK_ELEMENTS // vocab)
+    per_chunk = CHUNK_ELEMENTS if hidden.device.type == "cpu" else CHUNK_ELEMENTS_GPU
+    chunk = chunk_tokens or max(1, per_chunk // vocab)
+    weight = _head_weight(model)
+    if torch.is_grad_enabled() and (h.requires_grad or weight.requires_grad):
+        return _FusedLinearCE.apply(h, weight, targets, chunk), n
     total = torch.zeros((), dtype=torch.float32, device=hidden.device)
     for i in range(0, n, chunk):
-        hc, tc = h[i:i + chunk], targets[i:i + chunk]
-        if n > chunk and torch.is_grad_enabled() and hc.requires_grad:
-            total = total + checkpoint(_ce_sum, model, hc, tc, use_reentrant=False)
-        else:
-            total = total + _ce_sum(model, hc, tc)
+        total = total + _ce_sum(model, h[i:i + chunk], targets[i:i + chunk])
     return total, n
 
 

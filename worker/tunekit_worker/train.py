@@ -33,8 +33,15 @@ def seed_everything(seed: int) -> None:
         torch.cuda.manual_seed_all(seed)
 
 
+def _torch_at_least(major: int, minor: int) -> bool:
+    return tuple(int(x) for x in torch.__version__.split(".")[:2]) >= (major, minor)
+
+
 def build_optimizer(model, opt: dict) -> torch.optim.Optimizer:
-    """AdamW over trainable params; no weight decay on norms, biases and other 1-D params."""
+    """AdamW over trainable params; no weight decay on norms, biases and other 1-D params.
+
+    On CUDA (torch >= 2.0) the fused kernel: one launch per step instead of a few per parameter group; the same
+    update up to float rounding. CPU keeps the default implementation (results unchanged)."""
     decay, no_decay = [], []
     for name, p in model.named_parameters():
         if not p.requires_grad:
@@ -42,8 +49,23 @@ def build_optimizer(model, opt: dict) -> torch.optim.Optimizer:
         (no_decay if p.ndim < 2 or "norm" in name or name.endswith(".bias") else decay).append(p)
     groups = [{"params": decay, "weight_decay": float(opt["weight_decay"])},
               {"params": no_decay, "weight_decay": 0.0}]
+    params = decay + no_decay
+    extra = {"fused": True} if params and all(p.is_cuda for p in params) and _torch_at_least(2, 0) else {}
     return torch.optim.AdamW([g for g in groups if g["params"]], lr=float(opt["lr"]),
-                             betas=tuple(opt["betas"]), eps=float(opt["eps"]))
+                             betas=tuple(opt["betas"]), eps=float(opt["eps"]), **extra)
+
+
+def compile_layers(model, enabled: Optional[bool], device) -> bool:
+    """torch.compile each decoder layer (fuses RMSNorm, RoPE, SwiGLU and the LoRA adds; the layers share one
+    graph). enabled None = auto: on for CUDA with torch >= 2.2 (nn.Module.compile keeps state_dict keys).
+    Returns whether it compiled."""
+    available = hasattr(torch.nn.Module, "compile") and _torch_at_least(2, 2)
+    use = (torch.device(device).type == "cuda") if enabled is None else enabled
+    if not (use and available):
+        return False
+    for layer in model.model.layers:
+        layer.compile()
+    return True
 
 
 def lora_config(p: TrainParams):
@@ -129,6 +151,10 @@ def run_training(raw_params: dict, emit: Callable[[dict], None]) -> dict:
     say({"event": "log", "level": "info", "message": f"loaded {p.model_dir} on {device} as {str(dtype)[6:]} in "
          f"{time.time() - t0:.2f} s; training {trainable:,} of {total_params:,} parameters ({p.method})"})
     model.train()
+    compiled = compile_layers(model, p.compile, device)
+    if p.compile and not compiled:
+        say({"event": "log", "level": "warning", "message": f"compile: true ignored: torch.compile needs torch >= "
+             f"2.2 (this is {torch.__version__})"})
     optimizer = build_optimizer(model, p.optimizer)
     sampler = BatchSampler(train_split.sequences, p.batch_size, p.seed, rank=par.rank, world_size=par.world_size)
     total_steps = p.max_steps or max(1, math.ceil(sampler.batches_per_epoch() * p.epochs / p.grad_accum))
@@ -166,11 +192,13 @@ def run_training(raw_params: dict, emit: Callable[[dict], None]) -> dict:
     with Interrupt() as interrupt:
         while state["step"] < total_steps:
             t_step = time.time()
-            micro = [_to_device(train_split.rows(sampler.next_batch()), device) for _ in range(p.grad_accum)]
+            micro = [train_split.rows(sampler.next_batch()) for _ in range(p.grad_accum)]
+            # Counted and checked on the host copies (no device syncs), then moved.
             counts = torch.tensor([float(sum(int(b["mask"][:, 1:].sum()) for b in micro)),
                                    float(sum(int((b["segments"] != 0).sum()) for b in micro))],
                                   dtype=torch.float64, device=device)
             top = max(int(b["tokens"].max()) for b in micro)
+            micro = [_to_device(b, device) for b in micro]
             if top >= vocab:
                 raise WorkerError("WORKER_BAD_SHARDS", f"token id {top} in {p.data_dir} is outside the model's "
                                   f"vocabulary of {vocab}", "compile the data with this model's tokenizer")

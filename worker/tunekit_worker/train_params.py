@@ -25,6 +25,7 @@ class TrainParams:
     max_steps: Optional[int] = None
     max_grad_norm: Optional[float] = 1.0
     gradient_checkpointing: bool = False
+    compile: Optional[bool] = None  # torch.compile each decoder layer; null = auto (CUDA with torch >= 2.2)
     seed: int = 42
     eval: dict = field(default_factory=lambda: {"every_steps": 50, "max_batches": None})
     early_stopping: Optional[dict] = None
@@ -125,6 +126,8 @@ def parse_train_params(raw) -> TrainParams:
         problems.append(f"checkpoint.keep_last must be a positive integer, got {ck['keep_last']!r}")
     if not (p.device in ("auto", "cpu", "cuda") or (isinstance(p.device, str) and p.device.startswith("cuda:"))):
         problems.append(f"device is {p.device!r}, use auto, cpu, cuda or cuda:N")
+    if p.compile is not None and not isinstance(p.compile, bool):
+        problems.append(f"compile must be true, false or null (auto: on for CUDA), got {p.compile!r}")
     if p.dtype not in ("auto", "float32", "bfloat16"):
         problems.append(f"dtype is {p.dtype!r}, use auto, float32 or bfloat16 (float16 training is not supported)")
     if problems:

@@ -17,6 +17,8 @@ from .config import ModelConfig, rope_inv_freq
 from .kv_cache import KVCache
 
 _HAS_SDPA = hasattr(F, "scaled_dot_product_attention")  # torch >= 2.0
+# torch >= 2.5: SDPA takes grouped K/V itself (enable_gqa), so [B,Hkv,S,D] is not copied to [B,Hq,S,D].
+_SDPA_GQA = _HAS_SDPA and tuple(int(x) for x in torch.__version__.split(".")[:2]) >= (2, 5)
 
 
 class RMSNorm(nn.Module):
@@ -63,8 +65,33 @@ def build_attention_mask(q_segments: torch.Tensor, k_segments: torch.Tensor, pas
     return ((allowed[None] & same) | (k_idx == q_idx)[None]).unsqueeze(1)
 
 
+def single_segment_rows(segment_ids: torch.Tensor) -> bool:
+    """True when every row is one segment followed only by padding ([s s … s 0 0], s != 0).
+
+    Then block-diagonal causal attention equals plain causal attention for every real token (trailing padding
+    sees earlier tokens but nothing reads the padding's outputs), so the fused causal kernels (flash) can run
+    without a mask. One host sync per forward."""
+    if segment_ids.shape[1] < 2:
+        return bool((segment_ids[:, 0] != 0).all())
+    cont = (segment_ids[:, 1:] == segment_ids[:, :-1]) | (segment_ids[:, 1:] == 0)
+    return bool(cont.all() & (segment_ids[:, 0] != 0).all())
+
+
+def repeat_kv(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """[B,Hkv,S,D] -> [B,Hkv*groups,S,D]: each kv head serves `groups` consecutive query heads (HF repeat_kv)."""
+    if groups == 1:
+        return x
+    B, n_kv, S, D = x.shape
+    return x[:, :, None].expand(B, n_kv, groups, S, D).reshape(B, n_kv * groups, S, D)
+
+
 def attention(q, k, v, mask: Optional[torch.Tensor]) -> torch.Tensor:
-    """q [B,H,T,D], k/v [B,H,S,D] (already repeated for GQA), mask [B,1,T,S] bool or None (= causal, T == S)."""
+    """q [B,Hq,T,D], k/v [B,Hkv,S,D] (Hkv divides Hq: GQA), mask [B,1,T,S] bool or None (= causal, T == S)."""
+    groups = q.shape[1] // k.shape[1]
+    if _SDPA_GQA and mask is None:
+        # Causal without a mask: the flash kernel, with native GQA (no K/V copies), as HF's sdpa path.
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=groups > 1)
+    k, v = repeat_kv(k, groups), repeat_kv(v, groups)
     if _HAS_SDPA:
         return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None)
     # torch 1.x: HF's eager attention (float32 softmax, cast back).
@@ -105,11 +132,6 @@ class Attention(nn.Module):
         k = k * cos + rotate_half(k) * sin
         if kv_cache is not None:
             k, v = kv_cache.update(self.layer_idx, k, v)  # [B,Hkv,S,D] with S = past + T
-        groups = self.n_heads // self.n_kv
-        if groups > 1:  # GQA: each kv head serves `groups` consecutive query heads (HF repeat_kv)
-            S = k.shape[2]
-            k = k[:, :, None].expand(B, self.n_kv, groups, S, self.head_dim).reshape(B, self.n_heads, S, -1)
-            v = v[:, :, None].expand(B, self.n_kv, groups, S, self.head_dim).reshape(B, self.n_heads, S, -1)
         out = attention(q, k, v, mask)  # [B,Hq,T,D]
         return self.o_proj(out.transpose(1, 2).reshape(B, T, self.n_heads * self.head_dim))
 
@@ -195,8 +217,8 @@ class CausalLM(nn.Module):
         cos, sin = self._rope(position_ids, h.dtype)
         masks: Dict[Optional[int], Optional[torch.Tensor]] = {}
         windows = {layer.sliding_window for layer in self.model.layers}
-        if segment_ids is None and kv_cache is None and windows == {None}:
-            masks[None] = None  # plain causal: lets SDPA use its fused causal kernels
+        if kv_cache is None and windows == {None} and (segment_ids is None or single_segment_rows(segment_ids)):
+            masks[None] = None  # plain causal: lets SDPA use its fused causal (flash) kernels
         else:
             q_seg = segment_ids if segment_ids is not None else torch.ones_like(input_ids)
             k_seg = kv_cache.append_segments(q_seg) if kv_cache is not None else q_seg  # [B,S]

@@ -63,7 +63,6 @@ export function LineChart(props: { id: string; title: string; series: Series[]; 
       plot.current = null;
     };
     // The plot is rebuilt only when the set of series changes; data updates go through setData below.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [layout, props.time, props.logY]);
 
   useEffect(() => {

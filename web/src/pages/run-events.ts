@@ -14,6 +14,7 @@ export function useLiveMetrics(runId: string, live: boolean): { series: MetricSe
   const [series, setSeries] = useState<MetricSeries>({});
   const [error, setError] = useState<Error | null>(null);
   const lastId = useRef(0);
+  const loadedFor = useRef<string | null>(null);
   const [, bump] = useState(0);
 
   useEffect(() => {
@@ -21,8 +22,12 @@ export function useLiveMetrics(runId: string, live: boolean): { series: MetricSe
     let closed = false;
     let source: EventSource | null = null;
     let timer: ReturnType<typeof setTimeout> | null = null;
-    lastId.current = 0;
-    setSeries({});
+    // A new run starts from nothing; the same run going live (or ending) continues after the last event seen.
+    if (loadedFor.current !== runId) {
+      loadedFor.current = runId;
+      lastId.current = 0;
+      setSeries({});
+    }
     const add = (events: RunEvent[]) => {
       if (events.length === 0) return;
       lastId.current = Math.max(lastId.current, events[events.length - 1].id);
@@ -51,7 +56,7 @@ export function useLiveMetrics(runId: string, live: boolean): { series: MetricSe
     };
     (async () => {
       try {
-        const first = await getJson<{ events: RunEvent[] }>(`/api/runs/${runId}/events${qs({ type: "metric", limit: 50000 })}`);
+        const first = await getJson<{ events: RunEvent[] }>(`/api/runs/${runId}/events${qs({ type: "metric", afterId: lastId.current, limit: 50000 })}`);
         if (closed) return;
         add(first.events);
       } catch (e) {

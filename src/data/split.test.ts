@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { readTableRows } from "./import/table-rows.js";
-import type { TextRecord } from "./record.js";
+import type { DatasetRecord, TextRecord } from "./record.js";
 import { applySplit, planSplit, splitDataset } from "./split.js";
 import { createRandom } from "./split-random.js";
-import { BANKING77_CSV, collect } from "./testing/temp-workspace.js";
+import { BANKING77_CSV, collect, fromArray } from "./testing/temp-workspace.js";
 
 const recs = (n: number, meta: (i: number) => Record<string, unknown> = () => ({})): TextRecord[] =>
   Array.from({ length: n }, (_, i) => ({ text: `record number ${i} with words ${i * 7919}`, metadata: { id: `r${i}`, ...meta(i) } }));
@@ -85,7 +85,7 @@ describe("splitDataset", () => {
   it("runs the leakage check and removes train copies of test records", async () => {
     const dup = "the customer asked how to close a savings account and the agent explained the online steps in the app settings page";
     const records: TextRecord[] = [...recs(10), ...Array.from({ length: 40 }, (_, i) => ({ text: dup, metadata: { id: `d${i}` } }))];
-    const run = await splitDataset(() => records, { seed: 5 });
+    const run = await splitDataset(() => fromArray<DatasetRecord>(records), { seed: 5 });
     const out = await collect(run.records());
     const dupSplits = new Set(out.filter((r) => (r as TextRecord).text === dup).map((r) => r.metadata!.split));
     expect([...dupSplits]).toEqual(["test"]);

@@ -163,7 +163,7 @@ export interface SplitRun {
  * Split + automatic leakage check, over a source that can be read more than once (a dataset version): plan,
  * check leakage over the split records, then stream the final records.
  */
-export async function splitDataset(open: () => AsyncIterable<DatasetRecord>, input: SplitOptionsInput = {}): Promise<SplitRun> {
+export async function splitDataset(open: () => AsyncIterable<DatasetRecord> | Iterable<DatasetRecord>, input: SplitOptionsInput = {}): Promise<SplitRun> {
   const plan = await planSplit(open(), input);
   const leakage = await planLeakageCheck(applySplit(open(), plan), { ...plan.options.leakage, splitField: plan.options.field });
   const report = plan.report;

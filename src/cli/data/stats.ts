@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { readJsonlFile } from "../../data/jsonl.js";
 import type { DatasetRecord } from "../../data/record.js";
 import { collectStats, renderStatsHtml, renderStatsText, type CountTokens } from "../../data/stats/index.js";
+import { OPENAI_RULES } from "../../data/validate/rules/openai.js";
 import { readVersion } from "../../data/versions.js";
 import { DataError } from "../../errors/index.js";
 import type { CliContext } from "../context.js";
@@ -20,12 +21,20 @@ async function* fileRecords(path: string): AsyncGenerator<DatasetRecord> {
   }
 }
 
+/** The per-example fine-tuning limit of an OpenAI model ("gpt-4o-mini" matches gpt-4o-mini-2024-07-18). */
+function modelContextLimit(model: string | undefined): number | undefined {
+  if (!model) return undefined;
+  const limits = OPENAI_RULES.exampleTokenLimits;
+  const key = Object.keys(limits).find((k) => k === model || k.startsWith(`${model}-`));
+  return key === undefined ? undefined : limits[key];
+}
+
 export function registerStats(data: Command, ctx: CliContext): void {
   data.command("stats <dataset>")
     .description("counts, turns, token lengths per role, over-length examples, label balance, language mix, duplicate and PII rates, diversity, and warnings with guidance; --html writes a self-contained report")
     .option("--model <model>", "count tokens with this model's tokenizer (e.g. gpt-4o-mini)")
     .option("--encoding <encoding>", "count tokens with an encoding (o200k_base|cl100k_base)")
-    .option("--context-limit <n>", "tokens per example the target accepts", "16385")
+    .option("--context-limit <n>", "tokens per example the target accepts (default: the --model's fine-tuning limit, else 16385)")
     .option("--label <field>", "metadata field with the label (default: label, intent or category)")
     .option("--html <file>", "write an HTML report with charts")
     .option("--no-duplicates", "skip the duplicate rate")
@@ -40,7 +49,7 @@ export function registerStats(data: Command, ctx: CliContext): void {
         tokenizer = probe.estimate ? `${probe.encoding} (estimate)` : probe.encoding;
         countTokens = (text) => countTokensDetailed(text, opts).tokens;
       }
-      const options = { contextLimit: parseCount(flags.contextLimit, "--context-limit", 1), labelField: flags.label, tokenizer, duplicates: flags.duplicates, pii: flags.pii };
+      const options = { contextLimit: parseCount(flags.contextLimit, "--context-limit", 1) ?? modelContextLimit(flags.model), labelField: flags.label, tokenizer, duplicates: flags.duplicates, pii: flags.pii };
       const title = ref;
       const stats = isFileArgument(ref)
         ? await collectStats(fileRecords(ref), options, countTokens)

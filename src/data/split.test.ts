@@ -55,6 +55,7 @@ describe("planSplit", () => {
     const records = recs(100, (i) => ({ label: i < 80 ? "a" : "b" }));
     const { plan } = await splitsOf(records, { stratifyBy: "label", seed: 3 });
     expect(plan.report.strata).toEqual({ a: { train: 64, val: 8, test: 8 }, b: { train: 16, val: 2, test: 2 } });
+    expect(plan.report.strataMissing).toBe(0);
   });
 
   it("splits by count", async () => {
@@ -68,6 +69,10 @@ describe("planSplit", () => {
   });
   it("fails with DATA_SPLIT_COUNTS_EXCEED when counts exceed the records", async () => {
     await expect(planSplit(recs(3), { counts: { val: 2, test: 2 } })).rejects.toMatchObject({ code: "DATA_SPLIT_COUNTS_EXCEED" });
+  });
+  it("fails with DATA_SPLIT_FIELD_MISSING when no record has the stratify or group field", async () => {
+    await expect(planSplit(recs(3), { stratifyBy: "label" })).rejects.toMatchObject({ code: "DATA_SPLIT_FIELD_MISSING" });
+    await expect(planSplit(recs(3), { groupBy: "customer" })).rejects.toMatchObject({ code: "DATA_SPLIT_FIELD_MISSING" });
   });
   it("fails with DATA_SPLIT_EMPTY on no records", async () => {
     await expect(planSplit([], {})).rejects.toMatchObject({ code: "DATA_SPLIT_EMPTY" });

@@ -16,6 +16,8 @@ export interface SplitReport {
   counts: SplitCounts;
   /** Per stratum (value of stratifyBy, "(none)" when missing): records per split. Top 50 strata by size. */
   strata?: Record<string, SplitCounts>;
+  /** Records without the stratify field (they form the "(none)" stratum). */
+  strataMissing?: number;
   groups?: { count: number; largest: number; missingKey: number; mixedStrata: number };
   leakage?: LeakageReport;
   /** Records per split after the leakage check resolved cross-split duplicates. */
@@ -71,10 +73,13 @@ export async function planSplit(records: AsyncIterable<DatasetRecord> | Iterable
   const unitStratum: string[] = [];
   const groupIds = new Map<string, number>();
   let missingKey = 0;
+  let missingStratum = 0;
   let mixedStrata = 0;
   const mixed = new Set<number>();
   for await (const record of records) {
-    const stratum = options.stratifyBy ? (metaKey(record, options.stratifyBy) ?? NONE) : NONE;
+    const label = metaKey(record, options.stratifyBy);
+    if (options.stratifyBy && label === undefined) missingStratum++;
+    const stratum = label ?? NONE;
     const group = metaKey(record, options.groupBy);
     if (options.groupBy && group === undefined) missingKey++;
     let unit = group === undefined ? undefined : groupIds.get(group);
@@ -92,6 +97,13 @@ export async function planSplit(records: AsyncIterable<DatasetRecord> | Iterable
   }
   const n = unitOf.length;
   if (n === 0) throw new DataError("DATA_SPLIT_EMPTY", "there are no records to split", { fix: "import records first (tunekit data import)" });
+  for (const [field, missing, flag] of [[options.stratifyBy, missingStratum, "--stratify"], [options.groupBy, missingKey, "--group"]] as const) {
+    if (field && missing === n) {
+      throw new DataError("DATA_SPLIT_FIELD_MISSING", `no record has metadata.${field}`, {
+        fix: `pass a metadata field the records carry to ${flag} (see \`tunekit data show\`), or leave ${flag} out`,
+      });
+    }
+  }
   const targets = options.counts ? { val: options.counts.val, test: options.counts.test, train: n - options.counts.val - options.counts.test } : apportion(n, options.ratios);
   if (targets.train < 0) {
     throw new DataError("DATA_SPLIT_COUNTS_EXCEED", `val ${options.counts!.val} + test ${options.counts!.test} records exceed the ${n} records available`, {
@@ -132,6 +144,7 @@ export async function planSplit(records: AsyncIterable<DatasetRecord> | Iterable
   if (options.stratifyBy) {
     const top = [...perStratum.entries()].sort((a, b) => stratumSize.get(b[0])! - stratumSize.get(a[0])! || (a[0] < b[0] ? -1 : 1)).slice(0, 50);
     report.strata = Object.fromEntries(top);
+    report.strataMissing = missingStratum;
   }
   if (options.groupBy) report.groups = { count: groupIds.size, largest: Math.max(0, ...unitSize), missingKey, mixedStrata };
   return { options, splitOf, report };

@@ -88,3 +88,12 @@ def test_bad_params_are_reported_together(data, tmp_path):
     assert e.value.message == ("invalid train params: unknown param 'colour'; method is 'qlora', use 'lora' or "
                                "'full'; optimizer.lr must be positive, got -1; batch_size must be a positive "
                                "integer, got 0")
+
+
+def test_compile_param_is_validated_and_ignored_where_torch_cannot_compile(data, tmp_path):
+    with pytest.raises(WorkerError) as e:
+        run_training(train_params(data, str(tmp_path / "a"), compile="yes"), Recorder())
+    assert e.value.message == "invalid train params: compile must be true, false or null (auto: on for CUDA), got 'yes'"
+    rec = Recorder()
+    run_training(train_params(data, str(tmp_path / "b"), compile=False, max_steps=1), rec)
+    assert not [x for x in rec.events if x.get("level") == "warning"]

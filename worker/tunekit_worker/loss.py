@@ -46,12 +46,18 @@ def _ce_grad_fusable(logits: torch.Tensor, targets: torch.Tensor):
     return loss, torch.where(hit, p - 1.0, p).to(logits.dtype)
 
 
-_COMPILED = {"fn": None, "failed": False}
+_COMPILED = {"fn": None, "failed": False, "enabled": True}
+
+
+def set_loss_compile(enabled: bool) -> None:
+    """The train param `compile` (resolved) also decides whether the loss's softmax pass is compiled."""
+    _COMPILED["enabled"] = bool(enabled)
 
 
 def _ce_grad(logits: torch.Tensor, targets: torch.Tensor):
-    """Compiled on CUDA (torch >= 2.2), eager elsewhere or if compiling fails (then eager for the process)."""
-    if logits.is_cuda and not _COMPILED["failed"] and hasattr(torch.nn.Module, "compile"):
+    """Compiled on CUDA (torch >= 2.2) unless disabled, eager elsewhere or if compiling fails (then eager for the
+    process)."""
+    if logits.is_cuda and _COMPILED["enabled"] and not _COMPILED["failed"] and hasattr(torch.nn.Module, "compile"):
         try:
             if _COMPILED["fn"] is None:
                 _COMPILED["fn"] = torch.compile(_ce_grad_fusable, dynamic=True)

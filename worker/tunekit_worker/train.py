@@ -57,10 +57,12 @@ def build_optimizer(model, opt: dict) -> torch.optim.Optimizer:
 
 def compile_layers(model, enabled: Optional[bool], device) -> bool:
     """torch.compile each decoder layer (fuses RMSNorm, RoPE, SwiGLU and the LoRA adds; the layers share one
-    graph). enabled None = auto: on for CUDA with torch >= 2.2 (nn.Module.compile keeps state_dict keys).
+    graph) and the loss's softmax pass. enabled None = auto: on for CUDA with torch >= 2.2 (nn.Module.compile keeps state_dict keys).
     Returns whether it compiled."""
+    from .loss import set_loss_compile
     available = hasattr(torch.nn.Module, "compile") and _torch_at_least(2, 2)
     use = (torch.device(device).type == "cuda") if enabled is None else enabled
+    set_loss_compile(use and available)
     if not (use and available):
         return False
     for layer in model.model.layers:

@@ -223,3 +223,11 @@ def test_bfloat16_load_keeps_rope_in_float32(tmp_path):
     assert got.dtype == torch.float32
     ref = reference_logits(str(tmp_path), [5, 17, 3, 60])
     assert (got.double() - ref).abs().max() < 0.1 * ref.abs().max()
+
+
+def test_single_segment_rows_takes_the_causal_path_only_when_exact():
+    from tunekit_worker.models.llama import single_segment_rows
+    assert single_segment_rows(torch.tensor([[1, 1, 1, 0], [2, 2, 2, 2]])) is True
+    assert single_segment_rows(torch.tensor([[1, 1, 2, 2]])) is False   # packed: needs the document mask
+    assert single_segment_rows(torch.tensor([[0, 1, 1, 1]])) is False   # left padding
+    assert single_segment_rows(torch.tensor([[1, 0, 1, 1]])) is False   # a segment after padding

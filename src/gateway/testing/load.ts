@@ -65,7 +65,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   while (result.sent < options.maxRequests && performance.now() - start < options.durationMs) {
     const due = start + result.sent * interval;
     const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    // Always yield to the event loop: a loop that only awaited waits over 1 ms would spin synchronously at ≥ 1,000
+    // requests/s and starve the sockets it is measuring (responses would wait for the whole run).
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    else await new Promise((r) => setImmediate(r));
     // catch up in a burst if the timer was late, as an open-loop generator must
     while (result.sent < options.maxRequests && start + result.sent * interval <= performance.now()) {
       result.sent += 1;

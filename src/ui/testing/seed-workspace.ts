@@ -126,7 +126,7 @@ export async function seedWorkspace(options: { rows?: number } = {}): Promise<Se
       dataset: { version: `banking77@${splitVersion.number}` },
       candidates: [
         { name: "base-prompted", type: "openai", model: "base", baseURL: stub.url, prompt: { system: "Answer with the intent label only.", template: "Classify: {{input}}", fewShot: { k: 3, seed: 1 } }, pricing: { inputPerMTok: 0.15, outputPerMTok: 0.6 } },
-        { name: "tuned-v1", type: "openai", model: "tuned", baseURL: stub.url, prompt: { template: "Classify: {{input}}" }, pricing: { inputPerMTok: 0.3, outputPerMTok: 1.2 } },
+        { name: "tuned-v1", type: "openai", model: "tuned", fineTuned: true, baseURL: stub.url, prompt: { template: "Classify: {{input}}" }, pricing: { inputPerMTok: 0.3, outputPerMTok: 1.2 } },
       ],
       metrics: ["accuracy", "macro_f1", "exact_match"],
       volume: { requestsPerMonth: 100_000 },

@@ -1,4 +1,5 @@
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
 import { CLI } from "./paths.js";
 
 export interface CliResult {
@@ -14,4 +15,17 @@ export function runCli(args: string[], options: { cwd: string; env?: Record<stri
   Object.assign(env, options.env);
   const res = spawnSync(process.execPath, [CLI, ...args], { cwd: options.cwd, env, encoding: "utf8", input: options.input, timeout: 120_000 });
   return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+const execFileAsync = promisify(execFile);
+
+/** Runs `tunekit --json ARGS` in `cwd` without blocking the test's event loop; parses the one JSON document. */
+export async function runCliJson(cwd: string, ...args: string[]): Promise<{ code: number; json: any; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, [CLI, "--json", ...args], { cwd, maxBuffer: 64 << 20 });
+    return { code: 0, json: JSON.parse(stdout), stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, json: e.stdout ? JSON.parse(e.stdout) : undefined, stderr: e.stderr };
+  }
 }

@@ -4,20 +4,13 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { runCliJson } from "../../test-support/cli.js";
 import { BITEXT_CSV, repoRoot } from "../../data/testing/temp-workspace.js";
 
 const exec = promisify(execFile);
 const BIN = join(repoRoot, "bin/tunekit.js");
 
-async function tunekit(cwd: string, ...args: string[]): Promise<{ code: number; json: any; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, "--json", ...args], { cwd, maxBuffer: 64 << 20 });
-    return { code: 0, json: JSON.parse(stdout), stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, json: e.stdout ? JSON.parse(e.stdout) : undefined, stderr: e.stderr };
-  }
-}
+const tunekit = runCliJson;
 
 describe("tunekit data dedupe | pii | split | stats (CLI)", () => {
   it("dedupes, redacts, splits and describes bitext, each step a new version", async () => {

@@ -1,7 +1,6 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { initWorkspace, openWorkspace, type Workspace } from "../../registry/index.js";
 
 /** Test helpers for src/data: a fresh workspace in a temp folder, and the shared real-data fixtures. */
@@ -11,9 +10,7 @@ export async function createTempWorkspace(): Promise<Workspace> {
   return openWorkspace({ dir });
 }
 
-export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
-export const BANKING77_CSV = join(repoRoot, "../shared/fixtures/data/banking77/train.csv");
-export const BITEXT_CSV = join(repoRoot, "../shared/fixtures/data/bitext-support/Bitext_Sample_Customer_Support_Training_Dataset.csv");
+export { REPO_ROOT as repoRoot, BANKING77_CSV, BITEXT_CSV } from "../../test-support/paths.js";
 
 export async function* fromArray<T>(items: T[]): AsyncGenerator<T> {
   for (const item of items) yield item;

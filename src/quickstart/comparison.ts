@@ -13,12 +13,11 @@ export interface ComparisonRow {
 }
 
 /**
- * Rows of the comparison. Candidates answered from the request cache have no latency in this run; their
- * latency is taken from `earlier` (the baseline run that generated those answers).
+ * Rows of the comparison. Baselines are answered from the request cache in the comparison run; the summary
+ * keeps the latency measured when those answers were generated (src/eval/suite/summarize.ts).
  */
-export function comparisonRows(summary: EvalSummary, earlier?: EvalSummary): ComparisonRow[] {
-  return summary.candidates.map((c0) => {
-    const c = c0.latency ? c0 : { ...c0, latency: earlier?.candidates.find((e) => e.name === c0.name)?.latency ?? null };
+export function comparisonRows(summary: EvalSummary): ComparisonRow[] {
+  return summary.candidates.map((c) => {
     const pick = (name: string) => ({ value: c.metrics[name]?.value ?? null, low: c.metrics[name]?.low ?? null, high: c.metrics[name]?.high ?? null });
     const latency = c.latency?.meanMs ?? null;
     return {

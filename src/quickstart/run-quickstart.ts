@@ -96,7 +96,7 @@ export async function runQuickstart(input: QuickstartOptionsInput, report: Quick
       comparisonEvalRunId: comparison.runId,
       report: { html: written.html, markdown: written.markdown },
       modelCard: { html: card.html, markdown: card.markdown },
-      comparison: comparisonRows(comparison.summary, baseline.summary),
+      comparison: comparisonRows(comparison.summary),
       summary: comparison.summary,
       seconds: (performance.now() - started) / 1000,
     };

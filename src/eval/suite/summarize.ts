@@ -113,7 +113,9 @@ export function summarizeEval(candidates: readonly ScoredCandidate[], metrics: r
       failures: c.outputs.filter((o) => o.error).length,
       cached: c.outputs.filter((o) => o.cached).length,
       metrics: values,
-      latency: summarizeLatency(c.outputs.filter((o) => o.latencyMs !== null && !o.cached).map((o) => o.latencyMs as number)),
+      // A cached answer carries the latency measured when it was generated: still this candidate's latency, so a
+      // resumed or re-scored eval reports it instead of nothing (`cached` says how many came from the cache).
+      latency: summarizeLatency(c.outputs.filter((o) => o.latencyMs !== null).map((o) => o.latencyMs as number)),
       cost: summarizeCost(usage, c.pricing, options.monthlyVolume),
     };
     const judgeMetric = metrics.find((m) => m.name.startsWith("judge"));

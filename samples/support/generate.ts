@@ -18,6 +18,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createRandom as prng } from "../../src/eval/stats/seeded-random.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 interface IntentSpec {
@@ -33,18 +34,6 @@ const REPLY_STEPS = Object.fromEntries(INTENTS.map((i) => [i, SPEC[i].steps]));
 
 const SEED = 20240611;
 const PER_INTENT = 48;
-
-/** mulberry32: tiny, fast and good enough for sampling phrasings. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FIRST = ["Sarah", "James", "Priya", "Tom", "Elena", "Marcus", "Aiko", "David", "Fatima", "Liam", "Grace", "Omar", "Chloe", "Noah", "Mia", "Lucas", "Zoe", "Ethan", "Nina", "Ben", "Hannah", "Carlos", "Ivy", "Sam", "Rosa", "Kevin", "Leila", "Jack", "Emma", "Raj", "Olivia", "Pete", "Ana", "Felix", "Julia", "Mateo", "Laura", "Yusuf", "Kate", "Dan"];
 const LAST = ["Miller", "Okafor", "Patel", "Nguyen", "Garcia", "Brown", "Schmidt", "Kowalski", "Rossi", "Tanaka", "Smith", "Haddad", "Lopez", "Walsh", "Berg"];

@@ -176,13 +176,26 @@ export async function* applyDedupe(
   const clusterCount = plan.detection.clusterOffsets.length - 1;
   const chosen = Array.from({ length: Math.min(clusterCount, plan.options.maxClustersReported) }, (_, c) => c);
   const sampler = new ClusterSampler(plan.detection, chosen, (c) => plan.representative[c], plan.options);
+  yield* keepPlanned(records, plan.detection.count, plan.keep, sampler);
+  plan.report.reported = sampler.reports();
+}
+
+/**
+ * The second pass shared by dedupe and the leakage check: the same stream again, record i kept when keep[i] is 1,
+ * every record shown to the sampler; a stream of another length than the plan's is an error, not a guess.
+ */
+export async function* keepPlanned(
+  records: AsyncIterable<DatasetRecord> | Iterable<DatasetRecord>,
+  count: number,
+  keep: Uint8Array,
+  sampler: ClusterSampler,
+): AsyncGenerator<DatasetRecord> {
   let index = 0;
   for await (const record of records) {
-    if (index >= plan.detection.count) throw streamChanged(plan.detection.count, index + 1);
+    if (index >= count) throw streamChanged(count, index + 1);
     sampler.observe(record, index);
-    if (plan.keep[index] === 1) yield record;
+    if (keep[index] === 1) yield record;
     index++;
   }
-  if (index !== plan.detection.count) throw streamChanged(plan.detection.count, index);
-  plan.report.reported = sampler.reports();
+  if (index !== count) throw streamChanged(count, index);
 }

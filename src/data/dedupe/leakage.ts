@@ -1,6 +1,6 @@
 import { DataError } from "../../errors/index.js";
 import type { DatasetRecord } from "../record.js";
-import { ClusterSampler, createDetector, streamChanged, type ClusterReport } from "./dedupe.js";
+import { ClusterSampler, createDetector, keepPlanned, type ClusterReport } from "./dedupe.js";
 import type { DetectionResult } from "./detector.js";
 import { normaliseText, recordText } from "./normalize.js";
 import { LeakageOptionsSchema, type LeakageOptions, type LeakageOptionsInput } from "./options.js";
@@ -141,14 +141,7 @@ export async function* applyLeakageCheck(
 ): AsyncGenerator<DatasetRecord> {
   const chosen = plan.leaked.slice(0, plan.options.maxClustersReported);
   const sampler = new ClusterSampler(plan.detection, chosen, (c) => plan.keeper[c], plan.options);
-  let index = 0;
-  for await (const record of records) {
-    if (index >= plan.detection.count) throw streamChanged(plan.detection.count, index + 1);
-    sampler.observe(record, index);
-    if (plan.keep[index] === 1) yield record;
-    index++;
-  }
-  if (index !== plan.detection.count) throw streamChanged(plan.detection.count, index);
+  yield* keepPlanned(records, plan.detection.count, plan.keep, sampler);
   plan.report.reported = sampler.reports().map((r) => {
     const members = plan.detection.clusterMembers.subarray(plan.detection.clusterOffsets[r.cluster], plan.detection.clusterOffsets[r.cluster + 1]);
     return { ...r, splits: [...new Set(Array.from(members, (m) => plan.splitNames[plan.splitOf[m]]))] };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { binValues, escapeHtml, formatNumber, renderBarChart, renderHistogram, renderPage, renderTable } from "./html.js";
+import { binIntegers, binValues, escapeHtml, formatNumber, renderBarChart, renderHistogram, renderPage, renderTable } from "./html.js";
 
 describe("report html primitives", () => {
   it("escapes user text everywhere", () => {
@@ -12,6 +12,7 @@ describe("report html primitives", () => {
   it("bins values with equal widths and clamps outliers into the last bin", () => {
     expect(binValues([0, 1, 2, 3, 100], 2, 3).map((b) => b.count)).toEqual([2, 3]);
     expect(binValues([], 4)).toEqual([]);
+    expect(binIntegers([3, 4, 4, 9], 3)).toEqual([{ from: 3, to: 6, count: 3 }, { from: 6, to: 9, count: 0 }, { from: 9, to: 12, count: 1 }]);
   });
 
   it("draws one bar per item and one rect per bin", () => {

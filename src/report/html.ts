@@ -100,17 +100,32 @@ export interface HistogramBin {
 /** Equal-width bins over [min, max]; values above `clampAt` (e.g. p99) fall into the last bin. */
 export function binValues(values: ArrayLike<number>, bins = 20, clampAt?: number): HistogramBin[] {
   if (values.length === 0) return [];
+  const [min, highest] = extent(values);
+  const max = clampAt === undefined ? highest : Math.min(highest, Math.max(min, clampAt));
+  const span = max - min || 1;
+  const out: HistogramBin[] = Array.from({ length: bins }, (_, i) => ({ from: min + (span * i) / bins, to: min + (span * (i + 1)) / bins, count: 0 }));
+  for (let i = 0; i < values.length; i++) out[Math.min(bins - 1, Math.max(0, Math.floor(((values[i] - min) / span) * bins)))].count++;
+  return out;
+}
+
+/** Bins of whole-number width over integers (token counts): at most `bins` bins, edges on integers. */
+export function binIntegers(values: ArrayLike<number>, bins = 30): HistogramBin[] {
+  if (values.length === 0) return [];
+  const [min, max] = extent(values);
+  const width = Math.max(1, Math.ceil((max - min + 1) / bins));
+  const out: HistogramBin[] = Array.from({ length: Math.ceil((max - min + 1) / width) }, (_, i) => ({ from: min + i * width, to: min + (i + 1) * width, count: 0 }));
+  for (let i = 0; i < values.length; i++) out[Math.floor((values[i] - min) / width)].count++;
+  return out;
+}
+
+function extent(values: ArrayLike<number>): [number, number] {
   let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < values.length; i++) {
     min = Math.min(min, values[i]);
     max = Math.max(max, values[i]);
   }
-  if (clampAt !== undefined) max = Math.min(max, Math.max(min, clampAt));
-  const span = max - min || 1;
-  const out: HistogramBin[] = Array.from({ length: bins }, (_, i) => ({ from: min + (span * i) / bins, to: min + (span * (i + 1)) / bins, count: 0 }));
-  for (let i = 0; i < values.length; i++) out[Math.min(bins - 1, Math.max(0, Math.floor(((values[i] - min) / span) * bins)))].count++;
-  return out;
+  return [min, max];
 }
 
 /** Vertical bars over bins, x labels at both ends and the middle, an optional marker line (e.g. a limit). */

@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from "node:path";
+import { binIntegers } from "../report/html.js";
 import { collectStats, type DatasetStats } from "../data/stats/index.js";
 import { PiiScanner, type PiiFinding, type PiiReport } from "../data/pii/index.js";
 import type { DatasetRecord } from "../data/record.js";
@@ -32,25 +33,10 @@ function cached<T>(cache: Map<string, Promise<T>>, key: string, make: () => Prom
   return p;
 }
 
-/** Equal-width bins over [min, max]; `bins` at most. */
-export function histogram(values: ArrayLike<number>, bins = 30): { from: number; to: number; count: number }[] {
-  if (values.length === 0) return [];
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    min = Math.min(min, values[i]);
-    max = Math.max(max, values[i]);
-  }
-  const width = Math.max(1, Math.ceil((max - min + 1) / bins));
-  const out = Array.from({ length: Math.ceil((max - min + 1) / width) }, (_, i) => ({ from: min + i * width, to: min + (i + 1) * width, count: 0 }));
-  for (let i = 0; i < values.length; i++) out[Math.floor((values[i] - min) / width)].count++;
-  return out;
-}
-
 export function versionStats(ws: Workspace, version: DatasetVersion): Promise<VersionStatsView> {
   return cached(statsCache, `${ws.root}:${version.id}`, async () => {
     const { exampleTokens, ...stats } = await collectStats(readVersion(ws, version));
-    return { ...stats, tokenHistogram: histogram(exampleTokens) };
+    return { ...stats, tokenHistogram: binIntegers(exampleTokens) };
   });
 }
 

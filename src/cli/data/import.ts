@@ -10,7 +10,7 @@ import { parseCount } from "./record-source.js";
 
 interface ImportFlags {
   name: string; description?: string; format: string; map?: string; system?: string;
-  conversationId?: string; timestamp?: string; role?: string; content?: string; roleMap?: string; chunkChars?: string;
+  conversationId?: string; timestamp?: string; role?: string; content?: string; roleMap?: string; chunkChars?: string; maxLineBytes: string;
 }
 
 export function registerImport(data: Command, ctx: CliContext): void {
@@ -27,6 +27,7 @@ export function registerImport(data: Command, ctx: CliContext): void {
     .option("--content <col>", "conversation logs: message text column")
     .option("--role-map <mapping>", "conversation logs: speaker values → roles, e.g. agent=assistant,customer=user")
     .option("--chunk-chars <n>", "documents: maximum characters per text chunk", "2000")
+    .option("--max-line-bytes <n>", "JSONL: longest accepted line; longer lines are reported and skipped", String(16 * 1024 * 1024))
     .action((files: string[], flags: ImportFlags) => ctx.run(async (out) => {
       if (!["auto", "jsonl", "csv", "tsv", "text", "markdown"].includes(flags.format)) {
         throw new UsageError("DATA_FLAG_INVALID", `--format ${flags.format} is not one of auto|jsonl|csv|tsv|text|markdown`, { fix: "pass --format auto" });
@@ -35,6 +36,7 @@ export function registerImport(data: Command, ctx: CliContext): void {
         format: flags.format as "auto", map: flags.map, system: flags.system,
         conversationId: flags.conversationId, timestamp: flags.timestamp, role: flags.role, content: flags.content,
         roleMap: flags.roleMap ? parseRoleMap(flags.roleMap) : undefined, chunkChars: parseCount(flags.chunkChars, "--chunk-chars", 100),
+        maxLineBytes: parseCount(flags.maxLineBytes, "--max-line-bytes", 1),
       });
       for (const d of prepared.detections) out.note(`detected ${describeDetection(d)}`);
       const version = await ctx.withWorkspace((ws) => commitVersion(ws, {

@@ -20,6 +20,13 @@ async function run(path: string, options: ImportOptions = {}) {
 const sha = async (p: string) => createHash("sha256").update(await readFile(p)).digest("hex");
 
 describe("JSONL shapes", () => {
+  it("skips and reports lines over --max-line-bytes, keeping the rest", async () => {
+    const path = await file("long.jsonl", `{"text":"a"}\n{"text":"${"x".repeat(3000)}"}\n{"text":"b"}\n`);
+    const { records, report } = await run(path, { maxLineBytes: 1000 });
+    expect(records).toEqual([{ text: "a" }, { text: "b" }]);
+    expect(report.problemsByCode).toEqual({ DATA_LINE_TOO_LONG: 1 });
+  });
+
   it("detects OpenAI chat and says why; reports bad lines", async () => {
     const good = '{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}],"id":"x"}';
     const path = await file("a.jsonl", `${good}\n${good}\n{"messages":[{"role":"bot","content":"a"}]}\nnot json\n`);

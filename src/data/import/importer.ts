@@ -26,6 +26,8 @@ export interface ImportOptions extends DetectOptions {
   roleMap?: Record<string, Message["role"]>;
   chunkChars?: number;
   maxProblems?: number;
+  /** JSONL: longest accepted line in bytes; longer lines are reported and skipped (default 16 MiB). */
+  maxLineBytes?: number;
 }
 
 export interface FileImportReport {
@@ -100,7 +102,7 @@ async function* itemsOf(detection: Detection, options: ImportOptions, report: Im
   const { format, path } = detection;
   switch (format.kind) {
     case "jsonl":
-      for await (const entry of readJsonlFile(path)) {
+      for await (const entry of readJsonlFile(path, { maxLineBytes: options.maxLineBytes })) {
         if (entry.problem) { yield entry; continue; }
         // Mixed files happen: map each line by its own shape, falling back to the detected one.
         const shape = shapeOf(entry.value) ?? format.shape;

@@ -181,6 +181,8 @@ class CausalLM(nn.Module):
         # Tied: no lm_head module at all, so state_dict has no lm_head.weight (as tied HF checkpoints).
         self.lm_head = None if self.tied else nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False,
                                                         device=device, dtype=dtype)
+        # False, True (every layer) or an int k: only the first k layers recompute their forward in backward
+        # (selective checkpointing: trade just enough recompute for memory, e.g. an 8B LoRA step in 32 GiB).
         self.gradient_checkpointing = False
         self._inv_freq: Dict[str, torch.Tensor] = {}  # plain float32 cache, not a buffer: model.to(bf16) must not round it
 
@@ -224,10 +226,13 @@ class CausalLM(nn.Module):
             k_seg = kv_cache.append_segments(q_seg) if kv_cache is not None else q_seg  # [B,S]
             for w in windows:
                 masks[w] = build_attention_mask(q_seg, k_seg, past, w)
-        use_ckpt = self.gradient_checkpointing and self.training and torch.is_grad_enabled() and kv_cache is None
-        for layer in self.model.layers:
+        ckpt_layers = 0
+        if self.training and torch.is_grad_enabled() and kv_cache is None:
+            gc = self.gradient_checkpointing
+            ckpt_layers = len(self.model.layers) if gc is True else int(gc or 0)
+        for i, layer in enumerate(self.model.layers):
             mask = masks[layer.sliding_window] if layer.sliding_window in masks else masks[None]
-            if use_ckpt:
+            if i < ckpt_layers:
                 h = checkpoint(layer, h, cos, sin, mask, use_reentrant=False)
             else:
                 h = layer(h, cos, sin, mask, kv_cache)

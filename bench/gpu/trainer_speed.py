@@ -14,6 +14,9 @@ Sides (each a fresh child process, so peak memory and compile caches are its own
   eager    this checkout with compile off (what compile adds, and a fallback if compile fails).
   packed   this checkout, each row packed with 4 documents (document-masked attention; speed only: its loss
            differs from the baseline's, which has no packing).
+A side may carry options, `side:micro=M,ckpt=K`: the batch runs as batch/M micro-batches of M sequences with
+gradient accumulation (the same optimizer step: every micro-batch has the same token count, so the mean of their
+mean losses is the batch's mean loss), and K layers recompute their forward in backward (hf: any K > 0 = all).
 Prints a table (tokens/s, peak GiB, MFU against a measured 8192^3 bf16 matmul and the 989 TFLOP/s datasheet,
 loss at the last step, ratio to hf) and writes trainer-speed.json (and per-side kernel profiles) to --out.
 MFU counts 4N + attention FLOPs per token: N = every frozen matmul weight (layers and the LM head), 4N = forward
@@ -97,6 +100,18 @@ class Phases:
         return self.ms
 
 
+def parse_side(spec: str):
+    """"tunekit:micro=1,ckpt=0" -> ("tunekit", {"micro": 1, "ckpt": 0})."""
+    name, _, opts = spec.partition(":")
+    return name, {k: int(v) for k, v in (o.split("=") for o in opts.split(",") if o)}
+
+
+def apply_options(c: dict, opts: dict) -> dict:
+    c = dict(c, micro=opts.get("micro", c["batch"]), ckpt=opts.get("ckpt", c["ckpt"]))
+    assert c["batch"] % c["micro"] == 0, f"micro {c['micro']} must divide batch {c['batch']}"
+    return c
+
+
 def run_loop(step_fn, data, c, steps, warmup, phases, out_dir, side):
     """Runs warmup + steps; returns timing, losses and peak memory (peak counted from after model build)."""
     losses, t_first = [], None
@@ -130,7 +145,7 @@ def run_loop(step_fn, data, c, steps, warmup, phases, out_dir, side):
             "losses": losses, "profile": prof_path}
 
 
-def side_hf(c, work, steps, warmup, out_dir):
+def side_hf(c, work, steps, warmup, out_dir, name="hf"):
     import inspect
     import transformers
     from peft import LoraConfig, get_peft_model, get_peft_model_state_dict
@@ -153,7 +168,8 @@ def side_hf(c, work, steps, warmup, out_dir):
                                                                   torch_dtype=torch.bfloat16)
     model = model.to(torch.bfloat16)
     t0 = time.time()
-    model.save_pretrained(os.path.join(work, "model"))
+    if name == "hf" or not os.path.exists(os.path.join(work, "model", "config.json")):
+        model.save_pretrained(os.path.join(work, "model"))
     save_s = time.time() - t0
     pm = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules=TARGETS,
                                           task_type="CAUSAL_LM"))
@@ -166,19 +182,27 @@ def side_hf(c, work, steps, warmup, out_dir):
     data = torch.load(os.path.join(work, "data.pt"))
     torch.cuda.reset_peak_memory_stats()
 
+    k = c["batch"] // c["micro"]
+
     def step(x, ev):
         next(ev).record()
-        loss = pm(input_ids=x, labels=x).loss
-        next(ev).record()
-        loss.backward()
+        total = 0.0
+        for i in range(k):  # k == 1: the plain step
+            xi = x[i * c["micro"]:(i + 1) * c["micro"]]
+            loss = pm(input_ids=xi, labels=xi).loss
+            if i == 0:
+                next(ev).record()
+            (loss / k).backward()
+            total = total + loss.detach() / k
         next(ev).record()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         opt.zero_grad(set_to_none=True)
         next(ev).record()
-        return float(loss)
+        return float(total)
 
-    r = run_loop(step, data, c, steps, warmup, Phases(["forward+loss", "backward", "optimizer"]), out_dir, "hf")
+    names = ["forward+loss", "backward", "optimizer"] if k == 1 else ["first forward", "rest", "optimizer"]
+    r = run_loop(step, data, c, steps, warmup, Phases(names), out_dir, name)
     r.update(attn=model.config._attn_implementation, save_s=save_s, transformers=transformers.__version__,
              trainable=sum(p.numel() for p in params))
     return r
@@ -193,7 +217,7 @@ def side_tunekit(c, work, steps, warmup, out_dir, worker_path, packed, name, com
     t0 = time.time()
     model = load_model(os.path.join(work, "model"), device="cuda", dtype=torch.bfloat16)
     load_s = time.time() - t0
-    model.gradient_checkpointing = c["ckpt"]
+    model.gradient_checkpointing = c["ckpt"]  # bool or a number of layers
     apply_lora(model, LoraConfig(r=16, alpha=32.0, dropout=0.0, target_modules=list(TARGETS)))
     model.to("cuda")
     load_lora_state_dict(model, torch.load(os.path.join(work, "lora.pt")))
@@ -202,7 +226,8 @@ def side_tunekit(c, work, steps, warmup, out_dir, worker_path, packed, name, com
                 else False)
     opt = tk_train.build_optimizer(model, {"lr": LR, "weight_decay": 0.0, "betas": [0.9, 0.999], "eps": 1e-8})
     params = [p for p in model.parameters() if p.requires_grad]
-    B, T = c["batch"], c["seq"]
+    B, T = c["micro"], c["seq"]
+    k = c["batch"] // B
     seg = torch.ones(B, T, dtype=torch.int64, device="cuda")
     if packed:  # 4 documents per row
         seg = (torch.arange(T, device="cuda") // (T // 4) + 1).expand(B, T).contiguous()
@@ -213,41 +238,58 @@ def side_tunekit(c, work, steps, warmup, out_dir, worker_path, packed, name, com
 
     def step(x, ev):
         next(ev).record()
-        hidden = model(x, position_ids=pos, segment_ids=seg)
-        next(ev).record()
-        loss_sum, n = masked_loss_sum(model, hidden, x, mask)
-        next(ev).record()
-        (loss_sum / n).backward()
+        total, count = 0.0, 0
+        for i in range(k):  # k == 1: the plain step; else gradient accumulation over k micro-batches
+            xi = x[i * B:(i + 1) * B]
+            hidden = model(xi, position_ids=pos, segment_ids=seg)
+            if i == 0:
+                next(ev).record()
+            loss_sum, n = masked_loss_sum(model, hidden, xi, mask)
+            if i == 0:
+                next(ev).record()
+            (loss_sum / (n * k)).backward()  # equal token counts: the batch's mean
+            total, count = total + loss_sum.detach(), count + n
         next(ev).record()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         opt.zero_grad(set_to_none=True)
         next(ev).record()
-        return float(loss_sum) / n
+        return float(total) / count
 
     t0 = time.time()
-    r = run_loop(step, data, c, steps, warmup, Phases(["forward", "loss", "backward", "optimizer"]), out_dir, name)
+    names = ["forward", "loss", "backward", "optimizer"] if k == 1 else ["first forward", "first loss", "rest",
+                                                                          "optimizer"]
+    r = run_loop(step, data, c, steps, warmup, Phases(names), out_dir, name)
     r.update(compiled=compiled, load_s=load_s, wall_s=time.time() - t0, trainable=sum(p.numel() for p in params))
     return r
 
 
+def result_file(work: str, side: str) -> str:
+    return os.path.join(work, side.replace(":", "_").replace(",", "_").replace("=", "") + ".json")
+
+
 def child(a):
-    c = dict(CONFIGS[a.config])
+    side, opts = parse_side(a.side)
+    c = apply_options(CONFIGS[a.config], opts)
     work = os.path.join(a.work, a.config)
-    if a.side == "hf":
-        r = side_hf(c, work, a.steps, a.warmup, a.out)
+    label = f"{a.config}-{a.side}".replace(":", "_").replace(",", "_").replace("=", "")
+    if side == "hf":
+        c["ckpt"] = bool(c["ckpt"])
+        r = side_hf(c, work, a.steps, a.warmup, a.out, "hf" if not opts else label)
     else:
-        path = os.path.abspath(a.v0_path) if a.side == "v0" else os.path.join(REPO, "worker")
-        r = side_tunekit(c, work, a.steps, a.warmup, a.out, path, a.side == "packed", f"{a.config}-{a.side}",
-                         False if a.side == "eager" else None)
-    with open(os.path.join(work, f"{a.side}.json"), "w") as f:
+        path = os.path.abspath(a.v0_path) if side == "v0" else os.path.join(REPO, "worker")
+        r = side_tunekit(c, work, a.steps, a.warmup, a.out, path, side == "packed", label,
+                         False if side == "eager" else None)
+    r.update(micro=c["micro"], ckpt=c["ckpt"])
+    with open(result_file(work, a.side), "w") as f:
         json.dump(r, f)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--configs", default="05b")
-    ap.add_argument("--sides", default="hf,v0,tunekit")
+    ap.add_argument("--sides", default="hf,v0,tunekit", help="';'-separated when sides carry options "
+                    "(hf;tunekit:micro=1,ckpt=0), else ','-separated")
     ap.add_argument("--steps", type=int, default=50)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--v0-path", default=os.path.join(REPO, ".gpu-carry", "v0", "worker"))
@@ -270,7 +312,7 @@ def main():
         make_data(c, (a.warmup + a.steps) * c["batch"], os.path.join(work, "data.pt"))
         fpt = flops_per_token(c)
         rep = report["configs"][name] = {"config": c, "flops_per_token": fpt, "sides": {}}
-        for side in a.sides.split(","):
+        for side in (a.sides.split(";") if ";" in a.sides or ":" in a.sides else a.sides.split(",")):
             t0 = time.time()
             cmd = [sys.executable, os.path.abspath(__file__), "--side", side, "--config", name, "--steps",
                    str(a.steps), "--warmup", str(a.warmup), "--v0-path", a.v0_path, "--work", a.work]
@@ -281,7 +323,7 @@ def main():
                 ok, tail = p.returncode == 0, (p.stdout + p.stderr)[-3000:]
             except subprocess.TimeoutExpired as e:
                 ok, tail = False, f"timeout after {a.timeout} s: " + str(e.stderr or "")[-2000:]
-            res_path = os.path.join(work, f"{side}.json")
+            res_path = result_file(work, side)
             if ok and os.path.exists(res_path):
                 with open(res_path) as f:
                     r = json.load(f)

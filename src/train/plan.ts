@@ -81,7 +81,10 @@ export function buildPlan(resolved: ResolvedTrainSpec, header: ShardHeader, hard
   // FLOPs: forward 2N per token; backward 4N for full fine-tuning (grads of activations and weights), ~2N for
   // LoRA (activation grads only: the frozen weights need none). Attention's S² term adds 12·L·H·S per token.
   const attention = 12 * c.num_hidden_layers * c.hidden_size * spec.seqLen;
-  const flopsPerToken = (lora ? 4 : 6) * n + attention;
+  // Checkpointed layers run their forward twice.
+  const gc = spec.gradientCheckpointing;
+  const recomputedShare = Math.min(1, gc === true ? 1 : Number(gc) / c.num_hidden_layers);
+  const flopsPerToken = (lora ? 4 : 6) * n + 2 * n * recomputedShare + attention;
   const evalFlops = val && spec.eval.enabled ? 2 * n * val.sequences * spec.seqLen * Math.ceil(steps.totalSteps / spec.eval.everySteps) : 0;
   const totalFlops = flopsPerToken * tokensPerStep * steps.totalSteps + evalFlops;
   // Assumed utilisation of peak: well-fed GPUs reach ~35–45 % in training; CPUs lose more to non-matmul work.
@@ -92,16 +95,18 @@ export function buildPlan(resolved: ResolvedTrainSpec, header: ShardHeader, hard
   const seconds = totalFlops / (hardware.peakTflops * 1e12 * utilisation * devices) + overheadPerStep * steps.totalSteps;
 
   const bytes = spec.dtype === "float32" || (spec.dtype === "auto" && hardware.kind === "cpu") ? 4 : 2;
-  const weights = n * bytes + (lora ? trainable * bytes : 0);
-  const gradients = trainable * bytes;
-  const optimizer = 2 * trainable * bytes;
+  // fsdp: each GPU holds 1/processes of the weights, gradients and optimizer states (plus one layer gathered).
+  const shards = spec.distributed === "fsdp" ? spec.processes : 1;
+  const weights = (n * bytes + (lora ? trainable * bytes : 0)) / shards;
+  const gradients = (trainable * bytes) / shards;
+  const optimizer = (2 * trainable * bytes) / shards;
   const activations = activationBytes(c, spec.batchSize, spec.seqLen, bytes, spec.gradientCheckpointing);
   const total = Math.round((weights + gradients + optimizer + activations) * 1.1); // +10 %: allocator, buffers
   const available = hardware.kind === "cuda" ? hardware.memoryBytes : totalmem();
   const notes = [
     "time and memory are estimates, not measurements",
     `time assumes ${Math.round(utilisation * 100)} % of ${hardware.peakTflops >= 1 ? `${hardware.peakTflops} TFLOP/s` : `${(hardware.peakTflops * 1000).toFixed(1)} GFLOP/s`} (${hardware.source}) on ${hardware.name}`,
-    "memory: weights + trainable gradients + AdamW states + activations of one micro-batch, +10 %",
+    `memory: weights + trainable gradients + AdamW states${shards > 1 ? ` (sharded over ${shards} GPUs)` : ""} + activations of one micro-batch, +10 %`,
   ];
   if (hardware.kind === "cpu" && n < 50_000_000) notes.push("tiny models on CPU are dominated by per-step overhead; expect the real time to differ");
   return {
@@ -139,10 +144,13 @@ export function buildPlan(resolved: ResolvedTrainSpec, header: ShardHeader, hard
  * Gradient checkpointing keeps only each layer's input (H per token) and recomputes one layer at a time.
  * Logits: the worker's chunked loss holds one chunk of ≤1024 positions × vocab in fp32, twice (value and grad).
  */
-export function activationBytes(c: ModelConfig, batch: number, seqLen: number, bytes: number, checkpointing: boolean): number {
+export function activationBytes(c: ModelConfig, batch: number, seqLen: number, bytes: number, checkpointing: boolean | number): number {
   const tokens = batch * seqLen;
   const perLayer = tokens * (8 * c.hidden_size + 3 * c.intermediate_size) * bytes + batch * c.num_attention_heads * seqLen * seqLen * bytes;
-  const layers = checkpointing ? tokens * c.hidden_size * bytes * c.num_hidden_layers + perLayer : perLayer * c.num_hidden_layers;
+  // Checkpointed layers keep only their input (and one layer's activations while it recomputes).
+  const recomputed = Math.min(c.num_hidden_layers, checkpointing === true ? c.num_hidden_layers : Number(checkpointing));
+  const kept = c.num_hidden_layers - recomputed;
+  const layers = recomputed * tokens * c.hidden_size * bytes + (kept + (recomputed > 0 ? 1 : 0)) * perLayer;
   const logits = Math.min(tokens, 1024) * c.vocab_size * 4 * 2;
   return layers + logits;
 }

@@ -83,11 +83,23 @@ export async function resolveTrainSpecInput(ws: Workspace, raw: Record<string, u
 }
 
 async function checkLocal(ws: Workspace, spec: TrainSpec, problems: ConfigProblem[]) {
+  checkDistributed(spec, problems);
   const modelDir = isAbsolute(spec.model) ? spec.model : resolve(ws.root, spec.model);
   const modelConfig = checkModelFolder(modelDir, spec, problems);
   const data = await checkDataset(ws, spec, problems);
   if (!modelConfig || !data) return null;
   return { modelDir, modelConfig, ...data };
+}
+
+/** fsdp shards what full fine-tuning trains; it needs several processes and is not for LoRA. */
+export function checkDistributed(spec: Pick<TrainSpec, "distributed" | "processes" | "method">, problems: ConfigProblem[]): void {
+  if (spec.distributed !== "fsdp") return;
+  if (spec.processes < 2) {
+    problems.push({ path: "distributed", value: "fsdp", message: "distributed: fsdp shards across processes, but processes is 1", fix: "set processes to the number of GPUs (e.g. processes: 2), or remove distributed: fsdp" });
+  }
+  if (spec.method !== "full") {
+    problems.push({ path: "distributed", value: "fsdp", message: `distributed: fsdp is for full fine-tuning; this run's method is ${spec.method}`, fix: "use distributed: ddp for LoRA (its trainable weights are small and the frozen model is shared per GPU), or method: full" });
+  }
 }
 
 export function checkModelFolder(modelDir: string, spec: Pick<TrainSpec, "model" | "seqLen">, problems: ConfigProblem[]): ModelConfig | null {

@@ -156,4 +156,20 @@ describe("resolveTrainSpec", () => {
       },
     ]);
   });
+
+  it("checks distributed: fsdp against processes and method before any compute", async () => {
+    const error = await resolveTrainSpec(ws, parseTrainSpec({ model: STORIES260K, dataset: "stories@1", distributed: "fsdp" }), "t.yaml").catch((e: unknown) => e);
+    expect(problemsOf(error)).toEqual([
+      { path: "distributed", value: "fsdp", message: "distributed: fsdp shards across processes, but processes is 1", fix: "set processes to the number of GPUs (e.g. processes: 2), or remove distributed: fsdp", source: "t.yaml" },
+      {
+        path: "distributed",
+        value: "fsdp",
+        message: "distributed: fsdp is for full fine-tuning; this run's method is lora",
+        fix: "use distributed: ddp for LoRA (its trainable weights are small and the frozen model is shared per GPU), or method: full",
+        source: "t.yaml",
+      },
+    ]);
+    const ok = await resolveTrainSpec(ws, parseTrainSpec({ model: STORIES260K, dataset: "stories@1", distributed: "fsdp", processes: 2, method: "full", gradientCheckpointing: 2 }));
+    expect(ok.spec).toMatchObject({ distributed: "fsdp", processes: 2, gradientCheckpointing: 2 });
+  });
 });

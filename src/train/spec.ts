@@ -90,7 +90,10 @@ export const TrainSpecSchema = z.strictObject({
   eval: EvalSchema,
   earlyStopping: EarlyStoppingSchema.nullable().default(null),
   checkpoint: CheckpointSchema,
-  gradientCheckpointing: z.boolean().default(false),
+  gradientCheckpointing: z
+    .union([z.boolean(), z.number().int().min(0)])
+    .default(false)
+    .describe("true: every layer recomputes its forward in backward (least memory); k: only the first k layers (selective); false: none."),
   seed: z.number().int().default(42),
   device: z.string().regex(/^(auto|cpu|cuda|cuda:\d+)$/, "use auto, cpu, cuda or cuda:N").default("auto"),
   dtype: z.enum(["auto", "float32", "bfloat16"]).default("auto"),
@@ -102,7 +105,11 @@ export const TrainSpecSchema = z.strictObject({
     .min(1)
     .max(64)
     .default(1)
-    .describe("Data-parallel training processes on this machine (torchrun; one per GPU, DDP). 1 = a single worker."),
+    .describe("Data-parallel training processes on this machine (torchrun; one per GPU). 1 = a single worker."),
+  distributed: z
+    .enum(["ddp", "fsdp"])
+    .default("ddp")
+    .describe("With processes > 1: ddp keeps a full copy of the model per GPU; fsdp (full fine-tuning) shards weights, gradients and optimizer states across the GPUs, for models whose full fine-tuning does not fit one GPU."),
 });
 
 export type TrainSpec = z.infer<typeof TrainSpecSchema>;

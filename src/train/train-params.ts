@@ -26,6 +26,7 @@ export function toWorkerTrainParams(
     max_steps: spec.maxSteps,
     max_grad_norm: spec.maxGradNorm,
     gradient_checkpointing: spec.gradientCheckpointing,
+    distributed: spec.distributed,
     seed: spec.seed,
     // every_steps null: the worker still evaluates at the last step when a val shard exists.
     eval: { every_steps: spec.eval.enabled ? spec.eval.everySteps : null, max_batches: spec.eval.maxBatches },

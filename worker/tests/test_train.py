@@ -97,3 +97,34 @@ def test_compile_param_is_validated_and_ignored_where_torch_cannot_compile(data,
     rec = Recorder()
     run_training(train_params(data, str(tmp_path / "b"), compile=False, max_steps=1), rec)
     assert not [x for x in rec.events if x.get("level") == "warning"]
+
+
+def test_distributed_and_checkpointing_params_are_validated(data, tmp_path):
+    with pytest.raises(WorkerError) as e:
+        run_training(train_params(data, str(tmp_path / "a"), distributed="fsdp", gradient_checkpointing=-1), Recorder())
+    assert e.value.message == ("invalid train params: gradient_checkpointing must be true, false or a number of "
+                               "layers >= 0, got -1; distributed: fsdp is for full fine-tuning, but method is "
+                               "'lora' (use ddp for LoRA)")
+    with pytest.raises(WorkerError) as e:
+        run_training(train_params(data, str(tmp_path / "b"), distributed="zero3"), Recorder())
+    assert e.value.message == "invalid train params: distributed is 'zero3', use ddp or fsdp"
+
+
+def test_fsdp_with_one_process_warns_and_trains_unsharded(data, tmp_path):
+    rec = Recorder()
+    run_training(train_params(data, str(tmp_path / "a"), method="full", distributed="fsdp", max_steps=1,
+                              optimizer={"lr": 1e-3}), rec)
+    assert [x["message"] for x in rec.events if x.get("level") == "warning"] == [
+        "distributed: fsdp ignored: one process (nothing to shard across); set processes to the number of GPUs"]
+
+
+def test_selective_checkpointing_trains_exactly_like_none(data, tmp_path):
+    """Recomputing the first layer's forward in backward changes memory, not results."""
+    runs = {}
+    for name, gc in (("none", False), ("first", 1), ("all", True)):
+        rec = Recorder()
+        run_training(train_params(data, str(tmp_path / name), method="full", max_steps=3, gradient_checkpointing=gc,
+                                  optimizer={"lr": 1e-3}, eval={"every_steps": 3}), rec)
+        runs[name] = rec.losses()
+    assert runs["first"] == pytest.approx(runs["none"], rel=1e-6)
+    assert runs["all"] == pytest.approx(runs["none"], rel=1e-6)

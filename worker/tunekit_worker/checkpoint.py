@@ -20,6 +20,7 @@ import torch
 
 from . import safetensors_io
 from .errors import WorkerError
+from .sharded_state import copy_into, load_optimizer_state
 
 STEP_DIR = re.compile(r"^step-(\d+)$")
 STATE_FILE = "trainer_state.json"
@@ -75,6 +76,7 @@ def trainable_state(model) -> Dict[str, torch.Tensor]:
 
 
 def load_trainable(model, path: str) -> None:
+    """Copy a checkpoint's trainable.safetensors into `model` (sharded parameters get their rows)."""
     saved = safetensors_io.load_file(os.path.join(path, "trainable.safetensors"))
     params = dict(model.named_parameters())
     missing = sorted(n for n, p in params.items() if p.requires_grad and n not in saved)
@@ -83,24 +85,26 @@ def load_trainable(model, path: str) -> None:
         raise WorkerError("WORKER_RESUME_MISMATCH",
                           f"checkpoint {path} does not fit this model (missing {missing[:5]}, unexpected "
                           f"{unknown[:5]})", "resume with the same model_dir, method and lora settings")
-    with torch.no_grad():
-        for name, tensor in saved.items():
-            params[name].copy_(tensor)
+    for name, tensor in saved.items():
+        copy_into(params[name], tensor)
 
 
-def save_checkpoint(root: str, step: int, model, optimizer, scheduler, state: dict,
-                    write_adapter: Optional[Callable[[str], None]], keep_last: int) -> str:
-    """Write `root/step-<step>/` atomically and prune to the newest `keep_last`. Returns the final path."""
+def save_checkpoint(root: str, step: int, trainable: Dict[str, torch.Tensor], optimizer_state: dict, scheduler,
+                    state: dict, write_adapter: Optional[Callable[[str], None]], keep_last: int) -> str:
+    """Write `root/step-<step>/` atomically and prune to the newest `keep_last`. Returns the final path.
+
+    `trainable` ({name: tensor}) and `optimizer_state` (optimizer.state_dict() format) are full tensors; under
+    FSDP the caller gathers them first (sharded_state), so every checkpoint has the single-process format."""
     os.makedirs(root, exist_ok=True)
     final = os.path.join(root, f"step-{step}")
     tmp = f"{final}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
-    safetensors_io.save_file({k: v.contiguous() for k, v in trainable_state(model).items()},
+    safetensors_io.save_file({k: v.contiguous() for k, v in trainable.items()},
                              os.path.join(tmp, "trainable.safetensors"))
     if write_adapter is not None:
         write_adapter(os.path.join(tmp, "adapter"))
-    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": capture_rng()},
+    torch.save({"optimizer": optimizer_state, "scheduler": scheduler.state_dict(), "rng": capture_rng()},
                os.path.join(tmp, "trainer.pt"))
     full_state = dict(state, step=step, python_rng=list(random.getstate()))
     with open(os.path.join(tmp, STATE_FILE), "w", encoding="utf-8") as f:
@@ -151,7 +155,7 @@ def load_checkpoint(path: str, model, optimizer, scheduler) -> dict:
         blob = torch.load(os.path.join(path, "trainer.pt"), map_location="cpu", weights_only=False)
     except TypeError:  # torch without the weights_only argument
         blob = torch.load(os.path.join(path, "trainer.pt"), map_location="cpu")
-    optimizer.load_state_dict(blob["optimizer"])
+    load_optimizer_state(optimizer, blob["optimizer"])
     scheduler.load_state_dict(blob["scheduler"])
     restore_rng(blob["rng"], state["python_rng"])
     return state

@@ -23,6 +23,7 @@ from .loss import LossModule
 from .models.llama import load_model, positions_from_segments
 from .parallel import Parallel, resolve_device
 from .schedule import make_lr_lambda
+from .sharded_state import full_optimizer_state, full_trainable_state, is_sharded
 from .train_params import TrainParams, parse_train_params
 
 
@@ -55,9 +56,10 @@ def build_optimizer(model, opt: dict) -> torch.optim.Optimizer:
                              betas=tuple(opt["betas"]), eps=float(opt["eps"]), **extra)
 
 
-def compile_layers(model, enabled: Optional[bool], device) -> bool:
+def compile_layers(model, enabled: Optional[bool], device, hooks_outside: bool = False) -> bool:
     """torch.compile each decoder layer (fuses RMSNorm, RoPE, SwiGLU and the LoRA adds; the layers share one
     graph) and the loss's softmax pass. enabled None = auto: on for CUDA with torch >= 2.2 (nn.Module.compile keeps state_dict keys).
+    hooks_outside (FSDP): compile only `forward`, so FSDP's all-gather/reshard hooks stay eager around it.
     Returns whether it compiled."""
     from .loss import set_loss_compile
     available = hasattr(torch.nn.Module, "compile") and _torch_at_least(2, 2)
@@ -66,7 +68,10 @@ def compile_layers(model, enabled: Optional[bool], device) -> bool:
     if not (use and available):
         return False
     for layer in model.model.layers:
-        layer.compile()
+        if hooks_outside:
+            layer.forward = torch.compile(layer.forward)
+        else:
+            layer.compile()
     return True
 
 
@@ -115,11 +120,16 @@ def evaluate(loss_module: LossModule, split, batch_size: int, max_batches: Optio
     batches = [indices[i:i + batch_size] for i in range(0, len(indices), batch_size)]
     batches = batches[:max_batches] if max_batches else batches
     total = torch.zeros(2, dtype=torch.float64, device=device)  # [loss sum, tokens]
+    mine = batches[par.rank::par.world_size]
+    # FSDP: every forward all-gathers with the other ranks, so all ranks run the same number of forwards; a rank
+    # short of batches repeats one and does not count it.
+    rounds = math.ceil(len(batches) / par.world_size) if par.sharded else len(mine)
     with torch.no_grad():
-        for ix in batches[par.rank::par.world_size]:
-            b = _to_device(split.rows(ix), device)
+        for r in range(rounds):
+            b = _to_device(split.rows(mine[r] if r < len(mine) else batches[0]), device)
             loss_sum, n = loss_module(b["tokens"], b["mask"], b["segments"], positions_from_segments(b["segments"]))
-            total += torch.tensor([float(loss_sum), n], dtype=torch.float64, device=device)
+            if r < len(mine):
+                total += torch.tensor([float(loss_sum), n], dtype=torch.float64, device=device)
     par.all_reduce(total)
     model.train(was_training)
     return float(total[0] / total[1]) if total[1] > 0 else float("nan")
@@ -127,7 +137,7 @@ def evaluate(loss_module: LossModule, split, batch_size: int, max_batches: Optio
 
 def run_training(raw_params: dict, emit: Callable[[dict], None]) -> dict:
     p = parse_train_params(raw_params)
-    par = Parallel.from_env()
+    par = Parallel.from_env(p.distributed)
     device, dtype = resolve_device(p.device, p.dtype, par.local_rank)
     say = emit if par.is_main else (lambda event: None)
     seed_everything(p.seed)
@@ -139,7 +149,7 @@ def run_training(raw_params: dict, emit: Callable[[dict], None]) -> dict:
     if shards.header.get("vocab_size", 0) > vocab:
         raise WorkerError("WORKER_BAD_SHARDS", f"shards were compiled for vocab_size {shards.header['vocab_size']}"
                           f" but {p.model_dir} has {vocab}", "compile the data with this model's tokenizer")
-    model.gradient_checkpointing = bool(p.gradient_checkpointing)
+    model.gradient_checkpointing = p.gradient_checkpointing
     lcfg = None
     if p.method == "lora":
         from .lora import apply_lora
@@ -153,10 +163,15 @@ def run_training(raw_params: dict, emit: Callable[[dict], None]) -> dict:
     say({"event": "log", "level": "info", "message": f"loaded {p.model_dir} on {device} as {str(dtype)[6:]} in "
          f"{time.time() - t0:.2f} s; training {trainable:,} of {total_params:,} parameters ({p.method})"})
     model.train()
-    compiled = compile_layers(model, p.compile, device)
+    compiled = compile_layers(model, p.compile, device, hooks_outside=par.sharded)
     if p.compile and not compiled:
         say({"event": "log", "level": "warning", "message": f"compile: true ignored: torch.compile needs torch >= "
              f"2.2 (this is {torch.__version__})"})
+    if p.distributed == "fsdp" and par.world_size == 1:
+        say({"event": "log", "level": "warning", "message": "distributed: fsdp ignored: one process (nothing to "
+             "shard across); set processes to the number of GPUs"})
+    # Wrapped before the optimizer is built: FSDP replaces every parameter by its shard.
+    loss_module = par.wrap(LossModule(model), device)
     optimizer = build_optimizer(model, p.optimizer)
     sampler = BatchSampler(train_split.sequences, p.batch_size, p.seed, rank=par.rank, world_size=par.world_size)
     total_steps = p.max_steps or max(1, math.ceil(sampler.batches_per_epoch() * p.epochs / p.grad_accum))
@@ -173,14 +188,18 @@ def run_training(raw_params: dict, emit: Callable[[dict], None]) -> dict:
         sampler.load_state_dict(saved["data_position"])
         state.update({k: saved[k] for k in state})
         say({"event": "log", "level": "info", "message": f"resumed from {path} at step {state['step']}"})
-    loss_module = par.wrap(LossModule(model), device)
     write_adapter = None
     if lcfg is not None:
         from .lora import save_peft_adapter
         write_adapter = lambda out: save_peft_adapter(model, out, p.model_dir, lcfg)  # noqa: E731
 
     def save(best: bool) -> str:
-        path = ckpt.save_checkpoint(ckpt_root, state["step"], model, optimizer, scheduler,
+        if par.sharded:  # collective: every rank gathers, rank 0 keeps the full tensors
+            trainable = full_trainable_state(model, par.is_main)
+            opt_state = full_optimizer_state(optimizer, par.is_main)
+        elif par.is_main:
+            trainable, opt_state = ckpt.trainable_state(model), optimizer.state_dict()
+        path = ckpt.save_checkpoint(ckpt_root, state["step"], trainable, opt_state, scheduler,
                                     dict(state, data_position=sampler.state_dict(), params=raw_params),
                                     write_adapter, p.checkpoint["keep_last"]) if par.is_main else ""
         if best and par.is_main:
@@ -216,6 +235,8 @@ def run_training(raw_params: dict, emit: Callable[[dict], None]) -> dict:
                     (loss_sum * (par.world_size / target_tokens)).backward()
                 loss_total += float(loss_sum.detach())
             grad_norm = torch.nn.utils.clip_grad_norm_(params_list, p.max_grad_norm or float("inf"))
+            if is_sharded(grad_norm):  # FSDP: the norm over all shards, the same on every rank
+                grad_norm = grad_norm.full_tensor()
             lr = optimizer.param_groups[0]["lr"]
             optimizer.step()
             scheduler.step()
@@ -264,7 +285,7 @@ def run_training(raw_params: dict, emit: Callable[[dict], None]) -> dict:
             if stopped != "completed":
                 break
     use_best = p.early_stopping is not None and state["best_step"] is not None
-    out = export_final(p, model, lcfg, best_dir if use_best else None, par.is_main)
+    out = export_final(p, model, lcfg, best_dir if use_best else None, par.is_main, par.sharded)
     par.barrier()
     par.close()
     return {"steps": state["step"], "total_steps": total_steps, "best_step": state["best_step"],

@@ -24,7 +24,8 @@ class TrainParams:
     epochs: float = 1
     max_steps: Optional[int] = None
     max_grad_norm: Optional[float] = 1.0
-    gradient_checkpointing: bool = False
+    gradient_checkpointing: object = False  # False, True (every layer) or k >= 0 (the first k layers)
+    distributed: str = "ddp"  # with several processes: "ddp" (a model copy per GPU) or "fsdp" (sharded, full FT)
     compile: Optional[bool] = None  # torch.compile each decoder layer; null = auto (CUDA with torch >= 2.2)
     seed: int = 42
     eval: dict = field(default_factory=lambda: {"every_steps": 50, "max_batches": None})
@@ -126,6 +127,13 @@ def parse_train_params(raw) -> TrainParams:
         problems.append(f"checkpoint.keep_last must be a positive integer, got {ck['keep_last']!r}")
     if not (p.device in ("auto", "cpu", "cuda") or (isinstance(p.device, str) and p.device.startswith("cuda:"))):
         problems.append(f"device is {p.device!r}, use auto, cpu, cuda or cuda:N")
+    gc = p.gradient_checkpointing
+    if not isinstance(gc, bool) and not (_is_int(gc) and gc >= 0):
+        problems.append(f"gradient_checkpointing must be true, false or a number of layers >= 0, got {gc!r}")
+    if p.distributed not in ("ddp", "fsdp"):
+        problems.append(f"distributed is {p.distributed!r}, use ddp or fsdp")
+    elif p.distributed == "fsdp" and p.method != "full":
+        problems.append(f"distributed: fsdp is for full fine-tuning, but method is {p.method!r} (use ddp for LoRA)")
     if p.compile is not None and not isinstance(p.compile, bool):
         problems.append(f"compile must be true, false or null (auto: on for CUDA), got {p.compile!r}")
     if p.dtype not in ("auto", "float32", "bfloat16"):

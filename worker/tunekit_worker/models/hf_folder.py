@@ -36,9 +36,12 @@ def source_dtype(model_dir: str) -> torch.dtype:
 
 
 def save_hf_folder(model: torch.nn.Module, source_model_dir: str, out_dir: str,
-                   dtype: Optional[torch.dtype] = None, max_shard_bytes: int = MAX_SHARD_BYTES) -> str:
-    """Save `model`'s weights (which must hold no unmerged LoRA) plus the source folder's non-weight files."""
-    state = model.state_dict()
+                   dtype: Optional[torch.dtype] = None, max_shard_bytes: int = MAX_SHARD_BYTES,
+                   state: Optional[dict] = None) -> str:
+    """Save `model`'s weights (which must hold no unmerged LoRA) plus the source folder's non-weight files.
+
+    `state`: the weights to write when they are not `model.state_dict()` as is (gathered from FSDP shards)."""
+    state = model.state_dict() if state is None else state
     lora_keys = [k for k in state if ".lora_" in k]
     assert not lora_keys, f"merge LoRA before saving a full model folder (found {lora_keys[:3]})"
     if os.path.isdir(out_dir) and os.listdir(out_dir):

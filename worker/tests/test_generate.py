@@ -6,9 +6,10 @@ import torch
 
 from model_helper import STORIES, STORIES_MISSING, write_tiny_model
 from tunekit_worker.errors import WorkerError
-from tunekit_worker.generate import GenerationOutput, ModelCache, generate
+from tunekit_worker.generate import GenerationOutput, ModelCache, generate, sample_next
 from tunekit_worker.lora import LoraConfig, apply_lora, lora_modules, save_peft_adapter
-from tunekit_worker.models.llama import load_model
+from tunekit_worker.models.kv_cache import KVCache
+from tunekit_worker.models.llama import load_model, positions_from_segments
 
 needs_stories = pytest.mark.skipif(not os.path.isdir(STORIES), reason=STORIES_MISSING)
 
@@ -92,3 +93,86 @@ def test_model_cache_reuses_and_evicts(tmp_path):
     ids = torch.tensor([[1, 2, 3]])
     with torch.no_grad():
         assert torch.allclose(adapted.logits(adapted(ids)), model.logits(model(ids)), atol=1e-5)
+
+
+@torch.no_grad()
+def dynamic_generate(model, prompts, max_new_tokens, temperature=0.0, top_p=1.0, seed=None, stop_token_ids=(),
+                     stop_sequences=()):
+    """The previous generation loop (growing KVCache, finished rows dropped), kept as the reference."""
+    generator = torch.Generator().manual_seed(0 if seed is None else seed) if temperature > 0 else None
+    B, L = len(prompts), max(len(p) for p in prompts)
+    ids = torch.tensor([[0] * (L - len(p)) + p for p in prompts])
+    seg = torch.tensor([[0] * (L - len(p)) + [1] * len(p) for p in prompts])
+    cache = KVCache(len(model.model.layers))
+    logits = model.logits(model(ids, positions_from_segments(seg), seg, cache)[:, -1])
+    outputs, new_ids, active = [None] * B, [[] for _ in range(B)], list(range(B))
+    next_pos = torch.tensor([len(p) for p in prompts])
+    for _ in range(max_new_tokens):
+        keep = []
+        for row, (i, tok) in enumerate(zip(active, sample_next(logits, temperature, top_p, generator).tolist())):
+            if tok in stop_token_ids:
+                outputs[i] = GenerationOutput(new_ids[i], "stop", [tok])
+                continue
+            new_ids[i].append(tok)
+            matched = next((list(s) for s in stop_sequences if new_ids[i][-len(s):] == list(s)), None)
+            if matched is not None:
+                outputs[i] = GenerationOutput(new_ids[i][:-len(matched)], "stop", matched)
+            elif len(new_ids[i]) >= max_new_tokens:
+                outputs[i] = GenerationOutput(new_ids[i], "length")
+            else:
+                keep.append(row)
+        if not keep:
+            break
+        if len(keep) < len(active):
+            cache.select_rows(torch.tensor(keep))
+            next_pos, active = next_pos[keep], [active[r] for r in keep]
+        step_ids = torch.tensor([[new_ids[i][-1]] for i in active])
+        logits = model.logits(model(step_ids, next_pos[:, None], torch.ones_like(step_ids), cache)[:, -1])
+        next_pos = next_pos + 1
+    return outputs
+
+
+PROMPTS = [[3], [7, 8, 9, 10, 11, 12], [20, 21], [5, 6, 7, 8]]
+
+
+@pytest.mark.parametrize("arch,overrides", [
+    ("llama", {}), ("qwen2", {}), ("qwen3", {}), ("mistral", {"sliding_window": 3}),
+    ("llama", {"rope_scaling": {"rope_type": "dynamic", "factor": 2.0}, "max_position_embeddings": 8}),
+])
+def test_static_cache_gives_the_dynamic_paths_tokens(tmp_path, arch, overrides):
+    model = load_model(write_tiny_model(tmp_path, arch, **overrides))
+    assert generate(model, PROMPTS, 12) == dynamic_generate(model, PROMPTS, 12)
+    assert generate(model, PROMPTS, 12, graphs=False) == dynamic_generate(model, PROMPTS, 12)
+
+
+def test_static_cache_stops_as_the_dynamic_path(tmp_path):
+    model = load_model(write_tiny_model(tmp_path, "qwen2"))
+    free = dynamic_generate(model, PROMPTS, 12)
+    # Stops taken from the free-running tokens, so rows finish at different steps (and one never stops).
+    stop_token, stop_seq = free[1].ids[4], free[2].ids[6:8]
+    expected = dynamic_generate(model, PROMPTS, 12, stop_token_ids=[stop_token], stop_sequences=[[63, 62], stop_seq])
+    assert [o.finish_reason for o in expected].count("stop") >= 2
+    assert "length" in [o.finish_reason for o in expected]
+    assert generate(model, PROMPTS, 12, stop_token_ids=[stop_token], stop_sequences=[[63, 62], stop_seq]) == expected
+
+
+def test_seeded_sampling_equals_the_dynamic_path_and_stops_cut_it(tmp_path):
+    model = load_model(write_tiny_model(tmp_path, "llama"))
+    sampled = generate(model, PROMPTS, 12, temperature=1.5, top_p=0.9, seed=7)
+    assert sampled == dynamic_generate(model, PROMPTS, 12, temperature=1.5, top_p=0.9, seed=7)
+    # Finished rows keep drawing, so a stop only cuts a row short: the other rows' draws do not change.
+    stop = sampled[0].ids[3]
+    cut = generate(model, PROMPTS, 12, temperature=1.5, top_p=0.9, seed=7, stop_token_ids=[stop])
+    for full, out in zip(sampled, cut):
+        if stop in full.ids:
+            at = full.ids.index(stop)
+            assert out == GenerationOutput(full.ids[:at], "stop", [stop])
+        else:
+            assert out == full
+
+
+def test_generate_restores_training_mode(tmp_path):
+    model = load_model(write_tiny_model(tmp_path, "llama")).train()
+    generate(model, [[1, 2]], 3)
+    generate(model, [[1, 2]], 0)
+    assert model.training

@@ -2,7 +2,11 @@
 
 Prompts of different lengths are left-padded into one batch; padding gets segment 0, so it is masked out of every
 attention row (also during decoding, the KV cache remembers segments), and each sequence gets its own positions
-0..L_i-1, so a batched prompt produces the same tokens as the prompt alone.
+0..L_i-1, so a batched prompt produces the same tokens as the prompt alone. Decoding runs on a static KV cache,
+one CUDA graph replay per step where available (models/decode_step.py).
+
+Sampling with temperature > 0 draws for the whole batch at every step, finished rows included, so a row's tokens
+depend on the batch it is in (as before), but no longer on when the other rows stopped.
 """
 
 import threading
@@ -13,8 +17,8 @@ from typing import List, Optional, Sequence
 import torch
 
 from .errors import WorkerError
-from .models.kv_cache import KVCache
-from .models.llama import CausalLM, positions_from_segments
+from .models.decode_step import acquire_runner
+from .models.llama import CausalLM
 
 
 @dataclass
@@ -70,19 +74,88 @@ def _ends_with(seq: List[int], stops: Sequence[Sequence[int]]) -> Optional[List[
     return None
 
 
+class _Rows:
+    """Per-row stop bookkeeping on the host. Every row stays in the batch until all are finished (the decode step
+    has fixed shapes); a finished row's further tokens are ignored."""
+
+    def __init__(self, batch: int, max_new_tokens: int, stop_tokens: set, stop_sequences):
+        self.max_new_tokens, self.stop_tokens, self.stop_sequences = max_new_tokens, stop_tokens, stop_sequences
+        self.new_ids: List[List[int]] = [[] for _ in range(batch)]
+        self.done: List[Optional[GenerationOutput]] = [None] * batch
+        self.left = batch
+
+    def push(self, tokens: List[int]) -> bool:
+        """Take one sampled id per row; True once every row has finished."""
+        for i, tok in enumerate(tokens):
+            if self.done[i] is not None:
+                continue
+            ids = self.new_ids[i]
+            if tok in self.stop_tokens:
+                self.done[i] = GenerationOutput(ids, "stop", [tok])
+            else:
+                ids.append(tok)
+                matched = _ends_with(ids, self.stop_sequences)
+                if matched is not None:
+                    self.done[i] = GenerationOutput(ids[:-len(matched)], "stop", matched)
+                elif len(ids) >= self.max_new_tokens:
+                    self.done[i] = GenerationOutput(ids, "length")
+            self.left -= self.done[i] is not None
+        return self.left == 0
+
+    def outputs(self) -> List[GenerationOutput]:
+        return [o if o is not None else GenerationOutput(self.new_ids[i], "length") for i, o in enumerate(self.done)]
+
+
+class _HostIds:
+    """Sampled ids [B] copied to the host without stalling the GPU: on CUDA into pinned memory with an event, so
+    the host waits for one step's ids while the next step already runs. Two slots: at most the step being read
+    and the one queued after it are in flight."""
+
+    def __init__(self, device: torch.device, batch: int):
+        self.cuda = device.type == "cuda"
+        self.buf = torch.empty((2, batch), dtype=torch.long, pin_memory=self.cuda)  # [2,B]
+        self.events = [torch.cuda.Event(), torch.cuda.Event()] if self.cuda else []
+
+    def put(self, step: int, tokens: torch.Tensor) -> None:
+        self.buf[step % 2].copy_(tokens, non_blocking=self.cuda)
+        if self.cuda:
+            self.events[step % 2].record()
+
+    def get(self, step: int) -> List[int]:
+        if self.cuda:
+            self.events[step % 2].synchronize()
+        return self.buf[step % 2].tolist()
+
+
 @torch.no_grad()
 def generate(model: CausalLM, prompts: List[List[int]], max_new_tokens: int = 64, temperature: float = 0.0,
              top_p: float = 1.0, seed: Optional[int] = None, stop_token_ids: Sequence[int] = (),
-             stop_sequences: Sequence[Sequence[int]] = (), pad_token_id: int = 0) -> List[GenerationOutput]:
+             stop_sequences: Sequence[Sequence[int]] = (), pad_token_id: int = 0,
+             graphs: bool = True) -> List[GenerationOutput]:
+    """Generate up to max_new_tokens per prompt (docs/worker-protocol.md `generate`).
+
+    A batched prefill fills a static KV cache, then every decode step runs on fixed shapes: on CUDA (torch >= 2.0)
+    as a replayed CUDA graph (`graphs=False`: eagerly, for comparison), elsewhere eagerly; the tokens are the same.
+    docs/generation-speed.md has the design and the figures."""
     _validate(prompts, max_new_tokens, temperature, top_p, model.config.vocab_size)
+    if max_new_tokens == 0:
+        return [GenerationOutput([], "length") for _ in prompts]
     was_training = model.training
     model.eval()
+    try:
+        return _generate(model, prompts, max_new_tokens, temperature, top_p, seed, stop_token_ids, stop_sequences,
+                         pad_token_id, graphs)
+    finally:
+        model.train(was_training)
+
+
+def _generate(model, prompts, max_new_tokens, temperature, top_p, seed, stop_token_ids, stop_sequences,
+              pad_token_id, graphs) -> List[GenerationOutput]:
     device = model.model.embed_tokens.weight.device
     generator = None
     if temperature > 0:
         generator = torch.Generator(device=device)
         generator.manual_seed(0 if seed is None else int(seed))
-    stop_tokens = set(int(t) for t in stop_token_ids)
     B = len(prompts)
     lengths = [len(p) for p in prompts]
     L = max(lengths)
@@ -91,44 +164,21 @@ def generate(model: CausalLM, prompts: List[List[int]], max_new_tokens: int = 64
     for i, p in enumerate(prompts):
         ids[i, L - len(p):] = torch.tensor(p, dtype=torch.long)
         segments[i, L - len(p):] = 1
-    ids, segments = ids.to(device), segments.to(device)
-    outputs: List[Optional[GenerationOutput]] = [None] * B
-    new_ids: List[List[int]] = [[] for _ in range(B)]
-    if max_new_tokens == 0:
-        return [GenerationOutput([], "length") for _ in range(B)]
 
-    cache = KVCache(len(model.model.layers), capacity=L + max_new_tokens)
-    hidden = model(ids, positions_from_segments(segments), segments, cache)  # [B,L,H]
-    logits = model.logits(hidden[:, -1])                                      # [B,V]
-    active = list(range(B))  # original indices of the rows still in the batch
-    next_pos = torch.tensor(lengths, dtype=torch.long, device=device)
+    runner = acquire_runner(model, B, L + max_new_tokens, graphs)
+    logits = runner.prefill(model, ids.to(device), segments.to(device), torch.tensor(lengths, device=device))
+    rows = _Rows(B, max_new_tokens, set(int(t) for t in stop_token_ids), stop_sequences)
+    host = _HostIds(device, B)
+    tokens = sample_next(logits, temperature, top_p, generator)  # [B]
     for step in range(max_new_tokens):
-        tokens = sample_next(logits, temperature, top_p, generator).tolist()
-        keep = []
-        for row, (i, tok) in enumerate(zip(active, tokens)):
-            if tok in stop_tokens:
-                outputs[i] = GenerationOutput(new_ids[i], "stop", [tok])
-                continue
-            new_ids[i].append(tok)
-            matched = _ends_with(new_ids[i], stop_sequences)
-            if matched is not None:
-                outputs[i] = GenerationOutput(new_ids[i][:-len(matched)], "stop", matched)
-            elif len(new_ids[i]) >= max_new_tokens:
-                outputs[i] = GenerationOutput(new_ids[i], "length")
-            else:
-                keep.append(row)
-        if not keep:
+        host.put(step, tokens)
+        if step + 1 < max_new_tokens:
+            # Queue the next step before reading this one's ids: the GPU decodes while the host checks stops.
+            # (When every row has finished, that one queued step is wasted; the tokens are unaffected.)
+            tokens = sample_next(runner.decode(model, tokens), temperature, top_p, generator)
+        if rows.push(host.get(step)):
             break
-        if len(keep) < len(active):  # drop finished rows so they cost nothing in later steps
-            cache.select_rows(torch.tensor(keep, device=device))
-            next_pos = next_pos[keep]
-            active = [active[r] for r in keep]
-        step_ids = torch.tensor([[new_ids[i][-1]] for i in active], dtype=torch.long, device=device)  # [b,1]
-        hidden = model(step_ids, next_pos[:, None], torch.ones_like(step_ids), cache)
-        logits = model.logits(hidden[:, -1])
-        next_pos = next_pos + 1
-    model.train(was_training)
-    return [o if o is not None else GenerationOutput(new_ids[i], "length") for i, o in enumerate(outputs)]
+    return rows.outputs()
 
 
 class ModelCache:

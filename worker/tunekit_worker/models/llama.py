@@ -6,7 +6,7 @@ so the trainer can compute the loss in chunks without materialising [B,T,V] logi
 """
 
 import math
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Union
 
 import torch
 import torch.nn as nn
@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
 from .config import ModelConfig, rope_inv_freq
-from .kv_cache import KVCache
+from .kv_cache import KVCache, StaticKVCache
 
 _HAS_SDPA = hasattr(F, "scaled_dot_product_attention")  # torch >= 2.0
 # torch >= 2.5: SDPA takes grouped K/V itself (enable_gqa), so [B,Hkv,S,D] is not copied to [B,Hq,S,D].
@@ -50,13 +50,14 @@ def positions_from_segments(segment_ids: torch.Tensor) -> torch.Tensor:
     return (idx - run_start) * (segment_ids != 0)
 
 
-def build_attention_mask(q_segments: torch.Tensor, k_segments: torch.Tensor, past: int,
+def build_attention_mask(q_segments: torch.Tensor, k_segments: torch.Tensor, past: Union[int, torch.Tensor],
                          window: Optional[int] = None) -> torch.Tensor:
     """Boolean mask [B,1,T,S], True = may attend. Query t (cache index past+t) sees key s iff s <= past+t, same
     nonzero segment and (with a sliding window) past+t - s < window. Every query also sees itself, so padding
-    rows are never fully masked (a fully masked softmax row is NaN, even in the backward pass)."""
+    rows are never fully masked (a fully masked softmax row is NaN, even in the backward pass).
+    `past` is an int, or a [1] tensor (StaticKVCache): then the mask is built on the device without a host sync."""
     T, S = q_segments.shape[1], k_segments.shape[1]
-    q_idx = torch.arange(past, past + T, device=q_segments.device)[:, None]  # [T,1]
+    q_idx = (torch.arange(T, device=q_segments.device) + past)[:, None]    # [T,1]
     k_idx = torch.arange(S, device=q_segments.device)[None, :]              # [1,S]
     allowed = k_idx <= q_idx
     if window is not None:
@@ -104,6 +105,22 @@ def attention(q, k, v, mask: Optional[torch.Tensor]) -> torch.Tensor:
     return torch.matmul(probs, v)
 
 
+def grouped_attention(q, k, v, mask: torch.Tensor) -> torch.Tensor:
+    """attention() against a KV cache: q [B,Hq,T,D], k/v [B,Hkv,S,D], mask [B,1,T,S] bool -> [B,Hq,T,D].
+
+    The G = Hq/Hkv query heads of each kv head are folded into the query length ([B,Hkv,G*T,D]), so the cache is
+    read as it is: repeat_kv would copy the whole cache G times per layer at every decode step (for an 8B model at
+    batch 64, more bytes than the weights)."""
+    B, Hq, T, D = q.shape
+    Hkv, S = k.shape[1], k.shape[2]
+    G = Hq // Hkv
+    if G == 1:
+        return attention(q, k, v, mask)
+    q = q.reshape(B, Hkv, G * T, D)  # query head h = kv*G + g (as repeat_kv) -> row g*T + t
+    mask = mask[:, :, None].expand(B, 1, G, T, S).reshape(B, 1, G * T, S)
+    return attention(q, k, v, mask).reshape(B, Hq, T, D)
+
+
 class Attention(nn.Module):
     def __init__(self, cfg: ModelConfig, layer_idx: int, device=None, dtype=None):
         super().__init__()
@@ -120,7 +137,7 @@ class Attention(nn.Module):
             self.k_norm = RMSNorm(D, cfg.rms_norm_eps, **kw)
         self.qk_norm = cfg.qk_norm
 
-    def forward(self, x, cos, sin, mask, kv_cache: Optional[KVCache] = None):
+    def forward(self, x, cos, sin, mask, kv_cache: Optional[Union[KVCache, StaticKVCache]] = None):
         B, T, _ = x.shape
         q = self.q_proj(x).view(B, T, self.n_heads, self.head_dim)   # [B,T,Hq,D]
         k = self.k_proj(x).view(B, T, self.n_kv, self.head_dim)      # [B,T,Hkv,D]
@@ -131,8 +148,10 @@ class Attention(nn.Module):
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         if kv_cache is not None:
-            k, v = kv_cache.update(self.layer_idx, k, v)  # [B,Hkv,S,D] with S = past + T
-        out = attention(q, k, v, mask)  # [B,Hq,T,D]
+            k, v = kv_cache.update(self.layer_idx, k, v)  # [B,Hkv,S,D]: S = past + T, or the static cache's slots
+            out = grouped_attention(q, k, v, mask)         # [B,Hq,T,D]
+        else:
+            out = attention(q, k, v, mask)
         return self.o_proj(out.transpose(1, 2).reshape(B, T, self.n_heads * self.head_dim))
 
 
@@ -201,20 +220,23 @@ class CausalLM(nn.Module):
         return emb.cos().to(dtype), emb.sin().to(dtype)
 
     def forward(self, input_ids: torch.Tensor, position_ids: Optional[torch.Tensor] = None,
-                segment_ids: Optional[torch.Tensor] = None, kv_cache: Optional[KVCache] = None) -> torch.Tensor:
+                segment_ids: Optional[torch.Tensor] = None,
+                kv_cache: Optional[Union[KVCache, StaticKVCache]] = None) -> torch.Tensor:
         """input_ids [B,T] -> final-norm hidden states [B,T,H].
 
         segment_ids [B,T]: block-diagonal causal attention (docs/shard-format.md); 0 = padding. With a kv_cache the
         segments of earlier calls are remembered, so left padding (segment 0) stays masked while decoding.
         position_ids default: continuing the cache, else restarting per segment, else 0..T-1.
+        With a StaticKVCache nothing here reads a tensor back to the host (but "dynamic" RoPE, see _rope), so a
+        decode step can be captured in a CUDA graph (models/decode_step.py).
         """
         B, T = input_ids.shape
-        past = kv_cache.length if kv_cache is not None else 0
+        past = kv_cache.length if kv_cache is not None else 0  # int, or a [1] device tensor (StaticKVCache)
         if position_ids is None:
-            if past > 0 or segment_ids is None:
-                position_ids = torch.arange(past, past + T, device=input_ids.device).expand(B, T)
-            else:
+            if segment_ids is not None and isinstance(past, int) and past == 0:
                 position_ids = positions_from_segments(segment_ids)
+            else:
+                position_ids = (torch.arange(T, device=input_ids.device) + past).expand(B, T)
         h = self.model.embed_tokens(input_ids)  # [B,T,H]
         cos, sin = self._rope(position_ids, h.dtype)
         masks: Dict[Optional[int], Optional[torch.Tensor]] = {}

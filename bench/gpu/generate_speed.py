@@ -11,6 +11,8 @@ Sides (each a fresh child process, so peak memory is its own):
   tunekit          tunekit's CausalLM sharing the HF model's weight tensors, generate(): static KV cache, batched
                    prefill, one CUDA graph replay per decode step.
   tunekit-nograph  the same with graphs=False (static cache, eager steps): what the graph saves.
+  tunekit-compile  tunekit with each decoder layer through torch.compile first (compile time in the warm-up).
+--dtype float32 makes it a parity run: greedy tokens then match transformers' beyond bf16's near-ties.
 Each side runs a warmup call (tunekit: includes the graph capture, reported), then the timed full call and a timed
 one-token call (the prefill). Reported: output tokens/s (batch * new / seconds of the full call), ms per decode
 step ((full - prefill) / (new - 1)), prefill ms, peak GiB during the full call, and the fraction of rows whose first
@@ -130,7 +132,7 @@ def timed(fn, device):
 def run_side(a) -> dict:
     c = CONFIGS[a.config]
     device = torch.device(a.device)
-    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    dtype = {"bfloat16": torch.bfloat16, "float32": torch.float32}[a.dtype] if device.type == "cuda" else torch.float32
     ids = prompts_for(c, a.batch, a.prompt)
     t0 = time.perf_counter()
     if a.side == "hf":
@@ -154,11 +156,16 @@ def run_side(a) -> dict:
         from tunekit_worker.generate import generate
         model, source = build_tunekit(c, device, dtype)
         named = list(model.named_parameters())
-        prompts, graphs = ids.tolist(), a.side == "tunekit"
+        prompts, graphs = ids.tolist(), a.side in ("tunekit", "tunekit-compile")
+        if a.side == "tunekit-compile":  # each decoder layer through torch.compile (the trainer's compile_layers)
+            from tunekit_worker.train import compile_layers
+            extra_compiled = compile_layers(model, True, device)
 
         def gen(n):
             return [o.ids for o in generate(model, prompts, max_new_tokens=n, graphs=graphs)]
         warm_new, extra = (a.new if graphs else min(8, a.new)), {"weights": source or "tunekit init"}
+        if a.side == "tunekit-compile":
+            extra["compiled"] = extra_compiled
     build_s = time.perf_counter() - t0
     _, warmup_s = timed(lambda: gen(warm_new), device)
     if device.type == "cuda":
@@ -174,6 +181,10 @@ def run_side(a) -> dict:
     return dict(extra, tokens_per_s=a.batch * a.new / full_s, full_s=full_s, prefill_ms=prefill_s * 1e3,
                 step_ms=(full_s - prefill_s) * 1e3 / max(1, a.new - 1), warmup_s=warmup_s, build_s=build_s,
                 peak_gib=peak, checksum=weights_checksum(named), tokens=tokens)
+
+
+def first_token_agreement(a_tokens, b_tokens) -> float:
+    return sum(x[:1] == y[:1] for x, y in zip(a_tokens, b_tokens)) / len(a_tokens)
 
 
 def agreement(a_tokens, b_tokens, n: int = AGREE_TOKENS) -> float:
@@ -207,6 +218,8 @@ def main():
     ap.add_argument("--prompt", type=int, default=256)
     ap.add_argument("--new", type=int, default=128)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--dtype", default="bfloat16", choices=["bfloat16", "float32"],
+                    help="float32: a parity run (greedy tokens should then equal transformers')")
     ap.add_argument("--out", default=os.environ.get("OUT"))
     ap.add_argument("--work", default="/tmp/tk-generate-speed")
     ap.add_argument("--timeout", type=int, default=240, help="seconds per side")
@@ -223,7 +236,7 @@ def main():
         hf_version = transformers.__version__
     except ImportError:
         hf_version = None
-    report = {"torch": torch.__version__, "transformers": hf_version, "device": a.device,
+    report = {"dtype": a.dtype, "torch": torch.__version__, "transformers": hf_version, "device": a.device,
               "device_name": torch.cuda.get_device_name(0) if a.device.startswith("cuda") else "cpu",
               "batch": a.batch, "prompt": a.prompt, "new": a.new, "configs": {}}
     for name in a.configs.split(","):
@@ -239,7 +252,8 @@ def main():
             if os.path.exists(res):
                 os.remove(res)
             cmd = [sys.executable, os.path.abspath(__file__), "--side", side, "--config", name, "--batch",
-                   str(a.batch), "--prompt", str(a.prompt), "--new", str(a.new), "--device", a.device, "--work", a.work]
+                   str(a.batch), "--prompt", str(a.prompt), "--new", str(a.new), "--device", a.device, "--work", a.work,
+                   "--dtype", a.dtype]
             try:
                 p = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout)
                 ok, tail = p.returncode == 0, (p.stdout + p.stderr)[-4000:]
@@ -263,6 +277,7 @@ def main():
                 for side, r in sides.items():
                     if "tokens" in r and side != ref:
                         r[f"agree_{ref}"] = agreement(r["tokens"], sides[ref]["tokens"])
+                        r[f"agree1_{ref}"] = first_token_agreement(r["tokens"], sides[ref]["tokens"])
                         r[f"same_weights_as_{ref}"] = r["checksum"] == sides[ref]["checksum"]
         print_table(name, c, a, sides)
         if a.out:

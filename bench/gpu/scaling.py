@@ -122,7 +122,7 @@ def main():
     ap.add_argument("--work", default="/tmp/tk-scaling")
     ap.add_argument("--out", default=os.environ.get("OUT"))
     ap.add_argument("--timeout", type=int, default=240)
-    ap.add_argument("--run")
+    ap.add_argument("--child-run", dest="run")
     a = ap.parse_args()
     if a.run:
         return child(a)
@@ -131,7 +131,7 @@ def main():
     for run in a.runs.split(","):
         gpus = RUNS[run][2]
         cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(gpus),
-               os.path.abspath(__file__), "--run", run, "--steps", str(a.steps), "--warmup", str(a.warmup),
+               os.path.abspath(__file__), "--child-run", run, "--steps", str(a.steps), "--warmup", str(a.warmup),
                "--micro", str(a.micro), "--ckpt", str(a.ckpt), "--work", a.work]
         t0 = time.time()
         try:

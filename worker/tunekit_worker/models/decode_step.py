@@ -18,6 +18,7 @@ from typing import Optional
 
 import torch
 
+from .fused import fused_pieces
 from .kv_cache import StaticKVCache
 from .llama import CausalLM, positions_from_segments
 
@@ -71,7 +72,8 @@ class DecodeRunner:
             f"prompts [{B},{L}] do not fit the cache [{self.batch},{self.capacity}]"
         self.prompt_len = L
         self.cache.reset(attend_len=L)
-        hidden = model(ids, positions_from_segments(segments), segments, self.cache)  # [B,L,H]
+        with fused_pieces(model, self.use_graph):  # graph runners: compiled RMSNorm / RoPE / SwiGLU
+            hidden = model(ids, positions_from_segments(segments), segments, self.cache)  # [B,L,H]
         self.cache.attend_len = self.cache.capacity  # decoding attends over the whole buffer: fixed shapes
         self.positions.copy_(lengths[:, None])       # each row continues at its own length
         return model.logits(hidden[:, -1])
@@ -103,17 +105,18 @@ class DecodeRunner:
         # (a key after the query is masked), but a slot past the buffer would be a device-side assert.
         warmup = max(1, min(WARMUP_STEPS, self.capacity - self.prompt_len - 1))
         try:
-            side = torch.cuda.Stream()
-            side.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(side):
-                for _ in range(warmup):
-                    self.step(model)
-            torch.cuda.current_stream().wait_stream(side)
-            self.positions.copy_(saved[0])
-            self.cache.length.copy_(saved[1])
-            graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph):  # records only: nothing runs until replay
-                self.logits = self.step(model)
+            with fused_pieces(model):  # the compiled pieces' kernels are what the graph records
+                side = torch.cuda.Stream()
+                side.wait_stream(torch.cuda.current_stream())
+                with torch.cuda.stream(side):  # also compiles them for this shape, outside the capture
+                    for _ in range(warmup):
+                        self.step(model)
+                torch.cuda.current_stream().wait_stream(side)
+                self.positions.copy_(saved[0])
+                self.cache.length.copy_(saved[1])
+                graph = torch.cuda.CUDAGraph()
+                with torch.cuda.graph(graph):  # records only: nothing runs until replay
+                    self.logits = self.step(model)
             self.graph = graph
         except Exception as e:  # a capture failure costs speed, not the request
             print(f"tunekit_worker: CUDA graph capture failed, decoding eagerly: {type(e).__name__}: {e}",

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
 from .config import ModelConfig, rope_inv_freq
+from .fused import rms_norm, rope, swiglu
 from .kv_cache import KVCache, StaticKVCache
 
 _HAS_SDPA = hasattr(F, "scaled_dot_product_attention")  # torch >= 2.0
@@ -22,22 +23,15 @@ _SDPA_GQA = _HAS_SDPA and tuple(int(x) for x in torch.__version__.split(".")[:2]
 
 
 class RMSNorm(nn.Module):
+    _norm_fn = staticmethod(rms_norm)  # decoding may shadow it with a compiled one (models/fused.py)
+
     def __init__(self, dim: int, eps: float, device=None, dtype=None):
         super().__init__()
         self.weight = nn.Parameter(torch.ones(dim, device=device, dtype=dtype))
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # As HF: normalise in float32, cast back, then scale (the order matters for bf16 parity).
-        in_dtype = x.dtype
-        x32 = x.float()
-        x32 = x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + self.eps)
-        return self.weight * x32.to(in_dtype)
-
-
-def rotate_half(x: torch.Tensor) -> torch.Tensor:
-    half = x.shape[-1] // 2
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+        return self._norm_fn(x, self.weight, self.eps)
 
 
 def positions_from_segments(segment_ids: torch.Tensor) -> torch.Tensor:
@@ -122,6 +116,8 @@ def grouped_attention(q, k, v, mask: torch.Tensor) -> torch.Tensor:
 
 
 class Attention(nn.Module):
+    _rope_fn = staticmethod(rope)
+
     def __init__(self, cfg: ModelConfig, layer_idx: int, device=None, dtype=None):
         super().__init__()
         kw = {"device": device, "dtype": dtype}
@@ -145,8 +141,7 @@ class Attention(nn.Module):
         if self.qk_norm:  # Qwen3: per-head RMSNorm before RoPE
             q, k = self.q_norm(q), self.k_norm(k)
         q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)  # [B,heads,T,D]
-        q = q * cos + rotate_half(q) * sin
-        k = k * cos + rotate_half(k) * sin
+        q, k = self._rope_fn(q, cos, sin), self._rope_fn(k, cos, sin)
         if kv_cache is not None:
             k, v = kv_cache.update(self.layer_idx, k, v)  # [B,Hkv,S,D]: S = past + T, or the static cache's slots
             out = grouped_attention(q, k, v, mask)         # [B,Hq,T,D]
@@ -156,6 +151,8 @@ class Attention(nn.Module):
 
 
 class MLP(nn.Module):
+    _swiglu_fn = staticmethod(swiglu)
+
     def __init__(self, cfg: ModelConfig, device=None, dtype=None):
         super().__init__()
         kw = {"device": device, "dtype": dtype, "bias": cfg.mlp_bias}
@@ -164,7 +161,7 @@ class MLP(nn.Module):
         self.down_proj = nn.Linear(cfg.intermediate_size, cfg.hidden_size, **kw)
 
     def forward(self, x):
-        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
+        return self.down_proj(self._swiglu_fn(self.gate_proj(x), self.up_proj(x)))
 
 
 class DecoderLayer(nn.Module):

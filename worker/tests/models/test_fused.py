@@ -1,0 +1,39 @@
+import torch
+
+from model_helper import write_tiny_model
+from tunekit_worker.models import fused
+from tunekit_worker.models.llama import MLP, Attention, RMSNorm, load_model
+
+
+def test_fused_pieces_shadow_every_piece_inside_the_block_and_restore_after(tmp_path, monkeypatch):
+    """Where torch.compile exists the block swaps in compiled pieces; here a recording stand-in checks the swap."""
+    model = load_model(write_tiny_model(tmp_path, "qwen3", num_hidden_layers=2))
+    calls = []
+
+    def fake_compiled(attr, fn):
+        def run(*args):
+            calls.append(attr)
+            return fn(*args)
+        return run
+
+    monkeypatch.setattr(fused, "compiled_available", lambda: True)
+    monkeypatch.setattr(fused, "_compiled", fake_compiled)
+    ids = torch.tensor([[5, 17, 3, 9]])
+    with torch.no_grad():
+        eager = model(ids)
+        with fused.fused_pieces(model):
+            inside = model(ids)
+        after = model(ids)
+    # per layer: 2 norms + q/k norms (qwen3) = 4, rope on q and k = 2, swiglu = 1; plus the final norm
+    assert sorted(set(calls)) == ["_norm_fn", "_rope_fn", "_swiglu_fn"]
+    assert len(calls) == 2 * (4 + 2 + 1) + 1
+    assert torch.equal(inside, eager) and torch.equal(after, eager)
+    assert not [m for m in model.modules() if isinstance(m, (RMSNorm, Attention, MLP)) and
+                {"_norm_fn", "_rope_fn", "_swiglu_fn"} & set(vars(m))]
+
+
+def test_fused_pieces_is_a_no_op_where_it_is_disabled(tmp_path, monkeypatch):
+    model = load_model(write_tiny_model(tmp_path, "llama", num_hidden_layers=1))
+    monkeypatch.setenv("TUNEKIT_DECODE_COMPILE", "0")
+    with fused.fused_pieces(model):
+        assert not [m for m in model.modules() if "_norm_fn" in vars(m)]

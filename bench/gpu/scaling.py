@@ -106,7 +106,7 @@ def child(a):
                "tokens_per_s": tokens / step_s, "tokens_per_s_per_gpu": tokens / step_s / par.world_size,
                "peak_gib_per_gpu": float(peak) / par.world_size, "loss_last": float(loss_sum) / n,
                "mfu_datasheet": tokens / step_s / par.world_size * fpt / (DATASHEET * 1e12),
-               "trainable": sum(p.numel() for p in params) * (par.world_size if par.sharded else 1)}
+               "trainable": sum(p.numel() for p in params)}  # DTensor numel is the global size
         with open(os.path.join(a.work, f"{a.run}.json"), "w") as f:
             json.dump(res, f)
     par.close()

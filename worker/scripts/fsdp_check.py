@@ -8,6 +8,8 @@ Runs, each `torchrun --nproc_per_node 2 -m tunekit_worker train` on the same flo
   fsdp-ckpt    fsdp + selective gradient checkpointing (the first 2 layers)
   fsdp-resume  fsdp resumed from fsdp's step-4 checkpoint (a fresh process group, shards reloaded)
   fsdp-compile fsdp with torch.compile of each layer's forward (FSDP's hooks stay outside)
+  one-resume   ONE process (batch 8 = 2 x 4) resumed from fsdp's step-4 checkpoint: checkpoints do not depend on
+               the number of processes
 and compares per-step losses, val losses, the step-4 checkpoints' weights and the exported model folders.
 Prints a JSON report (also written to --out/fsdp-check.json) and exits non-zero when a check fails.
 """
@@ -37,6 +39,7 @@ def prepare(root: str) -> dict:
         "fsdp-resume": {"distributed": "fsdp",
                         "resume_from": os.path.join(root, "fsdp", "checkpoints", "step-4")},
         "fsdp-compile": {"distributed": "fsdp", "compile": True},
+        "one-resume": {"batch_size": 8, "resume_from": os.path.join(root, "fsdp", "checkpoints", "step-4")},
     }
     paths = {}
     for name, extra in runs.items():
@@ -46,10 +49,11 @@ def prepare(root: str) -> dict:
     return paths
 
 
-def train(params_path: str) -> dict:
+def train(params_path: str, processes: int = 2) -> dict:
     env = dict(os.environ, PYTHONPATH=WORKER, NCCL_NVLS_ENABLE="0")
-    p = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                        "-m", "tunekit_worker", "train", "--params", params_path],
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes)]
+    p = subprocess.run((launcher if processes > 1 else [sys.executable]) + ["-m", "tunekit_worker", "train",
+                                                                              "--params", params_path],
                        capture_output=True, text=True, env=env, timeout=300)
     events = []
     for line in p.stdout.splitlines():
@@ -82,7 +86,7 @@ def main():
     from tunekit_worker.safetensors_io import load_checkpoint, load_file
     os.makedirs(a.root, exist_ok=True)
     paths = prepare(a.root)
-    res = {name: train(path) for name, path in paths.items()}
+    res = {name: train(path, 1 if name.startswith("one-") else 2) for name, path in paths.items()}
     ref = res["ddp"]["losses"]
     steps = sorted(ref)
     checks = {}
@@ -94,6 +98,7 @@ def main():
             "fsdp_ckpt_vs_fsdp_loss": max_rel(res["fsdp-ckpt"]["losses"], res["fsdp"]["losses"], steps),
             "resume_vs_fsdp_loss": max_rel(res["fsdp-resume"]["losses"], res["fsdp"]["losses"], steps[4:]),
             "compile_vs_fsdp_loss": max_rel(res["fsdp-compile"]["losses"], res["fsdp"]["losses"], steps),
+            "one_process_resume_vs_fsdp_loss": max_rel(res["one-resume"]["losses"], res["fsdp"]["losses"], steps[4:]),
             "step4_weights_fsdp_vs_ddp": weights_rel(ck("fsdp"), ck("ddp"), load_file),
             "export_fsdp_vs_ddp": weights_rel(os.path.join(a.root, "fsdp", "model"),
                                               os.path.join(a.root, "ddp", "model"), load_checkpoint),

@@ -34,6 +34,24 @@ describe("tunekit train / runs resume / runs cancel / model", () => {
     }
   });
 
+  it("plans fsdp with sharded states, and selective checkpointing with its recompute", async () => {
+    const spec = writeSpec(dir, { ...BASE_SPEC, method: "full", processes: 2 }, "full.yaml");
+    const plan = async (...sets: string[]) => {
+      const r = await runCli(["--workspace", dir, "--json", "train", "--config", spec, "--dry-run", ...sets.flatMap((s) => ["--set", s])]);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout).plan;
+    };
+    const ddp = await plan();
+    const fsdp = await plan("distributed=fsdp");
+    const selective = await plan("distributed=fsdp", "gradientCheckpointing=2");
+    expect(fsdp.estimate.memory.weights).toBeCloseTo(ddp.estimate.memory.weights / 2, 0);
+    expect(fsdp.estimate.memory.optimizer).toBeCloseTo(ddp.estimate.memory.optimizer / 2, 0);
+    expect(fsdp.estimate.notes[2]).toBe("memory: weights + trainable gradients + AdamW states (sharded over 2 GPUs) + activations of one micro-batch, +10 %");
+    expect(selective.estimate.memory.activations).toBeLessThan(fsdp.estimate.memory.activations);
+    // 2 of stories260k's 5 layers run their forward twice: +2N·(2/5) FLOPs per token.
+    expect(selective.estimate.flopsPerToken - fsdp.estimate.flopsPerToken).toBeCloseTo(2 * 260_032 * (2 / 5), 0);
+  });
+
   it("trains LoRA, stops on Ctrl-C, survives SIGKILL, resumes the same run and registers the model", async () => {
     const spec = writeSpec(dir, { ...BASE_SPEC, name: "stories-lora", maxSteps: 16, eval: { everySteps: 2 } });
     // 1. Ctrl-C (SIGINT to the CLI) after the step-2 evaluation: checkpoint, then stop → interrupted.

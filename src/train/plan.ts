@@ -147,10 +147,11 @@ export function buildPlan(resolved: ResolvedTrainSpec, header: ShardHeader, hard
 export function activationBytes(c: ModelConfig, batch: number, seqLen: number, bytes: number, checkpointing: boolean | number): number {
   const tokens = batch * seqLen;
   const perLayer = tokens * (8 * c.hidden_size + 3 * c.intermediate_size) * bytes + batch * c.num_attention_heads * seqLen * seqLen * bytes;
-  // Checkpointed layers keep only their input (and one layer's activations while it recomputes).
+  // Checkpointed layers (the first k) keep only their input. They recompute last in backward, when the later
+  // layers' activations are already freed: the peak holds the kept layers, or one recomputing layer.
   const recomputed = Math.min(c.num_hidden_layers, checkpointing === true ? c.num_hidden_layers : Number(checkpointing));
   const kept = c.num_hidden_layers - recomputed;
-  const layers = recomputed * tokens * c.hidden_size * bytes + (kept + (recomputed > 0 ? 1 : 0)) * perLayer;
+  const layers = recomputed * tokens * c.hidden_size * bytes + Math.max(kept, recomputed > 0 ? 1 : 0) * perLayer;
   const logits = Math.min(tokens, 1024) * c.vocab_size * 4 * 2;
   return layers + logits;
 }

@@ -128,3 +128,11 @@ def test_selective_checkpointing_trains_exactly_like_none(data, tmp_path):
         runs[name] = rec.losses()
     assert runs["first"] == pytest.approx(runs["none"], rel=1e-6)
     assert runs["all"] == pytest.approx(runs["none"], rel=1e-6)
+
+
+@pytest.mark.skipif(tuple(int(x) for x in torch.__version__.split(".")[:2]) >= (2, 6), reason="torch has FSDP2")
+def test_fsdp_on_a_torch_without_fsdp2_is_a_clear_error():
+    with pytest.raises(WorkerError) as e:
+        Parallel(rank=0, world_size=2, strategy="fsdp").wrap(torch.nn.Linear(1, 1), torch.device("cpu"))
+    assert (e.value.code, e.value.message) == (
+        "WORKER_NO_FSDP", f"distributed: fsdp needs torch >= 2.6 with FSDP2; this is torch {torch.__version__}")

@@ -83,7 +83,7 @@ class Parallel:
         if self.sharded:
             try:
                 from torch.distributed.fsdp import fully_shard  # torch >= 2.6 (public FSDP2)
-            except ImportError:
+            except Exception:  # ImportError; torch 1.13 on Python 3.11 even fails importing the package (ValueError)
                 raise WorkerError("WORKER_NO_FSDP", f"distributed: fsdp needs torch >= 2.6 with FSDP2; this is "
                                   f"torch {torch.__version__}", "upgrade torch, or use distributed: ddp") from None
             for layer in module.model.model.layers:

@@ -21,8 +21,13 @@ def test_fused_pieces_shadow_every_piece_inside_the_block_and_restore_after(tmp_
     ids = torch.tensor([[5, 17, 3, 9]])
     with torch.no_grad():
         eager = model(ids)
+        with fused.fused_pieces(model):  # a CPU model: nothing is swapped
+            model(ids)
+        assert calls == []
+        monkeypatch.setattr(torch.Tensor, "is_cuda", property(lambda t: True))  # as if on a GPU
         with fused.fused_pieces(model):
             inside = model(ids)
+        monkeypatch.undo()
         after = model(ids)
     # per layer: 2 norms + q/k norms (qwen3) = 4, rope on q and k = 2, swiglu = 1; plus the final norm
     assert sorted(set(calls)) == ["_norm_fn", "_rope_fn", "_swiglu_fn"]

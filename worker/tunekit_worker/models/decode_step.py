@@ -105,6 +105,8 @@ class DecodeRunner:
         # (a key after the query is masked), but a slot past the buffer would be a device-side assert.
         warmup = max(1, min(WARMUP_STEPS, self.capacity - self.prompt_len - 1))
         try:
+            if not model.model.embed_tokens.weight.is_cuda:  # capturing CPU work would record an empty graph
+                raise RuntimeError("CUDA graphs need the model on a CUDA device")
             with fused_pieces(model):  # the compiled pieces' kernels are what the graph records
                 side = torch.cuda.Stream()
                 side.wait_stream(torch.cuda.current_stream())

@@ -57,7 +57,8 @@ def _compiled(name: str, fn):
 def fused_pieces(model, enabled: bool = True):
     """Within the block, the model's RMSNorm / RoPE / SwiGLU run compiled (instance attributes shadow the eager
     class attributes); outside it nothing changes."""
-    if not (enabled and compiled_available()):
+    first = next(model.parameters(), None)
+    if not (enabled and compiled_available() and first is not None and first.is_cuda):  # CPU: not worth a compile
         yield
         return
     patched = []

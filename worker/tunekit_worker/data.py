@@ -4,7 +4,6 @@ The files are mapped copy-on-write and reinterpreted in place: uint32 tokens as 
 widened to int64 (and masked back to unsigned) one batch at a time, so a multi-GB split costs no RAM up front.
 """
 
-import json
 import mmap
 import os
 import sys
@@ -14,6 +13,7 @@ from typing import Dict, List, Optional
 import torch
 
 from .errors import WorkerError
+from .json_file import read_json_object
 
 FORMAT = "tunekit-shards"
 VERSION = 1
@@ -74,16 +74,8 @@ def _read_header(data_dir: str) -> dict:
     path = os.path.join(data_dir, "header.json")
     if not os.path.isdir(data_dir):
         raise _bad(f"data_dir {data_dir} does not exist or is not a folder")
-    try:
-        with open(path, "r", encoding="utf-8") as f:
-            header = json.load(f)
-    except FileNotFoundError:
-        raise _bad(f"{path} is missing: {data_dir} is not a compiled shard folder") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise _bad(f"{path} is not valid JSON ({e})") from None
-    if not isinstance(header, dict):
-        raise _bad(f"{path} is not a JSON object")
-    return header
+    return read_json_object(path, ("WORKER_BAD_SHARDS", f"{path} is missing: {data_dir} is not a compiled shard "
+                                   "folder", FIX), ("WORKER_BAD_SHARDS", FIX))
 
 
 def load_shards(data_dir: str) -> Shards:

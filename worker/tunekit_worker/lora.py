@@ -16,6 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .errors import WorkerError
+from .json_file import read_json_object
 from .safetensors_io import load_file, save_file
 
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -184,12 +185,9 @@ def save_peft_adapter(model: nn.Module, out_dir: str, base_model_name_or_path: s
 
 def read_adapter_config(adapter_dir: str) -> LoraConfig:
     path = os.path.join(adapter_dir, ADAPTER_CONFIG)
-    try:
-        with open(path, "r", encoding="utf-8") as f:
-            raw = json.load(f)
-    except FileNotFoundError:
-        raise WorkerError("WORKER_ADAPTER_NOT_FOUND", f"no {ADAPTER_CONFIG} in {adapter_dir}",
-                          "point adapter_dir at a PEFT LoRA adapter folder (e.g. <output_dir>/adapter)") from None
+    raw = read_json_object(path, ("WORKER_ADAPTER_NOT_FOUND", f"no {ADAPTER_CONFIG} in {adapter_dir}",
+                                   "point adapter_dir at a PEFT LoRA adapter folder (e.g. <output_dir>/adapter)"),
+                           ("WORKER_INVALID_CONFIG", f"re-save the adapter: its {ADAPTER_CONFIG} is damaged"))
     unsupported = []
     if raw.get("peft_type", "LORA") != "LORA":
         unsupported.append(f"peft_type {raw.get('peft_type')!r}")

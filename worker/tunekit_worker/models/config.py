@@ -5,7 +5,6 @@ switches (qkv bias, q/k RMSNorm, sliding window, RoPE scaling), so one dataclass
 Both the transformers v4 spelling (`rope_theta` + `rope_scaling`) and the v5 one (`rope_parameters`) are read.
 """
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from typing import List, Optional
 import torch
 
 from ..errors import WorkerError
+from ..json_file import read_json_object
 
 SUPPORTED_ARCHITECTURES = ("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM")
 SUPPORTED_ROPE_TYPES = ("default", "linear", "dynamic", "llama3")
@@ -142,15 +142,9 @@ def parse_config(raw: dict) -> ModelConfig:
 
 def load_config(model_dir: str) -> ModelConfig:
     path = os.path.join(model_dir, "config.json")
-    try:
-        with open(path, "r", encoding="utf-8") as f:
-            raw = json.load(f)
-    except FileNotFoundError:
-        raise WorkerError("WORKER_MODEL_NOT_FOUND", f"no config.json in {model_dir}",
-                          "point model_dir at a Hugging Face model folder (config.json + *.safetensors)") from None
-    except json.JSONDecodeError as e:
-        raise WorkerError("WORKER_INVALID_CONFIG", f"{path} is not valid JSON: {e}",
-                          "fix or re-download config.json") from None
+    raw = read_json_object(path, ("WORKER_MODEL_NOT_FOUND", f"no config.json in {model_dir}",
+                                   "point model_dir at a Hugging Face model folder (config.json + *.safetensors)"),
+                           ("WORKER_INVALID_CONFIG", "fix or re-download config.json"))
     try:
         return parse_config(raw)
     except KeyError as e:

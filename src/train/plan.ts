@@ -49,13 +49,13 @@ export function countParameters(c: ModelConfig): number {
   return embed + c.num_hidden_layers * layer + h + head;
 }
 
-/** LoRA A and B matrices: r × (in + out) per targeted projection per layer. */
-export function countLoraParameters(c: ModelConfig, r: number, targets: readonly string[]): number {
+/** [in, out] of each projection LoRA can wrap (the worker's lora_target_modules), for one layer. */
+export function loraProjectionShapes(c: ModelConfig): Record<string, [number, number]> {
   const h = c.hidden_size;
   const heads = c.num_attention_heads;
   const kv = c.num_key_value_heads ?? heads;
   const hd = c.head_dim ?? h / heads;
-  const shapes: Record<string, [number, number]> = {
+  return {
     q_proj: [h, heads * hd],
     k_proj: [h, kv * hd],
     v_proj: [h, kv * hd],
@@ -64,7 +64,20 @@ export function countLoraParameters(c: ModelConfig, r: number, targets: readonly
     up_proj: [h, c.intermediate_size],
     down_proj: [c.intermediate_size, h],
   };
-  return c.num_hidden_layers * targets.reduce((sum, t) => sum + r * (shapes[t][0] + shapes[t][1]), 0);
+}
+
+/** LoRA A and B matrices: r × (in + out) per targeted projection per layer. */
+export function countLoraParameters(c: ModelConfig, r: number, targets: readonly string[]): number {
+  const shapes = loraProjectionShapes(c);
+  return (
+    c.num_hidden_layers *
+    targets.reduce((sum, t) => {
+      const shape = shapes[t];
+      // plan.test.ts checks every worker target has a shape; this guards a model-support.json edited alone.
+      if (!shape) throw new Error(`no projection shape for LoRA target ${JSON.stringify(t)}: add it to loraProjectionShapes (src/train/plan.ts)`);
+      return sum + r * (shape[0] + shape[1]);
+    }, 0)
+  );
 }
 
 export function buildPlan(resolved: ResolvedTrainSpec, header: ShardHeader, hardware: Hardware): TrainPlan {

@@ -4,9 +4,11 @@ import { configErrorFrom, type ConfigProblem } from "../config/index.js";
 import { readVersion } from "../data/versions.js";
 import type { DatasetVersion, Workspace } from "../registry/index.js";
 import { isTunekitError } from "../errors/index.js";
+import { SUPPORTED_ARCHITECTURES } from "./model-support.js";
 import { safeParseTrainSpec, type TrainProvider, type TrainSpec } from "./spec.js";
 
-export const SUPPORTED_ARCHITECTURES = ["LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM"] as const;
+/** The architectures the worker implements (its model-support.json). */
+export { SUPPORTED_ARCHITECTURES };
 
 /** The parts of a Hugging Face config.json the plan and the checks read. */
 export interface ModelConfig {
@@ -126,7 +128,7 @@ export function checkModelFolder(modelDir: string, spec: Pick<TrainSpec, "model"
   }
   if (config) {
     const arch = config.architectures?.[0];
-    if (!arch || !(SUPPORTED_ARCHITECTURES as readonly string[]).includes(arch)) {
+    if (!arch || !SUPPORTED_ARCHITECTURES.includes(arch)) {
       at(`architecture ${JSON.stringify(arch ?? null)} (config.json) is not supported`, `use a model of one of: ${SUPPORTED_ARCHITECTURES.join(", ")}`);
       return null;
     }

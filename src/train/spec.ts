@@ -4,6 +4,7 @@ import { z } from "zod";
 import { configErrorFrom, deepMerge, describeIssues, knownKeysAt, type ConfigProblem } from "../config/index.js";
 import { ConfigError, NotFoundError } from "../errors/index.js";
 import { HostedOptionsSchema } from "../providers/spec.js";
+import { trainFields } from "./worker-params.js";
 
 /**
  * The training job spec (train.yaml): one zod schema gives the types, the defaults and the JSON Schema.
@@ -14,54 +15,32 @@ import { HostedOptionsSchema } from "../providers/spec.js";
 export const TRAIN_PROVIDERS = ["local", "openai", "bedrock", "together"] as const;
 export type TrainProvider = (typeof TRAIN_PROVIDERS)[number];
 
-export const LORA_TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const;
+/** Projection names LoRA can wrap: the worker's own list (worker/tunekit_worker/contract/model-support.json). */
+export { LORA_TARGET_MODULES } from "./model-support.js";
+
+// Constraints and defaults come from the worker contract (worker-params.ts): written once, used here under
+// train.yaml's camelCase keys and there under the worker's snake_case ones.
+const f = trainFields;
 
 const LoraSchema = z
-  .strictObject({
-    r: z.number().int().min(1).default(8).describe("LoRA rank."),
-    alpha: z.number().positive().default(16).describe("LoRA scaling numerator (scale = alpha / r, or alpha / sqrt(r) with rsLoRA)."),
-    dropout: z.number().min(0).lt(1).default(0),
-    targetModules: z.array(z.enum(LORA_TARGET_MODULES)).min(1).default(["q_proj", "v_proj"]),
-    useRslora: z.boolean().default(false),
-  })
+  .strictObject({ r: f.loraR, alpha: f.loraAlpha, dropout: f.loraDropout, targetModules: f.loraTargetModules, useRslora: f.loraUseRslora })
   .prefault({});
 
-const OptimizerSchema = z
-  .strictObject({
-    lr: z.number().positive().default(2e-4),
-    weightDecay: z.number().min(0).default(0),
-    betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
-    eps: z.number().positive().default(1e-8),
-  })
-  .prefault({});
+const OptimizerSchema = z.strictObject({ lr: f.lr, weightDecay: f.weightDecay, betas: f.betas, eps: f.eps }).prefault({});
 
-const ScheduleSchema = z
-  .strictObject({
-    type: z.enum(["cosine", "linear", "constant"]).default("cosine"),
-    warmupSteps: z.number().int().min(0).default(0),
-    minLrRatio: z.number().min(0).max(1).default(0),
-  })
-  .prefault({});
+const ScheduleSchema = z.strictObject({ type: f.scheduleType, warmupSteps: f.warmupSteps, minLrRatio: f.minLrRatio }).prefault({});
 
 const EvalSchema = z
   .strictObject({
     enabled: z.boolean().default(true).describe("Validation loss on the dataset's val split."),
-    everySteps: z.number().int().min(1).default(50),
-    maxBatches: z.number().int().min(1).nullable().default(null),
+    everySteps: f.evalEverySteps,
+    maxBatches: f.evalMaxBatches,
   })
   .prefault({});
 
-const EarlyStoppingSchema = z.strictObject({
-  patience: z.number().int().min(1).default(3).describe("Evaluations without improvement before stopping."),
-  minDelta: z.number().min(0).default(0),
-});
+const EarlyStoppingSchema = z.strictObject({ patience: f.patience, minDelta: f.minDelta });
 
-const CheckpointSchema = z
-  .strictObject({
-    everySteps: z.number().int().min(1).default(50),
-    keepLast: z.number().int().min(1).default(2),
-  })
-  .prefault({});
+const CheckpointSchema = z.strictObject({ everySteps: f.checkpointEverySteps, keepLast: f.keepLast }).prefault({});
 
 export const TrainSpecSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -75,30 +54,27 @@ export const TrainSpecSchema = z.strictObject({
   dataset: z.string().min(1).describe('Dataset version: "name" (latest), "name@N" or a version id.'),
   template: z.string().optional().describe("Chat template: the model's own when omitted (chatml when it has none), a named one, or a .jinja file."),
   trainOn: z.enum(["assistant", "all"]).default("assistant"),
-  method: z.enum(["lora", "full"]).default("lora"),
+  method: f.method,
   lora: LoraSchema,
   optimizer: OptimizerSchema,
   schedule: ScheduleSchema,
-  batchSize: z.number().int().min(1).default(8),
-  gradAccum: z.number().int().min(1).default(1),
-  epochs: z.number().positive().default(1),
-  maxSteps: z.number().int().min(1).nullable().default(null).describe("Stop after this many optimizer steps (overrides epochs)."),
-  maxGradNorm: z.number().positive().nullable().default(1),
+  batchSize: f.batchSize,
+  gradAccum: f.gradAccum,
+  epochs: f.epochs,
+  maxSteps: f.maxSteps,
+  maxGradNorm: f.maxGradNorm,
   seqLen: z.number().int().min(8).max(1 << 20).default(512),
   packing: z.boolean().default(true),
   truncation: z.enum(["truncate", "drop"]).default("truncate"),
   eval: EvalSchema,
   earlyStopping: EarlyStoppingSchema.nullable().default(null),
   checkpoint: CheckpointSchema,
-  gradientCheckpointing: z
-    .union([z.boolean(), z.number().int().min(0)])
-    .default(false)
-    .describe("true: every layer recomputes its forward in backward (least memory); k: only the first k layers (selective); false: none."),
-  seed: z.number().int().default(42),
-  device: z.string().regex(/^(auto|cpu|cuda|cuda:\d+)$/, "use auto, cpu, cuda or cuda:N").default("auto"),
-  dtype: z.enum(["auto", "float32", "bfloat16"]).default("auto"),
+  gradientCheckpointing: f.gradientCheckpointing,
+  seed: f.seed,
+  device: f.device,
+  dtype: f.dtype,
   output: z.string().optional().describe("Output folder; default .tunekit/runs/<run>/output."),
-  logEvery: z.number().int().min(1).default(1),
+  logEvery: f.logEvery,
   processes: z
     .number()
     .int()
@@ -106,10 +82,7 @@ export const TrainSpecSchema = z.strictObject({
     .max(64)
     .default(1)
     .describe("Data-parallel training processes on this machine (torchrun; one per GPU). 1 = a single worker."),
-  distributed: z
-    .enum(["ddp", "fsdp"])
-    .default("ddp")
-    .describe("With processes > 1: ddp keeps a full copy of the model per GPU; fsdp (full fine-tuning) shards weights, gradients and optimizer states across the GPUs, for models whose full fine-tuning does not fit one GPU."),
+  distributed: f.distributed,
 });
 
 export type TrainSpec = z.infer<typeof TrainSpecSchema>;

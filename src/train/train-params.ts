@@ -1,23 +1,22 @@
 import type { TrainSpec } from "./spec.js";
+import { WorkerTrainParamsSchema, type WorkerTrainParams, type WorkerTrainParamsInput } from "./worker-params.js";
 
-/** The worker's `train` params (docs/worker-protocol.md, snake_case) for a spec. */
+/**
+ * The worker's `train` params for a spec: train.yaml's keys renamed to the contract's, then parsed by the
+ * contract schema (worker-params.ts), so what is sent is exactly what the worker's schema accepts. The input
+ * type makes a misspelt or missing key a compile error; the parse catches a value the two schemas disagree on.
+ */
 export function toWorkerTrainParams(
   spec: TrainSpec,
   paths: { modelDir: string; dataDir: string; outputDir: string; resumeFrom?: string | null },
-): Record<string, unknown> {
-  return {
+): WorkerTrainParams {
+  const input: Required<WorkerTrainParamsInput> = {
     model_dir: paths.modelDir,
     data_dir: paths.dataDir,
     output_dir: paths.outputDir,
     resume_from: paths.resumeFrom ?? null,
     method: spec.method,
-    lora: {
-      r: spec.lora.r,
-      alpha: spec.lora.alpha,
-      dropout: spec.lora.dropout,
-      target_modules: spec.lora.targetModules,
-      use_rslora: spec.lora.useRslora,
-    },
+    lora: { r: spec.lora.r, alpha: spec.lora.alpha, dropout: spec.lora.dropout, target_modules: spec.lora.targetModules, use_rslora: spec.lora.useRslora },
     optimizer: { lr: spec.optimizer.lr, weight_decay: spec.optimizer.weightDecay, betas: spec.optimizer.betas, eps: spec.optimizer.eps },
     schedule: { type: spec.schedule.type, warmup_steps: spec.schedule.warmupSteps, min_lr_ratio: spec.schedule.minLrRatio },
     batch_size: spec.batchSize,
@@ -27,6 +26,8 @@ export function toWorkerTrainParams(
     max_grad_norm: spec.maxGradNorm,
     gradient_checkpointing: spec.gradientCheckpointing,
     distributed: spec.distributed,
+    // train.yaml has no compile key: the worker decides (on for CUDA with torch >= 2.2).
+    compile: null,
     seed: spec.seed,
     // every_steps null: the worker still evaluates at the last step when a val shard exists.
     eval: { every_steps: spec.eval.enabled ? spec.eval.everySteps : null, max_batches: spec.eval.maxBatches },
@@ -36,6 +37,7 @@ export function toWorkerTrainParams(
     dtype: spec.dtype,
     log_every: spec.logEvery,
   };
+  return WorkerTrainParamsSchema.parse(input);
 }
 
 /** Micro-batches per epoch and optimizer steps, exactly as the worker computes them (single process). */

@@ -68,7 +68,9 @@ def test_ready_ping_unknown_method_and_shutdown(worker):
     assert worker.read()["code"] == "WORKER_BAD_REQUEST"
     worker.send("r3", "train", {"batch_size": 0})
     bad = worker.read()
-    assert bad["code"] == "WORKER_BAD_PARAMS" and "model_dir is required" in bad["message"]
+    assert bad["code"] == "WORKER_BAD_PARAMS"
+    assert ("params.model_dir: missing, expected a non-empty string: Hugging Face model folder (config.json, "
+            "*.safetensors)") in bad["message"]
     worker.send("r4", "ping")  # still serving after every bad request
     assert worker.read()["result"] == {"pong": True}
     worker.send("r5", "shutdown")

@@ -85,15 +85,19 @@ def test_bad_params_are_reported_together(data, tmp_path):
         run_training({"model_dir": MODEL_DIR, "data_dir": data, "output_dir": str(tmp_path), "batch_size": 0,
                       "optimizer": {"lr": -1}, "method": "qlora", "colour": "red"}, Recorder())
     assert e.value.code == "WORKER_BAD_PARAMS"
-    assert e.value.message == ("invalid train params: unknown param 'colour'; method is 'qlora', use 'lora' or "
-                               "'full'; optimizer.lr must be positive, got -1; batch_size must be a positive "
-                               "integer, got 0")
+    assert e.value.message == ("invalid train params: params.batch_size: got 0, expected an integer >= 1; "
+                               "params.colour: unknown param (got \"red\"), known: model_dir, data_dir, "
+                               "output_dir, resume_from, method, lora, optimizer, schedule, batch_size, grad_accum, "
+                               "epochs, max_steps, max_grad_norm, gradient_checkpointing, distributed, compile, "
+                               "seed, eval, early_stopping, checkpoint, device, dtype, log_every; params.method: "
+                               "got \"qlora\", expected one of \"lora\", \"full\"; params.optimizer.lr: got -1, "
+                               "expected a number > 0")
 
 
 def test_compile_param_is_validated_and_ignored_where_torch_cannot_compile(data, tmp_path):
     with pytest.raises(WorkerError) as e:
         run_training(train_params(data, str(tmp_path / "a"), compile="yes"), Recorder())
-    assert e.value.message == "invalid train params: compile must be true, false or null (auto: on for CUDA), got 'yes'"
+    assert e.value.message == "invalid train params: params.compile: got \"yes\", expected true or false or null"
     rec = Recorder()
     run_training(train_params(data, str(tmp_path / "b"), compile=False, max_steps=1), rec)
     assert not [x for x in rec.events if x.get("level") == "warning"]
@@ -102,12 +106,13 @@ def test_compile_param_is_validated_and_ignored_where_torch_cannot_compile(data,
 def test_distributed_and_checkpointing_params_are_validated(data, tmp_path):
     with pytest.raises(WorkerError) as e:
         run_training(train_params(data, str(tmp_path / "a"), distributed="fsdp", gradient_checkpointing=-1), Recorder())
-    assert e.value.message == ("invalid train params: gradient_checkpointing must be true, false or a number of "
-                               "layers >= 0, got -1; distributed: fsdp is for full fine-tuning, but method is "
-                               "'lora' (use ddp for LoRA)")
+    assert e.value.message == ("invalid train params: params.gradient_checkpointing: got -1, expected an integer "
+                               ">= 0; params.distributed: fsdp is for full fine-tuning, but method is \"lora\" "
+                               "(use ddp for LoRA)")
     with pytest.raises(WorkerError) as e:
         run_training(train_params(data, str(tmp_path / "b"), distributed="zero3"), Recorder())
-    assert e.value.message == "invalid train params: distributed is 'zero3', use ddp or fsdp"
+    assert e.value.message == ("invalid train params: params.distributed: got \"zero3\", expected one of \"ddp\", "
+                               "\"fsdp\"")
 
 
 def test_fsdp_with_one_process_warns_and_trains_unsharded(data, tmp_path):

@@ -15,11 +15,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .contract import model_support
 from .errors import WorkerError
 from .json_file import read_json_object
 from .safetensors_io import load_file, save_file
 
-LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+# The one list (contract/model-support.json): the params schema and TypeScript's train spec carry the same names.
+LORA_TARGETS = tuple(model_support()["lora_target_modules"])
 PEFT_PREFIX = "base_model.model."  # PEFT's PeftModel -> LoraModel -> the HF model
 ADAPTER_CONFIG = "adapter_config.json"
 ADAPTER_WEIGHTS = "adapter_model.safetensors"

@@ -12,10 +12,12 @@ from typing import List, Optional
 
 import torch
 
+from ..contract import model_support
 from ..errors import WorkerError
 from ..json_file import read_json_object
 
-SUPPORTED_ARCHITECTURES = ("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM")
+# The one list (contract/model-support.json): TypeScript's spec check reads the same file.
+SUPPORTED_ARCHITECTURES = tuple(model_support()["architectures"])
 SUPPORTED_ROPE_TYPES = ("default", "linear", "dynamic", "llama3")
 
 

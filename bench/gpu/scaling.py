@@ -51,6 +51,7 @@ def child(a):
     from tunekit_worker.models.llama import CausalLM, init_weights, positions_from_segments
     from tunekit_worker.parallel import Parallel
     from tunekit_worker.train import build_optimizer, compile_layers
+    from tunekit_worker.train_params import OptimizerParams
     model_name, method, _, strategy = RUNS[a.run]
     par = Parallel.from_env(strategy)
     device = torch.device("cuda", par.local_rank)
@@ -75,7 +76,7 @@ def child(a):
         model.to_empty(device=device)
         init_weights(model)
     build_s = time.time() - t0
-    opt = build_optimizer(model, {"lr": 1e-5, "weight_decay": 0.0, "betas": [0.9, 0.999], "eps": 1e-8})
+    opt = build_optimizer(model, OptimizerParams(lr=1e-5, weight_decay=0.0, betas=(0.9, 0.999), eps=1e-8))
     params = [p for p in model.parameters() if p.requires_grad]
     B = a.micro if method == "full" else 8
     g = torch.Generator(device="cpu").manual_seed(1 + par.rank)

@@ -211,6 +211,7 @@ def side_hf(c, work, steps, warmup, out_dir, name="hf"):
 def side_tunekit(c, work, steps, warmup, out_dir, worker_path, packed, name, compile_flag=None):
     sys.path.insert(0, worker_path)
     from tunekit_worker import train as tk_train
+    from tunekit_worker.train_params import OptimizerParams
     from tunekit_worker.lora import LoraConfig, apply_lora, load_lora_state_dict
     from tunekit_worker.loss import masked_loss_sum
     from tunekit_worker.models.llama import load_model, positions_from_segments
@@ -224,7 +225,7 @@ def side_tunekit(c, work, steps, warmup, out_dir, worker_path, packed, name, com
     model.train()
     compiled = (tk_train.compile_layers(model, compile_flag, "cuda") if hasattr(tk_train, "compile_layers")
                 else False)
-    opt = tk_train.build_optimizer(model, {"lr": LR, "weight_decay": 0.0, "betas": [0.9, 0.999], "eps": 1e-8})
+    opt = tk_train.build_optimizer(model, OptimizerParams(lr=LR, weight_decay=0.0, betas=(0.9, 0.999), eps=1e-8))
     params = [p for p in model.parameters() if p.requires_grad]
     B, T = c["micro"], c["seq"]
     k = c["batch"] // B

@@ -106,9 +106,9 @@ def test_compile_param_is_validated_and_ignored_where_torch_cannot_compile(data,
 def test_distributed_and_checkpointing_params_are_validated(data, tmp_path):
     with pytest.raises(WorkerError) as e:
         run_training(train_params(data, str(tmp_path / "a"), distributed="fsdp", gradient_checkpointing=-1), Recorder())
-    assert e.value.message == ("invalid train params: params.gradient_checkpointing: got -1, expected an integer "
-                               ">= 0; params.distributed: fsdp is for full fine-tuning, but method is \"lora\" "
-                               "(use ddp for LoRA)")
+    assert e.value.message == ("invalid train params: params.gradient_checkpointing: got -1, expected true or "
+                               "false or an integer >= 0; params.distributed: fsdp is for full fine-tuning, but "
+                               "method is \"lora\" (use ddp for LoRA)")
     with pytest.raises(WorkerError) as e:
         run_training(train_params(data, str(tmp_path / "b"), distributed="zero3"), Recorder())
     assert e.value.message == ("invalid train params: params.distributed: got \"zero3\", expected one of \"ddp\", "

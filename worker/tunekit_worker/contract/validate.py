@@ -128,9 +128,10 @@ def describe(schema) -> str:
     for t in types:
         w = _TYPE_WORDS[t]
         if t in ("integer", "number"):
-            w += "".join(f" {op} {schema[k]}" for k, op in (("minimum", ">="), ("exclusiveMinimum", ">"),
-                                                             ("maximum", "<="), ("exclusiveMaximum", "<"))
-                         if k in schema and not (k == "maximum" and schema[k] >= 2 ** 53 - 1))
+            bounds = [f"{op} {schema[k]}" for k, op in (("minimum", ">="), ("exclusiveMinimum", ">"),
+                                                         ("maximum", "<="), ("exclusiveMaximum", "<"))
+                      if k in schema and abs(schema[k]) < 2 ** 53 - 1]
+            w += "".join(f" {b}" for b in bounds[:1]) + "".join(f" and {b}" for b in bounds[1:])
         elif t == "string":
             if schema.get("minLength") == 1:
                 w = "a non-empty string"
@@ -142,7 +143,7 @@ def describe(schema) -> str:
             else:
                 w = ("a non-empty list" if schema.get("minItems") == 1 else "a list")
                 if isinstance(schema.get("items"), dict):
-                    w += " of " + describe(schema["items"])
+                    w += ", each " + describe(schema["items"])
         words.append(w)
     return " or ".join(words)
 
@@ -191,7 +192,8 @@ def _validate(schema, value, path: str, problems: List[Problem]):
 
 def _any_of(schema, value, path: str, problems: List[Problem]):
     """The first branch that accepts the value wins (its defaults apply). When none does and exactly one branch
-    has the value's type, that branch's own problems are the precise ones (e.g. a bad item in a list)."""
+    has the value's type, that branch's own problems inside the value are the precise ones (a bad item in a
+    list); otherwise the problem is the value itself, against every branch ("an integer >= 1 or null")."""
     typed = []
     for branch in schema["anyOf"]:
         filled, found = validate(branch, value, path)
@@ -199,8 +201,8 @@ def _any_of(schema, value, path: str, problems: List[Problem]):
             return filled
         if any(_has_type(value, t) for t in _types_of(branch)):
             typed.append(found)
-    if len(typed) == 1:
-        problems.extend(typed[0])
+    if len(typed) == 1 and any(p.path != path for p in typed[0]):
+        problems.extend(typed[0])  # inside a list or object: the precise item or key
     else:
         problems.append(Problem(path, f"got {show(value)}, expected {describe(schema)}"))
     return value

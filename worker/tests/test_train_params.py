@@ -49,3 +49,17 @@ def test_fsdp_with_lora_is_reported_with_the_schema_s_problems():
         "and the exported adapter/ or model/ go; params.distributed: fsdp is for full fine-tuning, but method is "
         "\"lora\" (use ddp for LoRA)")
     assert e.value.fix.startswith("correct these params (docs/worker-protocol.md lists every train param")
+
+
+def test_params_the_old_hand_checks_let_through_are_refused():
+    """Regression: a typo inside early_stopping, a negative eps, a non-boolean use_rslora and "cuda:x" used to
+    pass (early_stopping was merged over its defaults unchecked; eps, use_rslora were never checked; any
+    "cuda:…" string was a device)."""
+    with pytest.raises(WorkerError) as e:
+        parse_train_params({"model_dir": "m", "data_dir": "d", "output_dir": "o", "early_stopping": {"patiense": 5},
+                            "optimizer": {"eps": -1e-8}, "lora": {"use_rslora": "yes"}, "device": "cuda:x"})
+    assert e.value.message == (
+        'invalid train params: params.device: got "cuda:x", expected a string matching ^(auto|cpu|cuda|cuda:\\d+)$; '
+        'params.early_stopping.patiense: unknown param (got 5), did you mean "patience"?; '
+        'params.lora.use_rslora: got "yes", expected true or false; '
+        "params.optimizer.eps: got -1e-08, expected a number > 0")

@@ -5,7 +5,7 @@ is validated and filled from it, then held in these dataclasses, which have no d
 across params, which a per-field schema cannot state, are checked here; all problems are reported at once.
 """
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import List, Optional, Tuple, Union
 
 from .contract import bad_params, check_params
@@ -82,10 +82,6 @@ class TrainParams:
 
 SECTIONS = {"lora": LoraParams, "optimizer": OptimizerParams, "schedule": ScheduleParams, "eval": EvalParams,
             "early_stopping": EarlyStoppingParams, "checkpoint": CheckpointParams}
-
-
-def field_names(cls) -> List[str]:
-    return [f.name for f in fields(cls)]
 
 
 def _cross_param_problems(p: dict) -> List[str]:

@@ -48,8 +48,14 @@ def test_string_length_and_pattern():
 def test_arrays_items_prefix_items_and_lengths():
     ids = {"type": "array", "minItems": 1, "items": {"type": "integer"}}
     assert problems_of(ids, []) == ["params: got [], expected a non-empty list, each an integer"]
-    assert problems_of(ids, [1, "2", 3.5]) == ['params[1]: got "2", expected an integer',
-                                                "params[2]: got 3.5, expected an integer"]
+    assert problems_of(ids, [1, "2", 3.5, True]) == ['params[1]: got "2", expected an integer',
+                                                      "params[2]: got 3.5, expected an integer",
+                                                      "params[3]: got true, expected an integer"]
+    bounded = {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 9}}
+    assert problems_of(bounded, [0, 9, 10, -1]) == ["params[2]: got 10, expected an integer >= 0 and <= 9",
+                                                    "params[3]: got -1, expected an integer >= 0 and <= 9"]
+    assert problems_of({"type": "array", "items": {"enum": ["a"]}}, ["a", "b"]) == [
+        'params[1]: got "b", expected one of "a"']
     betas = {"type": "array", "prefixItems": [{"type": "number", "minimum": 0}, {"type": "number"}], "items": False,
              "minItems": 2, "maxItems": 2}
     assert problems_of(betas, [0.9, 0.99]) == []

@@ -16,7 +16,8 @@ const AudioPart = z.looseObject({ type: z.literal("input_audio"), input_audio: z
 const FilePart = z.looseObject({ type: z.literal("file"), file: z.looseObject({ file_data: z.string().optional(), file_id: z.string().optional(), filename: z.string().optional() }) });
 const RefusalPart = z.looseObject({ type: z.literal("refusal"), refusal: z.string() });
 
-const textContent = z.union([z.string(), z.array(TextPart).min(1)]);
+const PARTS = { error: "expected a string or a non-empty list of content parts ({type: 'text', text: '…'}, …)" };
+const textContent = z.union([z.string(), z.array(TextPart).min(1)], PARTS);
 const name = z.string().optional();
 
 const ToolCall = z.looseObject({
@@ -28,14 +29,14 @@ const ToolCall = z.looseObject({
 const SystemMessage = z.looseObject({ role: z.enum(["system", "developer"]), content: textContent, name });
 const UserMessage = z.looseObject({
   role: z.literal("user"),
-  content: z.union([z.string(), z.array(z.discriminatedUnion("type", [TextPart, ImagePart, AudioPart, FilePart])).min(1)]),
+  content: z.union([z.string(), z.array(z.discriminatedUnion("type", [TextPart, ImagePart, AudioPart, FilePart])).min(1)], PARTS),
   name,
 });
 // content may be null only on an assistant message that carries tool_calls (or the legacy function_call).
 const AssistantMessage = z
   .looseObject({
     role: z.literal("assistant"),
-    content: z.union([z.string(), z.array(z.discriminatedUnion("type", [TextPart, RefusalPart])).min(1)]).nullable().optional(),
+    content: z.union([z.string(), z.array(z.discriminatedUnion("type", [TextPart, RefusalPart])).min(1)], PARTS).nullable().optional(),
     refusal: z.string().nullable().optional(),
     name,
     tool_calls: z.array(ToolCall).optional(),

@@ -82,7 +82,7 @@ describe("gateway: slow bodies and client disconnects", () => {
     const status = await new Promise<number>((resolve, reject) => {
       const req = http.request({ host: url.hostname, port: url.port, path: "/v1/chat/completions", method: "POST", headers: { "content-type": "application/json", "content-length": 10_000 } }, (res) => {
         res.resume();
-        res.on("end", () => (req.socket.destroyed ? resolve(res.statusCode!) : req.socket.once("close", () => resolve(res.statusCode!))));
+        res.on("end", () => (req.socket!.destroyed ? resolve(res.statusCode!) : req.socket!.once("close", () => resolve(res.statusCode!))));
       });
       req.on("error", reject);
       timer = setInterval(() => req.write(" "), 50);

@@ -101,7 +101,7 @@ describe("HttpApp", () => {
       const req = http.request({ host: url.hostname, port: url.port, path: "/echo", method: "POST", headers: { "content-type": "application/json", "content-length": 50 } }, (res) => {
         res.resume();
         const done = () => resolve({ status: res.statusCode!, connection: res.headers.connection, closed: true });
-        res.on("end", () => (req.socket.destroyed ? done() : req.socket.once("close", done)));
+        res.on("end", () => (req.socket!.destroyed ? done() : req.socket!.once("close", done)));
       });
       req.on("error", reject);
       req.write("{"); // and nothing more

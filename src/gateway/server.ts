@@ -131,8 +131,8 @@ export class Gateway {
     server.keepAliveTimeout = 65_000;
     // Backstops behind the body reader's own deadline: headers must arrive within 20 s, a whole request
     // within the body timeout plus 5 s (node checks these every few seconds, so they are coarse).
-    server.headersTimeout = 20_000;
     server.requestTimeout = config.bodyTimeoutMs + 5_000;
+    server.headersTimeout = Math.min(20_000, server.requestTimeout);
     const gateway = new Gateway(config, db, store, pipeline, new Router(config, backends), new ExperimentStore(db, config.experiments), keys, auth, backends, server, options.logger);
     server.on("request", gateway.app.listener);
     await new Promise<void>((resolve, reject) => {

@@ -85,12 +85,13 @@ export class Gateway {
       errorBody: openAiErrorBody,
       statusFor: (e) => (e instanceof UpstreamRejection ? e.status : undefined),
       limits: { maxBytes: config.maxBodyBytes, timeoutMs: config.bodyTimeoutMs, maxJsonDepth: config.maxJsonDepth },
-      notFound: (c) =>
-        new NotFoundError("GATEWAY_ROUTE_NOT_FOUND", `no endpoint ${c.method} ${c.path}`, {
+      fallback: (c) => {
+        throw new NotFoundError("GATEWAY_ROUTE_NOT_FOUND", `no endpoint ${c.method} ${c.path}`, {
           fix: c.path.startsWith("/v1/admin/")
             ? "use GET /v1/admin/experiments, POST /v1/admin/experiments/NAME/start|stop|promote|rollback, GET /v1/admin/requests/ID"
             : "use POST /v1/chat/completions, GET /v1/models, POST /v1/feedback, GET /metrics",
-        }),
+        });
+      },
       onInternalError: (error, c) => logger?.error({ err: toTunekitError(error).message, path: c.path }, "request failed"),
     });
     this.routes(this.app);

@@ -48,8 +48,8 @@ export interface HttpAppOptions {
   limits?: Partial<BodyLimits>;
   /** Headers on every JSON response (e.g. cache-control). */
   jsonHeaders?: Record<string, string>;
-  /** Thrown when no route matches; the default is HTTP_NOT_FOUND. */
-  notFound?: (c: Context) => TunekitError;
+  /** Runs when no route matches the path (any method): static files, or an app-specific 404. Default: HTTP_NOT_FOUND. */
+  fallback?: Handler;
   /** Told of every internal (5xx-kind) error before it is answered, e.g. to log it. */
   onInternalError?: (error: unknown, c: Context) => void;
 }
@@ -89,15 +89,9 @@ export class HttpApp {
     try {
       decodeSegment(c.path); // a malformed %-escape anywhere in the path is the client's 400, not a URIError 500
       const found = this.router.match(c.method, c.path);
-      let handler: Handler;
-      if (found === null) handler = () => {
-        throw this.options.notFound?.(c) ?? new NotFoundError("HTTP_NOT_FOUND", `no endpoint ${c.method} ${c.path}`, { fix: "check the method and the path" });
-      };
-      else if ("allowed" in found) {
-        handler = () => {
-          throw new UsageError("HTTP_METHOD_NOT_ALLOWED", `${c.method} is not allowed on ${c.path}`, { fix: `use ${found.allowed.join(" or ")}`, details: { allow: found.allowed.join(", ") } });
-        };
-      } else {
+      let handler: Handler = this.options.fallback ?? notFound;
+      if (found !== null && "allowed" in found) handler = () => methodNotAllowed(c, found.allowed);
+      else if (found !== null) {
         c.params = found.params;
         (c as { route: string | null }).route = found.pattern;
         handler = found.value;
@@ -186,4 +180,12 @@ export class HttpApp {
       },
     };
   }
+}
+
+function notFound(c: Context): never {
+  throw new NotFoundError("HTTP_NOT_FOUND", `no endpoint ${c.method} ${c.path}`, { fix: "check the method and the path" });
+}
+
+function methodNotAllowed(c: Context, allowed: readonly string[]): never {
+  throw new UsageError("HTTP_METHOD_NOT_ALLOWED", `${c.method} is not allowed on ${c.path}`, { fix: `use ${allowed.join(" or ")}`, details: { allow: allowed.join(", ") } });
 }

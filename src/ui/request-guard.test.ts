@@ -75,8 +75,17 @@ describe("dashboard request guard", () => {
     expect(code(await send("GET", "/%E0%A4%A"))).toEqual([400, "HTTP_BAD_PATH"]);
     const token = await sessionToken();
     const deep = "[".repeat(5000) + "]".repeat(5000);
-    const r = await send("POST", "/api/cost/estimate", { "content-type": "application/json", "x-tunekit-session": token }, deep);
-    expect(code(r)).toEqual([400, "HTTP_JSON_TOO_DEEP"]);
+    const json = { "content-type": "application/json", "x-tunekit-session": token };
+    expect(code(await send("POST", "/api/cost/estimate", json, deep))).toEqual([400, "HTTP_JSON_TOO_DEEP"]);
+    expect(code(await send("POST", "/api/cost/estimate", json, "{nope"))).toEqual([400, "HTTP_BAD_JSON"]); // was 400 here, 422 on the gateway
+  });
+
+  it("tells an unknown endpoint (404) from a wrong method (Allow header)", async () => {
+    const token = await sessionToken();
+    const json = { "content-type": "application/json", "x-tunekit-session": token };
+    expect(code(await send("POST", "/api/nothing", json, "{}"))).toEqual([404, "UI_NOT_FOUND"]);
+    expect(code(await send("GET", "/api/nothing"))).toEqual([404, "UI_NOT_FOUND"]);
+    expect(code(await send("POST", "/api/datasets", json, "{}"))).toEqual([400, "HTTP_METHOD_NOT_ALLOWED"]);
   });
 
   it("lets the dashboard's own flow through: same origin, JSON and the session token", async () => {

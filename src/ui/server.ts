@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { NotFoundError, UsageError, errorBody } from "../errors/index.js";
-import { HttpApp } from "../http/index.js";
+import { HttpApp, type Context } from "../http/index.js";
 import type { Workspace } from "../registry/index.js";
 import { TOKEN_COOKIE, assertAuthorized, generateToken, isLoopback } from "./auth.js";
 import { STREAMED, type Route } from "./http.js";
@@ -51,14 +51,31 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   const sessionToken = randomBytes(24).toString("base64url");
   let allowedHosts: Set<string> | null = new Set(); // nothing is answered before listen() knows the port
 
+  /** The built web app (client-side routes get index.html); opening the printed ?token= URL sets the cookie. */
+  function serveDashboard(c: Context): void {
+    if (!options.assetsDir) throw new NotFoundError("UI_NOT_FOUND", `no page ${c.path}: this server has no dashboard files`, { fix: "use the JSON API under /api" });
+    if (token !== null) {
+      // Opening the printed URL (?token=…) stores the token in an HttpOnly cookie for the page's API calls.
+      const given = c.query.get("token");
+      if (given !== null) {
+        assertAuthorized(c.req, c.query, token);
+        c.res.writeHead(302, { location: c.path, "set-cookie": `${TOKEN_COOKIE}=${encodeURIComponent(given)}; HttpOnly; SameSite=Strict; Path=/` });
+        c.res.end();
+        return;
+      }
+    }
+    serveStatic(c.res, options.assetsDir, c.path);
+  }
+
   const app = new HttpApp({
     errorBody: (e) => errorBody(e),
     jsonHeaders: { "cache-control": "no-store" },
     limits: { maxBytes: 1 << 20, timeoutMs: 30_000, maxJsonDepth: 64 },
-    notFound: (c) =>
-      c.path.startsWith("/api/")
-        ? new NotFoundError("UI_NOT_FOUND", `no API endpoint ${c.method} ${c.path}`, { fix: "see docs/dashboard.md for the endpoints" })
-        : new NotFoundError("UI_NOT_FOUND", `no page ${c.method} ${c.path}`, { fix: "open the dashboard at /" }),
+    fallback: (c) => {
+      if (c.path.startsWith("/api/")) throw new NotFoundError("UI_NOT_FOUND", `no API endpoint ${c.method} ${c.path}`, { fix: "see docs/dashboard.md for the endpoints" });
+      if (c.method !== "GET") throw new NotFoundError("UI_NOT_FOUND", `no page ${c.method} ${c.path}`, { fix: "open the dashboard at /" });
+      serveDashboard(c);
+    },
   });
   app.use(async (c, next) => {
     c.res.setHeader("x-frame-options", "DENY");
@@ -77,22 +94,6 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       return value === STREAMED ? undefined : value;
     });
   }
-  app.get("/*", (c) => {
-    if (c.path.startsWith("/api/")) throw new NotFoundError("UI_NOT_FOUND", `no API endpoint ${c.method} ${c.path}`, { fix: "see docs/dashboard.md for the endpoints" });
-    if (!options.assetsDir) throw new NotFoundError("UI_NOT_FOUND", `no page ${c.path}: this server has no dashboard files`, { fix: "use the JSON API under /api" });
-    if (token !== null) {
-      // Opening the printed URL (?token=…) stores the token in an HttpOnly cookie for the page's API calls.
-      const given = c.query.get("token");
-      if (given !== null) {
-        assertAuthorized(c.req, c.query, token);
-        c.res.writeHead(302, { location: c.path, "set-cookie": `${TOKEN_COOKIE}=${encodeURIComponent(given)}; HttpOnly; SameSite=Strict; Path=/` });
-        c.res.end();
-        return;
-      }
-    }
-    serveStatic(c.res, options.assetsDir, c.path);
-  });
-
   const sockets = new Set<import("node:net").Socket>();
   const server = createServer(app.listener);
   server.headersTimeout = 20_000;

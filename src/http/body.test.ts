@@ -5,10 +5,14 @@ import { exceedsJsonDepth, parseJson, parseJsonObject, readBody } from "./body.j
 
 describe("JSON depth and parsing", () => {
   it("measures nesting iteratively, ignoring brackets inside strings and escaped quotes", () => {
-    expect(exceedsJsonDepth('{"a":[1,{"b":2}]}', 3)).toBe(false);
-    expect(exceedsJsonDepth('{"a":[1,{"b":2}]}', 2)).toBe(true);
-    expect(exceedsJsonDepth('{"a":"[[[[[[\\"[[[["}', 1)).toBe(false);
-    expect(exceedsJsonDepth("[".repeat(100_000), 64)).toBe(true);
+    const depth = (text: string, max: number) => exceedsJsonDepth(Buffer.from(text), max);
+    expect(depth('{"a":[1,{"b":2}]}', 3)).toBe(false);
+    expect(depth('{"a":[1,{"b":2}]}', 2)).toBe(true);
+    expect(depth('{"a":"[[[[[[\\"[[[["}', 1)).toBe(false); // an escaped quote does not end the string
+    expect(depth('{"a":"x\\\\"}', 1)).toBe(false); // an escaped backslash does not escape the quote after it
+    expect(depth('{"a":"x\\\\",  "b":[[1]]}', 2)).toBe(true);
+    expect(depth('{"ü€":"[[[[","b":[1]}', 2)).toBe(false);
+    expect(depth("[".repeat(100_000), 64)).toBe(true);
   });
 
   it("refuses deep JSON before parsing, and bad JSON, with 400-kind codes", () => {

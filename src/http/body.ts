@@ -75,19 +75,26 @@ function tooLarge(size: number, limit: number): PayloadTooLargeError {
 }
 
 /**
- * Nesting depth of a JSON text, stopping as soon as it passes `max`. Iterative on purpose: the point is to
- * refuse `[[[[…]]]]` 5,000 deep before anything recursive (JSON.parse, JSON.stringify, zod) walks it.
+ * Whether a JSON text nests arrays/objects deeper than `max`. Iterative on purpose: the point is to refuse
+ * `[[[[…]]]]` 5,000 deep before anything recursive (JSON.parse, JSON.stringify, zod) walks it. It reads bytes:
+ * the characters that matter are ASCII, which never occur inside a multi-byte UTF-8 sequence, and strings are
+ * skipped with a native indexOf to the next unescaped quote (a 5 KB chat request scans in a few µs).
  */
-export function exceedsJsonDepth(text: string, max: number): boolean {
+export function exceedsJsonDepth(json: Buffer, max: number): boolean {
   let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character (an escaped quote does not end the string)
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 || c === 91) {
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === 34) {
+      let end = i;
+      for (;;) {
+        end = json.indexOf(34, end + 1);
+        if (end < 0) return false; // unterminated string: JSON.parse reports it
+        let slashes = 0;
+        while (json[end - 1 - slashes] === 92) slashes++;
+        if (slashes % 2 === 0) break; // an odd run of backslashes escapes this quote
+      }
+      i = end;
+    } else if (c === 123 || c === 91) {
       if (++depth > max) return true;
     } else if (c === 125 || c === 93) depth--;
   }
@@ -96,14 +103,13 @@ export function exceedsJsonDepth(text: string, max: number): boolean {
 
 /** JSON.parse behind the depth check; a syntax error is the client's (400), with the parser's position. */
 export function parseJson(body: Buffer, maxDepth: number): unknown {
-  const text = body.toString("utf8");
-  if (exceedsJsonDepth(text, maxDepth)) {
+  if (exceedsJsonDepth(body, maxDepth)) {
     throw new UsageError("HTTP_JSON_TOO_DEEP", `the request body nests arrays/objects more than ${maxDepth} levels deep`, {
       fix: `flatten the JSON to at most ${maxDepth} levels of nesting`,
     });
   }
   try {
-    return JSON.parse(text);
+    return JSON.parse(body.toString("utf8"));
   } catch (cause) {
     throw new UsageError("HTTP_BAD_JSON", `the request body is not valid JSON: ${(cause as Error).message}`, {
       fix: "send a JSON object with Content-Type: application/json",

@@ -97,7 +97,7 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-const CLASS_KIND: Record<string, string> = { UsageError: "usage", ConfigError: "config", DataError: "data", NotFoundError: "not_found", ConflictError: "conflict", AuthError: "auth", RateLimitError: "rate_limit", ProviderError: "provider", WorkerError: "worker", RegistryError: "registry", TooLargeError: "too_large" };
+const CLASS_KIND: Record<string, string> = { UsageError: "usage", ConfigError: "config", DataError: "data", NotFoundError: "not_found", ConflictError: "conflict", AuthError: "auth", RateLimitError: "rate_limit", ProviderError: "provider", WorkerError: "worker", RegistryError: "registry", TooLargeError: "too_large", PayloadTooLargeError: "too_large", ForbiddenError: "forbidden", RequestTimeoutError: "timeout" };
 
 export function errorsReference(): string {
   const out = [`${HEADER}# Errors and exit codes`, "", "Every error has a stable code (below) and a kind; the kind decides the process exit code and the HTTP status. Messages say what happened and the offending value; `fix:` says what to do.", ""];

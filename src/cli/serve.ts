@@ -15,7 +15,8 @@ export function register(program: Command, ctx: CliContext): void {
     .description("run the OpenAI-compatible gateway (routes, A/B experiments, logging, feedback, /metrics)")
     .option("--host <host>", "listen address (default gateway.host, 127.0.0.1)")
     .option("--port <port>", "port (default gateway.port, 8787)")
-    .action((opts: { host?: string; port?: string }) =>
+    .option("--allow-unauthenticated", "listen beyond loopback with gateway.auth.required: false (refused otherwise)")
+    .action((opts: { host?: string; port?: string; allowUnauthenticated?: boolean }) =>
       ctx.run(async (out) => {
         const overrides: Record<string, unknown> = {};
         if (opts.host) overrides.host = opts.host;
@@ -25,7 +26,14 @@ export function register(program: Command, ctx: CliContext): void {
         try {
           const config = ws.config.gateway;
           const python = config.routes.some((r) => r.backend === "local") ? (await findPython({ configured: ws.config.worker.python })).python : undefined;
-          const gateway = await Gateway.start({ config, stateDir: ws.stateDir, logger: ws.logger, python, device: ws.config.worker.device === "auto" ? undefined : ws.config.worker.device });
+          const gateway = await Gateway.start({
+            config,
+            stateDir: ws.stateDir,
+            logger: ws.logger,
+            python,
+            device: ws.config.worker.device === "auto" ? undefined : ws.config.worker.device,
+            allowUnauthenticated: opts.allowUnauthenticated === true,
+          });
           run = await ws.registry.createRun({ kind: "serve", name: `gateway ${gateway.url}`, config: { host: config.host, port: config.port, routes: config.routes.map((r) => r.name), experiments: config.experiments.map((e) => e.name) } });
           await ws.registry.transitionRun(run.id, "running");
           if (config.host !== "127.0.0.1" && config.host !== "::1" && config.host !== "localhost") out.note(`warning: listening on ${config.host}, not loopback — clients on the network can reach it`);

@@ -12,13 +12,14 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--host <host>", "listen address; anything but loopback requires the access token", "127.0.0.1")
     .option("--port <port>", "port (0: any free port)", "7860")
     .option("--token-env <name>", "environment variable holding the access token (else a random one is printed)", "TUNEKIT_UI_TOKEN")
-    .action((opts: { host: string; port: string; tokenEnv: string }) =>
+    .option("--allowed-host <name...>", "further Host names (or name:port) the dashboard answers to, e.g. behind a reverse proxy; others are refused")
+    .action((opts: { host: string; port: string; tokenEnv: string; allowedHost?: string[] }) =>
       ctx.run(async (out) => {
         const port = parsePositiveInt(opts.port, "--port", true);
         const assetsDir = await ensureAssets(undefined, (line) => out.note(line));
         const ws = await ctx.openWorkspace();
         try {
-          const server = await startUiServer({ ws, host: opts.host, port, assetsDir, token: process.env[opts.tokenEnv] || undefined });
+          const server = await startUiServer({ ws, host: opts.host, port, assetsDir, token: process.env[opts.tokenEnv] || undefined, allowedHosts: opts.allowedHost });
           const link = server.token === null ? server.url : `${server.url}?token=${encodeURIComponent(server.token)}`;
           if (server.token !== null) out.note(`listening on ${opts.host}, beyond loopback: open the link below (it carries the access token; keep it private)`);
           out.data({ url: server.url, host: server.host, port: server.port, auth: server.token !== null });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, DataError, NotFoundError, ProviderError, errorBody, exitCodeFor, formatError, httpStatusFor } from "./index.js";
+import { ConfigError, DataError, ForbiddenError, NotFoundError, ProviderError, RequestTimeoutError, errorBody, exitCodeFor, formatError, httpStatusFor } from "./index.js";
 
 describe("error boundary", () => {
   it("maps each kind to a stable exit code and HTTP status", () => {
@@ -8,6 +8,8 @@ describe("error boundary", () => {
       new DataError("DATA_BAD_LINE", "m"),
       new NotFoundError("RUN_NOT_FOUND", "m"),
       new ProviderError("PROVIDER_QUOTA", "m"),
+      new ForbiddenError("UI_ORIGIN_NOT_ALLOWED", "m"),
+      new RequestTimeoutError("HTTP_BODY_TIMEOUT", "m"),
       new Error("boom"),
     ];
     expect(cases.map((e) => [exitCodeFor(e), httpStatusFor(e)])).toEqual([
@@ -15,6 +17,8 @@ describe("error boundary", () => {
       [4, 422],
       [5, 404],
       [9, 502],
+      [13, 403],
+      [14, 408],
       [1, 500],
     ]);
   });

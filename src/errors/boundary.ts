@@ -15,6 +15,8 @@ export const EXIT_CODES: Record<ErrorKind, number> = {
   worker: 10,
   registry: 11,
   too_large: 12,
+  forbidden: 13,
+  timeout: 14,
 };
 
 export const HTTP_STATUSES: Record<ErrorKind, number> = {
@@ -30,6 +32,8 @@ export const HTTP_STATUSES: Record<ErrorKind, number> = {
   worker: 500,
   registry: 500,
   too_large: 413,
+  forbidden: 403,
+  timeout: 408,
 };
 
 /** Anything thrown becomes a TunekitError; unknown errors are internal, with their message kept. */

@@ -18,6 +18,8 @@ export type ErrorKind =
   | "auth"
   | "rate_limit"
   | "too_large"
+  | "forbidden"
+  | "timeout"
   | "provider"
   | "worker"
   | "registry"
@@ -73,6 +75,14 @@ export class RateLimitError extends TunekitError {
 /** An input over a size limit (a request body, a line, a file). */
 export class PayloadTooLargeError extends TunekitError {
   override readonly kind = "too_large";
+}
+/** The caller is known (or needs no identity) but this request is refused: a foreign Origin or Host, no session token. */
+export class ForbiddenError extends TunekitError {
+  override readonly kind = "forbidden";
+}
+/** The caller was too slow: a request body that did not arrive in time. */
+export class RequestTimeoutError extends TunekitError {
+  override readonly kind = "timeout";
 }
 /** A hosted provider (OpenAI, Bedrock, Together, an upstream) failed or refused. */
 export class ProviderError extends TunekitError {

@@ -41,7 +41,7 @@ describe("feedback", () => {
     const missing = await feedback({ request_id: "req-nope", score: 1 });
     expect([missing.status, (await missing.json()).error.code]).toEqual([404, "GATEWAY_REQUEST_NOT_FOUND"]);
     const empty = await feedback({ request_id: ids[0] });
-    expect([empty.status, (await empty.json()).error.code]).toEqual([422, "GATEWAY_BAD_FEEDBACK"]);
+    expect([empty.status, (await empty.json()).error.code]).toEqual([400, "GATEWAY_BAD_FEEDBACK"]);
 
     const result = await exportFailures(ws, t.gateway.store, { dataset: "support-failures", since: Date.now() - 7 * 86_400_000 });
     expect([result.corrected, result.needsReview, result.version.recordCount, result.version.number]).toEqual([1, 1, 2, 1]);

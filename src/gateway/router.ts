@@ -1,5 +1,5 @@
 import type { GatewayExperiment, GatewaySection } from "../config/sections/gateway.js";
-import { ConfigError, NotFoundError, ProviderError, TunekitError, UsageError } from "../errors/index.js";
+import { ConfigError, ConflictError, NotFoundError, ProviderError, TunekitError, UsageError } from "../errors/index.js";
 import { routeFor, type ExperimentState } from "./experiments.js";
 import { AttemptError, type Backend, type BackendResult, type StreamSink } from "./upstream.js";
 
@@ -84,7 +84,7 @@ export class Router {
   }
 
   /** Tries the route (with retries), then its fallback chain; nothing is retried once bytes reached the client. */
-  async dispatch(routeName: string, body: Record<string, unknown>, stream: boolean, sink: StreamSink | null, started: number): Promise<DispatchOutcome> {
+  async dispatch(routeName: string, body: Record<string, unknown>, stream: boolean, sink: StreamSink | null, started: number, signal?: AbortSignal): Promise<DispatchOutcome> {
     let attempts = 0;
     let last: unknown;
     let name: string | undefined = routeName;
@@ -93,11 +93,14 @@ export class Router {
       const route = backend.route;
       for (let attempt = 0; attempt <= route.retries; attempt++) {
         if (attempt > 0) await sleep(route.retryBackoffMs * 2 ** (attempt - 1));
+        // The client is gone: no retry and no fallback may start on its behalf.
+        if (signal?.aborted) throw clientCancelled();
         attempts += 1;
         try {
-          return { result: await backend.chat(body, stream, sink, started), attempts, served: name };
+          return { result: await backend.chat(body, stream, sink, started, signal), attempts, served: name };
         } catch (error) {
           last = error;
+          if (signal?.aborted) throw clientCancelled();
           if (sink?.started) throw toGatewayError(error, name, attempts);
           if (!(error instanceof AttemptError) || !error.retryable) break;
         }
@@ -127,6 +130,12 @@ function toGatewayError(error: unknown, route: string, attempts: number): Error 
     });
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+function clientCancelled(): ConflictError {
+  return new ConflictError("GATEWAY_CLIENT_CANCELLED", "the client closed the connection before the response was complete; the upstream request was aborted", {
+    fix: "nothing to fix on the gateway: keep the connection open until the response ends, or raise the client's timeout",
+  });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -122,7 +122,7 @@ describe("gateway: OpenAI-compatible chat completions", () => {
     const up = await StubUpstream.start();
     const { client } = await setup({ maxBodyBytes: 1000, routes: [{ name: "base", baseUrl: up.url }] }, [up]);
     const error = (await client.chat.completions.create({ model: "base", messages: [{ role: "user", content: "x".repeat(2000) }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
-    expect([error.status, error.code]).toEqual([413, "GATEWAY_BODY_TOO_LARGE"]);
+    expect([error.status, error.code]).toEqual([413, "HTTP_BODY_TOO_LARGE"]);
     expect(up.received.length).toBe(0);
   });
 

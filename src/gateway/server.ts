@@ -1,25 +1,34 @@
 import { randomUUID } from "node:crypto";
-import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 import type { GatewaySection } from "../config/sections/gateway.js";
-import { DataError, NotFoundError } from "../errors/index.js";
+import { NotFoundError, UsageError, httpStatusFor, toTunekitError } from "../errors/index.js";
+import { HttpApp, isLoopbackHost, type Context } from "../http/index.js";
 import { requirePostgresUrl } from "./open-store.js";
 import type { Logger } from "../log/index.js";
-import { handleAdmin, handleFeedback } from "./admin-routes.js";
+import { addAdminRoutes, handleFeedback } from "./admin-routes.js";
+import { validateChatRequest } from "./chat-request.js";
 import { Authenticator, KeyStore } from "./auth.js";
 import { ExperimentStore, type ExperimentState } from "./experiments.js";
-import { parseJsonObject, readBody, sendError, sendJson, statusFor } from "./http-io.js";
 import { LocalBackend } from "./local-backend.js";
 import { LogPipeline } from "./log-pipeline.js";
 import { GatewayMetrics } from "./metrics.js";
 import { PostgresLogStore } from "./postgres-store.js";
 import type { LogStore, RequestRecord } from "./records.js";
-import { Router, validateGatewayConfig } from "./router.js";
+import { openAiErrorBody } from "./openai-error.js";
+import { Router, UpstreamRejection, validateGatewayConfig } from "./router.js";
 import { openGatewayDb, SqliteLogStore } from "./sqlite-store.js";
 import { OpenAiUpstream, type Backend, type BackendResult, type StreamSink } from "./upstream.js";
-import { toTunekitError } from "../errors/index.js";
+
+/** nginx's "client closed request": the status a cancelled request is logged with (never sent). */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+/** An upstream's own rejection keeps its status; every other status comes from the error boundary. */
+function statusFor(error: unknown): number {
+  return error instanceof UpstreamRejection ? error.status : httpStatusFor(error);
+}
 
 export interface StartGatewayOptions {
   config: GatewaySection;
@@ -34,6 +43,19 @@ export interface StartGatewayOptions {
   backends?: Map<string, Backend>;
   /** Replace the log store (tests). */
   store?: LogStore;
+  /** Listen beyond loopback with gateway.auth.required off (`tunekit serve --allow-unauthenticated`). */
+  allowUnauthenticated?: boolean;
+}
+
+/**
+ * Off loopback with auth off, anyone who can reach the port can use the upstream keys and read stored prompts
+ * through the admin API: refused unless the caller said so explicitly.
+ */
+export function assertExposureAllowed(config: GatewaySection, allowUnauthenticated = false): void {
+  if (config.auth.required || allowUnauthenticated || isLoopbackHost(config.host)) return;
+  throw new UsageError("GATEWAY_UNAUTHENTICATED_EXPOSURE", `refusing to listen on ${config.host} (beyond loopback) with gateway.auth.required: false`, {
+    fix: "turn auth on (gateway.auth.required: true, then `tunekit serve keys create`), listen on 127.0.0.1, or pass --allow-unauthenticated if the network in front of it does the access control",
+  });
 }
 
 /** The running gateway: `url`, the parts the admin API and the CLI share, and a graceful `close()`. */
@@ -43,6 +65,7 @@ export class Gateway {
   private statesLoadedAt = 0;
   private inFlight = 0;
   private idle: (() => void) | null = null;
+  readonly app: HttpApp;
   url = "";
 
   private constructor(
@@ -57,11 +80,27 @@ export class Gateway {
     private readonly backends: Map<string, Backend>,
     private readonly server: http.Server,
     readonly logger?: Logger,
-  ) {}
+  ) {
+    this.app = new HttpApp({
+      errorBody: openAiErrorBody,
+      statusFor: (e) => (e instanceof UpstreamRejection ? e.status : undefined),
+      limits: { maxBytes: config.maxBodyBytes, timeoutMs: config.bodyTimeoutMs, maxJsonDepth: config.maxJsonDepth },
+      fallback: (c) => {
+        throw new NotFoundError("GATEWAY_ROUTE_NOT_FOUND", `no endpoint ${c.method} ${c.path}`, {
+          fix: c.path.startsWith("/v1/admin/")
+            ? "use GET /v1/admin/experiments, POST /v1/admin/experiments/NAME/start|stop|promote|rollback, GET /v1/admin/requests/ID"
+            : "use POST /v1/chat/completions, GET /v1/models, POST /v1/feedback, GET /metrics",
+        });
+      },
+      onInternalError: (error, c) => logger?.error({ err: toTunekitError(error).message, path: c.path }, "request failed"),
+    });
+    this.routes(this.app);
+  }
 
   static async start(options: StartGatewayOptions): Promise<Gateway> {
     const config = options.config;
     validateGatewayConfig(config);
+    assertExposureAllowed(config, options.allowUnauthenticated);
     const env = options.env ?? process.env;
     const db = openGatewayDb(join(options.stateDir, config.logging.path));
     const store =
@@ -91,8 +130,12 @@ export class Gateway {
     const auth = new Authenticator(keys, config.auth);
     const server = http.createServer();
     server.keepAliveTimeout = 65_000;
+    // Backstops behind the body reader's own deadline: headers must arrive within 20 s, a whole request
+    // within the body timeout plus 5 s (node checks these every few seconds, so they are coarse).
+    server.requestTimeout = config.bodyTimeoutMs + 5_000;
+    server.headersTimeout = Math.min(20_000, server.requestTimeout);
     const gateway = new Gateway(config, db, store, pipeline, new Router(config, backends), new ExperimentStore(db, config.experiments), keys, auth, backends, server, options.logger);
-    server.on("request", (req, res) => void gateway.handle(req, res));
+    server.on("request", gateway.app.listener);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(config.port, config.host, () => resolve());
@@ -116,46 +159,46 @@ export class Gateway {
     this.statesLoadedAt = 0;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.inFlight += 1;
-    try {
-      const q = req.url!.indexOf("?");
-      const path = q < 0 ? req.url! : req.url!.slice(0, q);
-      if (req.method === "POST" && path === "/v1/chat/completions") await this.chat(req, res);
-      else if (req.method === "GET" && path === "/v1/models") {
-        this.auth.check(req.headers.authorization, "serve");
-        sendJson(res, 200, { object: "list", data: this.router.models().map((m) => ({ id: m.id, object: "model", created: 0, owned_by: m.kind === "experiment" ? "tunekit-experiment" : "tunekit" })) });
-      } else if (req.method === "GET" && path === "/healthz") sendJson(res, 200, { ok: true });
-      else if (req.method === "GET" && path === "/metrics") {
-        this.auth.check(req.headers.authorization, "admin");
-        const body = this.metrics.render({ logQueued: this.pipeline.stats.queued, logWritten: this.pipeline.stats.written });
-        res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
-        res.end(body);
-      } else if (req.method === "POST" && path === "/v1/feedback") await handleFeedback(this, req, res);
-      else if (path.startsWith("/v1/admin/")) await handleAdmin(this, req, res, path);
-      else throw new NotFoundError("GATEWAY_ROUTE_NOT_FOUND", `no endpoint ${req.method} ${path}`, { fix: "use POST /v1/chat/completions, GET /v1/models, POST /v1/feedback, GET /metrics" });
-    } catch (error) {
-      if (!res.headersSent) sendError(res, error);
-      else res.end();
-    } finally {
-      this.inFlight -= 1;
-      if (this.inFlight === 0) this.idle?.();
-    }
+  /** The endpoints, on the shared HTTP core with OpenAI's error shape. */
+  private routes(app: HttpApp): void {
+    app.use(async (_c, next) => {
+      this.inFlight += 1;
+      try {
+        await next();
+      } finally {
+        this.inFlight -= 1;
+        if (this.inFlight === 0) this.idle?.();
+      }
+    });
+    app.post("/v1/chat/completions", (c) => this.chat(c));
+    app.get("/v1/models", (c) => {
+      this.auth.check(c.header("authorization"), "serve");
+      return { object: "list", data: this.router.models().map((m) => ({ id: m.id, object: "model", created: 0, owned_by: m.kind === "experiment" ? "tunekit-experiment" : "tunekit" })) };
+    });
+    app.get("/healthz", () => ({ ok: true }));
+    app.get("/metrics", (c) => {
+      this.auth.check(c.header("authorization"), "admin");
+      const body = this.metrics.render({ logQueued: this.pipeline.stats.queued, logWritten: this.pipeline.stats.written });
+      c.res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+      c.res.end(body);
+    });
+    app.post("/v1/feedback", (c) => handleFeedback(this, c));
+    addAdminRoutes(app, this);
   }
 
-  private async chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async chat(c: Context): Promise<void> {
     const started = performance.now();
     const ts = Date.now();
-    const auth = this.auth.check(req.headers.authorization, "serve");
-    const body = parseJsonObject(await readBody(req, this.config.maxBodyBytes));
-    if (!Array.isArray(body.messages) || body.messages.length === 0) {
-      throw new DataError("GATEWAY_BAD_MESSAGES", "messages must be a non-empty list", { fix: "send messages: [{role: 'user', content: '…'}]" });
-    }
+    const { res } = c;
+    const auth = this.auth.check(c.header("authorization"), "serve");
+    // Forwarded as received (unknown fields included); the validated copy is only read.
+    const body = await c.jsonObject();
+    const request = validateChatRequest(body);
     const requestId = `req-${randomUUID()}`;
-    const model = typeof body.model === "string" ? body.model : undefined;
-    const user = typeof body.user === "string" ? body.user : (req.headers["x-tunekit-user"] as string | undefined);
-    const session = req.headers["x-tunekit-session"] as string | undefined;
-    const stream = body.stream === true;
+    const model = request.model;
+    const user = request.user ?? c.header("x-tunekit-user");
+    const session = c.header("x-tunekit-session");
+    const stream = request.stream === true;
     const record: RequestRecord = {
       id: requestId, ts, model: model ?? this.config.defaultModel ?? "", variant: null, experiment: null, backend: null, status: 200, errorCode: null,
       stream, latencyMs: 0, ttftMs: null, attempts: 0, promptTokens: null, completionTokens: null, costUsd: null, keyId: auth.keyId,
@@ -180,7 +223,7 @@ export class Gateway {
           write: (chunk) => void res.write(chunk),
         };
       }
-      const outcome = await this.router.dispatch(resolution.variant, body, stream, sink, started);
+      const outcome = await this.router.dispatch(resolution.variant, body, stream, sink, started, c.signal);
       this.fill(record, outcome.result, outcome.attempts, outcome.served);
       record.latencyMs = performance.now() - started;
       this.metrics.observe(record);
@@ -192,15 +235,22 @@ export class Gateway {
         res.end(b);
       }
     } catch (error) {
-      record.status = statusFor(error);
-      record.errorCode = toTunekitError(error).code;
+      // The client went away (mid-stream or while waiting): the upstream was aborted through c.signal; the
+      // record says cancelled (499, nginx's "client closed request"), not a success nor a server error.
+      const cancelled = c.signal.aborted;
+      record.status = cancelled ? CLIENT_CLOSED_REQUEST : statusFor(error);
+      record.errorCode = cancelled ? "GATEWAY_CLIENT_CANCELLED" : toTunekitError(error).code;
       record.latencyMs = performance.now() - started;
       this.metrics.observe(record);
       await this.pipeline.log(record).catch((e) => this.logger?.error({ err: (e as Error).message }, "request log append failed"));
-      if (sink?.started) {
-        res.write(`data: ${JSON.stringify({ error: { code: record.errorCode, message: toTunekitError(error).message } })}\n\n`);
+      if (cancelled) res.destroy();
+      else if (sink?.started) {
+        res.write(`data: ${JSON.stringify(openAiErrorBody(toTunekitError(error)))}\n\n`);
         res.end();
-      } else sendError(res, error, headers);
+      } else if (error instanceof UpstreamRejection) {
+        res.writeHead(error.status, { ...headers, "content-type": "application/json", "content-length": error.body.length });
+        res.end(error.body);
+      } else this.app.sendError(c, error, headers);
     }
   }
 

@@ -32,7 +32,8 @@ export class AttemptError extends Error {
 
 export interface Backend {
   readonly route: GatewayRoute;
-  chat(body: Record<string, unknown>, stream: boolean, sink: StreamSink | null, started: number): Promise<BackendResult>;
+  /** `signal` aborts the backend's work when the client goes away (the upstream request is cancelled). */
+  chat(body: Record<string, unknown>, stream: boolean, sink: StreamSink | null, started: number, signal?: AbortSignal): Promise<BackendResult>;
   close(): Promise<void>;
 }
 
@@ -56,7 +57,7 @@ export class OpenAiUpstream implements Backend {
     this.authorization = key ? `Bearer ${key}` : undefined;
   }
 
-  chat(body: Record<string, unknown>, stream: boolean, sink: StreamSink | null, started: number): Promise<BackendResult> {
+  chat(body: Record<string, unknown>, stream: boolean, sink: StreamSink | null, started: number, signal?: AbortSignal): Promise<BackendResult> {
     const payload = Buffer.from(JSON.stringify({ ...body, model: this.route.model ?? this.route.name }));
     const headers: http.OutgoingHttpHeaders = { "content-type": "application/json", "content-length": payload.length, accept: stream ? "text/event-stream" : "application/json" };
     if (this.authorization) headers.authorization = this.authorization;
@@ -67,7 +68,8 @@ export class OpenAiUpstream implements Backend {
         settled = true;
         reject(e);
       };
-      const req = this.client.request(this.url, { method: "POST", headers, agent: this.agent }, (res) => {
+      // Aborting destroys the upstream socket: the upstream sees its client disconnect and can stop generating.
+      const req = this.client.request(this.url, { method: "POST", headers, agent: this.agent, signal }, (res) => {
         const status = res.statusCode ?? 502;
         let ttftMs: number | null = null;
         if (status !== 200) {
@@ -110,6 +112,9 @@ export class OpenAiUpstream implements Backend {
           });
         }
         res.on("error", (e) => fail(new AttemptError(`upstream ${this.route.name} broke off: ${e.message}`, !sink?.started, null, "GATEWAY_UPSTREAM_CONNECTION")));
+        res.on("close", () => {
+          if (!res.complete) fail(new AttemptError(`upstream ${this.route.name} broke off the response`, !sink?.started, null, "GATEWAY_UPSTREAM_CONNECTION"));
+        });
         res.on("aborted", () => fail(new AttemptError(`upstream ${this.route.name} broke off the response`, !sink?.started, null, "GATEWAY_UPSTREAM_CONNECTION")));
       });
       req.setTimeout(this.route.timeoutMs, () => {

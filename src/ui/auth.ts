@@ -13,9 +13,8 @@ export function generateToken(): string {
   return randomBytes(24).toString("base64url");
 }
 
-export function isLoopback(host: string): boolean {
-  return host === "127.0.0.1" || host === "::1" || host === "localhost" || /^127\./.test(host);
-}
+/** Kept for callers of the dashboard module; the one definition lives in the HTTP core. */
+export { isLoopbackHost as isLoopback } from "../http/host.js";
 
 /** Hashing both sides first gives equal-length buffers, so the comparison time does not depend on the input. */
 export function tokensEqual(given: string, expected: string): boolean {
@@ -24,7 +23,7 @@ export function tokensEqual(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-export function presentedToken(req: IncomingMessage, url: URL): string | null {
+export function presentedToken(req: IncomingMessage, query: URLSearchParams): string | null {
   const header = req.headers.authorization;
   if (header && /^Bearer /i.test(header)) return header.slice(7).trim();
   const cookie = req.headers.cookie;
@@ -34,12 +33,12 @@ export function presentedToken(req: IncomingMessage, url: URL): string | null {
       if (k === TOKEN_COOKIE) return decodeURIComponent(v.join("="));
     }
   }
-  return url.searchParams.get("token");
+  return query.get("token");
 }
 
-export function assertAuthorized(req: IncomingMessage, url: URL, expected: string | null): void {
+export function assertAuthorized(req: IncomingMessage, query: URLSearchParams, expected: string | null): void {
   if (expected === null) return;
-  const given = presentedToken(req, url);
+  const given = presentedToken(req, query);
   if (given === null || !tokensEqual(given, expected)) {
     throw new AuthError("UI_UNAUTHORIZED", given === null ? "this dashboard needs its access token" : "the access token is wrong", {
       fix: "open the URL that `tunekit ui` printed (it carries ?token=…), or send Authorization: Bearer TOKEN",

@@ -8,7 +8,10 @@ const get = async (path: string, init?: RequestInit) => {
   const res = await fetch(new URL(path, server.url), init);
   return { status: res.status, body: (await res.json()) as any };
 };
-const post = (path: string, body: unknown) => get(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const post = async (path: string, body: unknown) => {
+  const { sessionToken } = (await get("/api/session")).body;
+  return get(path, { method: "POST", headers: { "content-type": "application/json", "x-tunekit-session": sessionToken }, body: JSON.stringify(body) });
+};
 
 beforeAll(async () => {
   seed = await seedWorkspace({ rows: 600 });

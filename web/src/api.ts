@@ -16,8 +16,28 @@ async function request<T>(path: string, init?: RequestInit): Promise<T> {
 }
 
 export const getJson = <T>(path: string) => request<T>(path);
-export const postJson = <T>(path: string, body: unknown) =>
-  request<T>(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+// State changes carry the server's per-session token (GET /api/session, readable only by this origin's
+// scripts); after a server restart the old one is refused once, so it is fetched again and the call retried.
+let session: Promise<string> | null = null;
+const sessionToken = () =>
+  (session ??= request<{ sessionToken: string }>("/api/session").then(
+    (b) => b.sessionToken,
+    (e: unknown) => {
+      session = null;
+      throw e;
+    },
+  ));
+
+export async function postJson<T>(path: string, body: unknown, retried = false): Promise<T> {
+  const headers = { "content-type": "application/json", "x-tunekit-session": await sessionToken() };
+  try {
+    return await request<T>(path, { method: "POST", headers, body: JSON.stringify(body) });
+  } catch (e) {
+    if (retried || !(e instanceof ApiError) || e.code !== "UI_SESSION_TOKEN") throw e;
+    session = null;
+    return postJson<T>(path, body, true);
+  }
+}
 
 export function qs(params: Record<string, string | number | undefined | null | string[]>): string {
   const u = new URLSearchParams();

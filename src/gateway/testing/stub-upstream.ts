@@ -23,6 +23,9 @@ export interface StubBehaviour {
  */
 export class StubUpstream {
   readonly received: { body: Record<string, unknown>; headers: http.IncomingHttpHeaders }[] = [];
+  /** Responses whose client (the gateway) hung up before the response ended, with the chunks sent by then. */
+  readonly aborted: { chunksSent: number }[] = [];
+  private abortWaiters: (() => void)[] = [];
   private failures = 0;
   private readonly sockets = new Set<import("node:net").Socket>();
   private constructor(private readonly server: http.Server, readonly url: string, public behaviour: StubBehaviour) {}
@@ -47,6 +50,12 @@ export class StubUpstream {
     req.on("end", () => {
       const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as Record<string, unknown>;
       this.received.push({ body, headers: req.headers });
+      const progress = { chunks: 0 };
+      res.on("close", () => {
+        if (res.writableEnded) return;
+        this.aborted.push({ chunksSent: progress.chunks });
+        for (const w of this.abortWaiters.splice(0)) w();
+      });
       const b = this.behaviour;
       if (b.hang) return;
       if ((b.failFirst ?? 0) > this.failures) {
@@ -59,7 +68,11 @@ export class StubUpstream {
         res.end(JSON.stringify({ error: { message: `stub failure ${this.failures}`, type: "server_error" } }));
         return;
       }
-      const answer = () => (body.stream === true ? this.stream(body, res) : this.json(body, res));
+      const answer = () => {
+        if (res.destroyed) return;
+        if (body.stream === true) this.stream(body, res, progress);
+        else this.json(body, res);
+      };
       if (b.delayMs) setTimeout(answer, b.delayMs);
       else answer();
     });
@@ -84,7 +97,7 @@ export class StubUpstream {
     res.end(out);
   }
 
-  private stream(body: Record<string, unknown>, res: http.ServerResponse): void {
+  private stream(body: Record<string, unknown>, res: http.ServerResponse, progress: { chunks: number }): void {
     const words = this.replyFor(body).split(" ");
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
     const chunk = (delta: Record<string, unknown>, finish: string | null) =>
@@ -95,16 +108,23 @@ export class StubUpstream {
     parts.push("data: [DONE]\n\n");
     let i = 0;
     const next = () => {
+      if (res.destroyed) return; // the client went away: stop generating, as a real upstream does
       if (i >= parts.length) {
         res.end();
         return;
       }
       res.write(parts[i++]);
+      progress.chunks = i;
       if (this.behaviour.beforeChunk && i < parts.length) void this.behaviour.beforeChunk(i).then(next);
       else if (this.behaviour.chunkDelayMs) setTimeout(next, this.behaviour.chunkDelayMs);
       else next();
     };
     next();
+  }
+
+  /** Resolves once a response has been cut off by its client. */
+  waitForAbort(): Promise<void> {
+    return this.aborted.length > 0 ? Promise.resolve() : new Promise((r) => this.abortWaiters.push(r));
   }
 
   async close(): Promise<void> {

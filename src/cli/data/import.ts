@@ -19,7 +19,7 @@ export function registerImport(data: Command, ctx: CliContext): void {
     .requiredOption("--name <name>", "dataset name (a new version is added if it exists)")
     .option("--description <text>", "dataset description")
     .option("--format <format>", "auto|jsonl|csv|tsv|text|markdown", "auto")
-    .option("--map <mapping>", "columns → turns, e.g. user=instruction,assistant=response,system=sys (or text=COL); other columns become metadata")
+    .option("--map <mapping>", "columns → turns, e.g. user=instruction,assistant=response,system=sys (or text=COL); other columns become metadata; metadata.KEY=COL also keeps a column as metadata.KEY (e.g. metadata.label=category beside assistant=category, to stratify on it)")
     .option("--system <prompt>", "a system prompt added to every mapped CSV/TSV record")
     .option("--conversation-id <col>", "conversation logs: column grouping rows into conversations")
     .option("--timestamp <col>", "conversation logs: column ordering rows")

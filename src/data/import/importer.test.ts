@@ -69,6 +69,37 @@ describe("CSV/TSV", () => {
     expect(report.problems.map((p) => [p.line, p.code])).toEqual([[3, "DATA_IMPORT_UNMAPPABLE"], [4, "DATA_TRUNCATED_LINE"]]);
   });
 
+  it("keeps a column used for a turn as metadata too with metadata.KEY=COLUMN, and renames unmapped ones", async () => {
+    const path = await file("c.csv", "text,category,source\nwhere is my card?,card_arrival,web\n");
+    const { records, reason } = await run(path, { map: "user=text,assistant=category,metadata.label=category,metadata.channel=source" });
+    expect(reason).toBe("CSV (extension .csv), header: text, category, source; mapping from --map: user=text,assistant=category,metadata.label=category,metadata.channel=source");
+    expect(records).toEqual([{ messages: [{ role: "user", content: "where is my card?" }, { role: "assistant", content: "card_arrival" }], metadata: { label: "card_arrival", channel: "web" } }]);
+  });
+
+  it("refuses a --map entry that is neither ROLE=COLUMN nor metadata.KEY=COLUMN (DATA_BAD_MAP)", async () => {
+    const path = await file("c.csv", "text,category\nq,a\n");
+    await expect(prepareImport([path], { map: "user=text,assistant=category,label=category" })).rejects.toMatchObject({
+      code: "DATA_BAD_MAP",
+      message: '--map entry "label=category" is not ROLE=COLUMN with ROLE one of system, user, assistant, text, or metadata.KEY=COLUMN',
+    });
+  });
+
+  it("refuses a metadata key that would overwrite another column's metadata (DATA_BAD_MAP)", async () => {
+    const path = await file("c.csv", "text,category,label\nq,a,old\n");
+    await expect(prepareImport([path], { map: "user=text,assistant=category,metadata.label=category" })).rejects.toMatchObject({
+      code: "DATA_BAD_MAP",
+      fix: 'pick another key, e.g. --map metadata.label_2=category, or map column "label" too',
+    });
+  });
+
+  it("refuses a mapped column the header lacks (DATA_MAP_COLUMN_MISSING)", async () => {
+    const path = await file("c.csv", "text,category\nq,a\n");
+    await expect(prepareImport([path], { map: "user=text,assistant=category,metadata.label=intent" })).rejects.toMatchObject({
+      code: "DATA_MAP_COLUMN_MISSING",
+      message: `${path} has no column "intent" (columns: text, category)`,
+    });
+  });
+
   it("asks for --map when the columns say nothing", async () => {
     await expect(prepareImport([BANKING77_CSV])).rejects.toMatchObject({
       code: "DATA_MAP_REQUIRED",

@@ -4,6 +4,8 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { prepareImport, type ImportOptions } from "./importer.js";
+import { readJsonlFile } from "../jsonl.js";
+import { validateEntries } from "../validate/validator.js";
 import { BANKING77_CSV, BITEXT_CSV, collect } from "../testing/temp-workspace.js";
 
 async function file(name: string, content: string | Buffer): Promise<string> {
@@ -47,6 +49,31 @@ describe("JSONL shapes", () => {
     const sg = await run(await file("sg.jsonl", '{"conversations":[{"from":"system","value":"s"},{"from":"human","value":"hi"},{"from":"gpt","value":"yo"}]}\n{"conversations":[{"from":"alien","value":"?"}]}\n'));
     expect(sg.records).toEqual([{ messages: [{ role: "system", content: "s" }, { role: "user", content: "hi" }, { role: "assistant", content: "yo" }] }]);
     expect(sg.report.problems.map((p) => p.message)).toEqual(['line 2: conversations[0].from "alien" is not a known speaker (human, gpt, system, …)']);
+  });
+
+  it("rejects what validate's structural rules reject, line by line, and keeps prompt-only chat records", async () => {
+    const path = await file("mixed.jsonl", [
+      '{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}',
+      '{"messages":[{"role":"user","content":"no answer"}],"metadata":"a string"}',
+      '{"text":"t","metadata":[1]}',
+      '{"messages":[{"role":"user","content":"prompt only, for eval"}],"source":"faq"}',
+      "",
+    ].join("\n"));
+    const { records, report } = await run(path);
+    expect(records).toEqual([
+      { messages: [{ role: "user", content: "q" }, { role: "assistant", content: "a" }] },
+      { messages: [{ role: "user", content: "prompt only, for eval" }], metadata: { source: "faq" } },
+    ]);
+    expect({ problems: report.problems.map((p) => [p.line, p.code, p.message]), promptOnly: report.promptOnly }).toEqual({
+      problems: [
+        [2, "DATA_WRONG_TYPE", "line 2: metadata is string, expected an object"],
+        [3, "DATA_WRONG_TYPE", "line 3: metadata is array, expected an object"],
+      ],
+      promptOnly: 1,
+    });
+    // One set of rules: validate rejects exactly these lines, with the same codes.
+    const validated = await validateEntries(readJsonlFile(path));
+    expect(validated.issues.filter((i) => i.severity === "error").map((i) => [i.line, i.code])).toEqual([[2, "DATA_WRONG_TYPE"], [3, "DATA_WRONG_TYPE"]]);
   });
 
   it("refuses a JSONL file with no known shape, with a fix", async () => {
@@ -98,6 +125,17 @@ describe("CSV/TSV", () => {
       code: "DATA_MAP_COLUMN_MISSING",
       message: `${path} has no column "intent" (columns: text, category)`,
     });
+  });
+
+  it("reports an unclosed quote at the line where it opens, not where the file ends", async () => {
+    const path = await file("q.csv", 'text,category\nok,fine\n\n"I am waiting on my card,card_arrival\nwhere is it?,card_arrival\nhello,greet\n');
+    const { records, report } = await run(path, { map: "user=text,assistant=category" });
+    expect(records).toEqual([{ messages: [{ role: "user", content: "ok" }, { role: "assistant", content: "fine" }] }]);
+    expect(report.problems).toEqual([{
+      file: path, line: 4, code: "DATA_TRUNCATED_LINE",
+      message: "line 4: a quoted field opens here and is never closed, so lines 4–6 could not be read as rows",
+      fix: 'close the quote on line 4, or double a quote that belongs to the text (""); if the file was cut off, export it again',
+    }]);
   });
 
   it("asks for --map when the columns say nothing", async () => {

@@ -37,7 +37,7 @@ describe("tunekit config", () => {
     const json = runCli(["--json", "config", "show"], { cwd: dir, env: { TUNEKIT_GATEWAY__LOGGING__URL: "postgres://gw:envpass99@pg/gw" } });
     expect(json.stdout).not.toContain("envpass99");
     expect(JSON.parse(json.stdout).gateway.logging.url).toBe("postgres://gw:***@pg/gw");
-  });
+  }, 120_000);
 
   it("validate errors name the bad keys without echoing bearer tokens, passwords or URL passwords", () => {
     const dir = workspaceWith(
@@ -53,17 +53,17 @@ describe("tunekit config", () => {
         "",
       ].join("\n"),
     );
-    for (const args of [["config", "validate"], ["--json", "config", "validate"]]) {
-      const res = runCli(args, { cwd: dir });
+    const [text, json] = [["config", "validate"], ["--json", "config", "validate"]].map((args) => runCli(args, { cwd: dir }));
+    for (const res of [text!, json!]) {
       expect(res.status).toBe(3);
       const all = res.stdout + res.stderr;
       for (const secret of ["abc123", "plain-pw", "urlpass7"]) expect(all).not.toContain(secret);
     }
-    const { stderr } = runCli(["config", "validate"], { cwd: dir });
+    const { stderr } = text!;
     expect(stderr.split("\n").slice(1, 4)).toEqual([
       '  gateway.routes[0].baseUrl = "not a url postgres://u:***@db" (tunekit.yaml:8): Invalid URL; fix: write it in url format',
       '  gateway.routes[0].headers = {"Authorization":"[REDACTED]"} (tunekit.yaml:6): unknown key "headers"; fix: remove it; keys allowed here: name, backend, baseUrl, apiKeyEnv, model, modelDir, adapterDir, template, maxNewTokens, timeoutMs, retries, retryBackoffMs, fallback, pricing',
       '  gateway.routes[0].password = "[REDACTED]" (tunekit.yaml:7): unknown key "password"; fix: remove it; keys allowed here: name, backend, baseUrl, apiKeyEnv, model, modelDir, adapterDir, template, maxNewTokens, timeoutMs, retries, retryBackoffMs, fallback, pricing',
     ]);
-  });
+  }, 120_000);
 });

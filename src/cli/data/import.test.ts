@@ -20,5 +20,5 @@ describe("tunekit data import (CLI)", () => {
         "",
       ],
     });
-  });
+  }, 120_000);
 });

@@ -27,7 +27,7 @@ describe("tunekit data stats --model (CLI)", () => {
       contextLimit: s.contextLimit,
       tokens: Object.fromEntries(Object.entries(s.tokensByRole as Record<string, { total: number }>).map(([role, d]) => [role, d.total])),
     }).toEqual({ tokenizer: { name: "stories260k (tokenizer.json)", estimate: false }, contextLimit: 512, tokens: { user: 4, assistant: 10, text: 10 } });
-  });
+  }, 120_000);
 
   it("says the folder has no tokenizer.json, with a CLI fix (TOKENIZE_TOKENIZER_MISSING)", () => {
     const dir = tinyDataset();
@@ -37,7 +37,7 @@ describe("tunekit data stats --model (CLI)", () => {
       status: 5,
       stderr: `error TOKENIZE_TOKENIZER_MISSING: --model ./empty-model: the folder has no tokenizer.json, so its tokens cannot be counted\n  fix: ${MODEL_FIX}\n`,
     });
-  });
+  }, 120_000);
 
   it("says a name is neither a folder nor a known model, with a CLI fix (TOKENIZE_UNKNOWN_MODEL)", () => {
     const res = runCli(["data", "stats", "tiny.jsonl", "--model", "llama-7b"], { cwd: tinyDataset() });
@@ -45,5 +45,5 @@ describe("tunekit data stats --model (CLI)", () => {
       status: 2,
       stderr: `error TOKENIZE_UNKNOWN_MODEL: --model llama-7b is neither a model folder nor a model with a known tokenizer\n  fix: ${MODEL_FIX}\n`,
     });
-  });
+  }, 120_000);
 });

@@ -22,10 +22,10 @@ describe("secret redaction", () => {
   it("masks URL passwords and short bearer tokens, and leaves ordinary words after 'basic'", () => {
     expect(
       redactSecrets(
-        "postgres://tk:p@ss:w0rd@db:5432/x and https://bob:s3cret@llm.example/v1?x=1 and postgres://only-user@db; authorization: bearer abc123; Basic setup",
+        "postgres://tk:p@ss:w0rd@db:5432/x and https://bob:s3cret@llm.example/v1?x=1 and postgres://only-user@db; authorization: bearer abc123; Basic setup; a basic understanding",
       ),
     ).toBe(
-      "postgres://tk:***@db:5432/x and https://bob:***@llm.example/v1?x=1 and postgres://only-user@db; authorization: bearer [REDACTED]; Basic setup",
+      "postgres://tk:***@db:5432/x and https://bob:***@llm.example/v1?x=1 and postgres://only-user@db; authorization: bearer [REDACTED]; Basic setup; a basic understanding",
     );
   });
 

@@ -16,9 +16,10 @@ const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@?#]*):([^\s/?#]*)@/gi;
 const SECRET_KEY = /^(?:.*[_-])?(?:api[_-]?key|apikey|secret|secret[_-]?access[_-]?key|password|passwd|token|access[_-]?token|refresh[_-]?token|auth|authorization|session[_-]?token|private[_-]?key|client[_-]?secret|x-api-key)$/i;
 
 const SECRET_PATTERNS: RegExp[] = [
-  // Authorization headers and bearer tokens, in any case: long ones, and short ones with a digit or symbol in
-  // them (a token, not the next English word of a sentence such as "basic setup").
-  /\b(Bearer|Basic)\s+(?:[A-Za-z0-9._~+/=-]{8,}|(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{3,})/gi,
+  // Authorization headers and bearer tokens: after "Bearer"/"Basic" any long token; after the word in any case,
+  // also a short one with a digit or symbol in it (a token, not the next word of a sentence: "basic setup").
+  /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g,
+  /\b(?:bearer|basic)\s+(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{3,}/gi,
   // OpenAI, Anthropic, Together and similar "sk-…" keys.
   /\bsk-(?:proj-|ant-|live-|test-)?[A-Za-z0-9_-]{16,}/g,
   // AWS access key ids.

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { stringify } from "yaml";
 import { configJsonSchema, loadConfig } from "../config/index.js";
+import { redactValue } from "../log/index.js";
 import { findWorkspaceRoot } from "../registry/index.js";
 import type { CliContext } from "./context.js";
 
@@ -9,11 +10,12 @@ export function register(program: Command, ctx: CliContext): void {
 
   config
     .command("show")
-    .description("print the configuration after defaults, tunekit.yaml, TUNEKIT_* env and flags")
+    .description("print the configuration after defaults, tunekit.yaml, TUNEKIT_* env and flags (URL passwords and secret values masked)")
     .action(() =>
       ctx.run(async (out) => {
         const dir = ctx.globals().workspace ?? findWorkspaceRoot(process.cwd()) ?? process.cwd();
-        const resolved = loadConfig({ dir });
+        // Shown, never leaked: a PostgreSQL URL or an upstream baseUrl may carry a password in its userinfo.
+        const resolved = redactValue(loadConfig({ dir }));
         out.data(resolved);
         out.text(stringify(resolved).trimEnd());
       }),

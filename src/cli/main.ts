@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
 import { UsageError, exitCodeFor, formatError } from "../errors/index.js";
 import { CliContext } from "./context.js";
+import { exitQuietlyOnClosedPipe } from "./output.js";
 import { register as registerInit } from "./init.js";
 import { register as registerConfig } from "./config.js";
 import { register as registerRuns } from "./runs.js";
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[] = process.argv): Promise<void> {
+  exitQuietlyOnClosedPipe();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -98,6 +98,21 @@ export class Output {
   }
 }
 
+/**
+ * A reader that goes away (`tunekit runs show RUN | head -1`) closes the pipe, and the next write fails with
+ * EPIPE, which Node raises as an unhandled 'error' event: a stack trace and status 1. Nobody is reading any more,
+ * so end quietly, as Unix tools do on SIGPIPE — with the status the command had reached (0 unless it had already
+ * failed), so `set -o pipefail` scripts piping into head keep working. Installed once, for every command.
+ */
+export function exitQuietlyOnClosedPipe(streams: NodeJS.WriteStream[] = [process.stdout, process.stderr]): void {
+  for (const stream of streams) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") throw error;
+      process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
+    });
+  }
+}
+
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return "?";
   if (seconds < 60) return `${Math.round(seconds)}s`;

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { parseDocument, parse as parseYamlScalar, isMap, isScalar, type Document } from "yaml";
 import type { z } from "zod";
 import { ConfigError } from "../errors/index.js";
+import { redactValue } from "../log/redact.js";
 import { TunekitConfigSchema, type TunekitConfig } from "./schema.js";
 import { describeIssues, formatPath, type ConfigProblem } from "./issues.js";
 
@@ -82,7 +83,10 @@ export function loadConfig(options: LoadConfigOptions): TunekitConfig {
   return (result as { data: TunekitConfig }).data;
 }
 
-export function configErrorFrom(problems: ConfigProblem[]): ConfigError {
+export function configErrorFrom(found: ConfigProblem[]): ConfigError {
+  // The offending value is echoed so the user sees what was read, but never a secret: a value under a
+  // secret-named key (password, token, authorization…) or a credential by shape (bearer tokens, URL passwords).
+  const problems = found.map((p) => ({ ...p, value: redactProblemValue(p.path, p.value) }));
   const lines = problems.map((p) => {
     const where = p.source ? ` (${p.source})` : "";
     const value = p.value === undefined ? "" : ` = ${JSON.stringify(p.value)}`;
@@ -93,6 +97,12 @@ export function configErrorFrom(problems: ConfigProblem[]): ConfigError {
     `${problems.length} problem${problems.length === 1 ? "" : "s"} in the configuration:\n${lines.join("\n")}`,
     { fix: "correct each key listed above, then run the command again", details: { problems } },
   );
+}
+
+function redactProblemValue(path: string, value: unknown): unknown {
+  if (value === undefined) return undefined;
+  const key = /([^.[\]]+)\]?$/.exec(path)?.[1] ?? "";
+  return redactValue({ [key]: value })[key];
 }
 
 function configFromEnv(env: NodeJS.ProcessEnv): { values: Record<string, unknown>; names: Map<string, string> } {

@@ -103,6 +103,8 @@ describe("splitDataset", () => {
     for await (const row of readTableRows({ kind: "csv", path: BANKING77_CSV })) if (row.values) records.push({ text: row.values.text, metadata: { category: row.values.category } });
     const { report } = await planSplit(records, { stratifyBy: "category", seed: 1 });
     expect(report.counts.train + report.counts.val + report.counts.test).toBe(records.length);
+    // 77 intents in all; the report lists the 50 largest.
+    expect([report.strataCount, Object.keys(report.strata!).length]).toEqual([77, 50]);
     for (const [label, c] of Object.entries(report.strata!)) {
       const total = c.train + c.val + c.test;
       expect(Math.abs(c.test - total * 0.1), label).toBeLessThanOrEqual(1);

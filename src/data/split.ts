@@ -16,6 +16,8 @@ export interface SplitReport {
   counts: SplitCounts;
   /** Per stratum (value of stratifyBy, "(none)" when missing): records per split. Top 50 strata by size. */
   strata?: Record<string, SplitCounts>;
+  /** How many strata there are in all (`strata` lists at most the 50 largest), "(none)" included. */
+  strataCount?: number;
   /** Records without the stratify field (they form the "(none)" stratum). */
   strataMissing?: number;
   groups?: { count: number; largest: number; missingKey: number; mixedStrata: number };
@@ -31,6 +33,8 @@ export interface SplitPlan {
 }
 
 const NONE = "(none)";
+/** The report lists this many strata (the largest); a 77-intent dataset would otherwise drown the report. */
+export const STRATA_LISTED = 50;
 const zero = (): SplitCounts => ({ train: 0, val: 0, test: 0 });
 /** When deficits tie, fill the small evaluation splits first so they never end up empty by rounding. */
 const FILL_ORDER: SplitName[] = ["test", "val", "train"];
@@ -142,8 +146,9 @@ export async function planSplit(records: AsyncIterable<DatasetRecord> | Iterable
   }
   const report: SplitReport = { transform: "split", prng: PRNG_NAME, seed: options.seed, mode: options.counts ? "counts" : "ratios", targets, counts };
   if (options.stratifyBy) {
-    const top = [...perStratum.entries()].sort((a, b) => stratumSize.get(b[0])! - stratumSize.get(a[0])! || (a[0] < b[0] ? -1 : 1)).slice(0, 50);
+    const top = [...perStratum.entries()].sort((a, b) => stratumSize.get(b[0])! - stratumSize.get(a[0])! || (a[0] < b[0] ? -1 : 1)).slice(0, STRATA_LISTED);
     report.strata = Object.fromEntries(top);
+    report.strataCount = perStratum.size;
     report.strataMissing = missingStratum;
   }
   if (options.groupBy) report.groups = { count: groupIds.size, largest: Math.max(0, ...unitSize), missingKey, mixedStrata };

@@ -19,6 +19,23 @@ describe("secret redaction", () => {
     );
   });
 
+  it("masks URL passwords and short bearer tokens, and leaves ordinary words after 'basic'", () => {
+    expect(
+      redactSecrets(
+        "postgres://tk:p@ss:w0rd@db:5432/x and https://bob:s3cret@llm.example/v1?x=1 and postgres://only-user@db; authorization: bearer abc123; Basic setup; a basic understanding",
+      ),
+    ).toBe(
+      "postgres://tk:***@db:5432/x and https://bob:***@llm.example/v1?x=1 and postgres://only-user@db; authorization: bearer [REDACTED]; Basic setup; a basic understanding",
+    );
+  });
+
+  it("walks an object under a secret-named key, keeping its numbers and switches and hiding its text", () => {
+    expect(redactValue({ auth: { required: true, burst: 60, user: "bob", password: 1234 }, token: "" })).toEqual({
+      auth: { required: true, burst: 60, user: "[REDACTED]", password: "[REDACTED]" },
+      token: "",
+    });
+  });
+
   it("removes values of secret-named keys at any depth and leaves the rest", () => {
     expect(
       redactValue({

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { commitVersion } from "../../data/versions.js";
 import { prepareImport } from "../../data/import/importer.js";
 import { describeDetection } from "../../data/import/importer.js";
-import { UsageError } from "../../errors/index.js";
+import { DataError, TunekitError, UsageError } from "../../errors/index.js";
 import type { Message } from "../../data/record.js";
 import type { CliContext } from "../context.js";
 import { parseCount } from "./record-source.js";
@@ -19,7 +19,7 @@ export function registerImport(data: Command, ctx: CliContext): void {
     .requiredOption("--name <name>", "dataset name (a new version is added if it exists)")
     .option("--description <text>", "dataset description")
     .option("--format <format>", "auto|jsonl|csv|tsv|text|markdown", "auto")
-    .option("--map <mapping>", "columns → turns, e.g. user=instruction,assistant=response,system=sys (or text=COL); other columns become metadata")
+    .option("--map <mapping>", "columns → turns, e.g. user=instruction,assistant=response,system=sys (or text=COL); other columns become metadata; metadata.KEY=COL also keeps a column as metadata.KEY (e.g. metadata.label=category beside assistant=category, to stratify on it)")
     .option("--system <prompt>", "a system prompt added to every mapped CSV/TSV record")
     .option("--conversation-id <col>", "conversation logs: column grouping rows into conversations")
     .option("--timestamp <col>", "conversation logs: column ordering rows")
@@ -39,13 +39,19 @@ export function registerImport(data: Command, ctx: CliContext): void {
         maxLineBytes: parseCount(flags.maxLineBytes, "--max-line-bytes", 1),
       });
       for (const d of prepared.detections) out.note(`detected ${describeDetection(d)}`);
+      const r = prepared.report;
       const version = await ctx.withWorkspace((ws) => commitVersion(ws, {
         dataset: flags.name, description: flags.description, transform: "import",
         params: { files: files.map((f) => resolve(f)), format: flags.format, map: flags.map ?? null, system: flags.system ?? null,
           conversationId: flags.conversationId ?? null, chunkChars: Number(flags.chunkChars) },
         records: prepared.records(), report: () => ({ ...prepared.report }),
-      }));
-      const r = prepared.report;
+      })).catch((error: unknown) => {
+        // Nothing was imported: the rejected lines are the whole story, so the error itself names them.
+        const first = r.problems[0];
+        if (!(error instanceof TunekitError) || error.code !== "DATA_EMPTY_VERSION" || !first) throw error;
+        const more = r.rejected > 1 ? ` (and ${r.rejected - 1} more rejected lines: ${Object.entries(r.problemsByCode).map(([c, n]) => `${c} ×${n}`).join(", ")})` : "";
+        throw new DataError(error.code, `${error.message}: every line was rejected; ${first.file} ${first.message}${more}`, { fix: first.fix, details: error.details });
+      });
       out.data({ version, report: r });
       out.text(`imported ${r.imported} records into ${version.datasetName}@${version.number} (${version.id}, sha256 ${version.sha256.slice(0, 12)})`);
       if (r.rejected > 0) {
@@ -54,6 +60,7 @@ export function registerImport(data: Command, ctx: CliContext): void {
         if (r.problems.length > 10 || r.problemsOmitted > 0) out.text(`  … all problems: tunekit data show ${version.datasetName}@${version.number} --json`);
       }
       if (r.mergedTurns > 0) out.text(`merged ${r.mergedTurns} consecutive same-speaker rows into single turns`);
+      if (r.promptOnly > 0) out.note(`note: ${r.promptOnly} chat records have no assistant turn: fine as eval prompts, but training targets reject them (\`tunekit data clean\` drops them)`);
     }));
 }
 

@@ -46,7 +46,8 @@ export function registerSplit(data: Command, ctx: CliContext): void {
       const c = report.counts;
       out.text(`split ${c.train + c.val + c.test} records of ${ref} (${report.prng}, seed ${report.seed}): train ${c.train}, val ${c.val}, test ${c.test} → ${version.datasetName}@${version.number}`);
       if (report.groups) out.text(`  ${report.groups.count} groups kept whole (largest ${report.groups.largest}; ${report.groups.missingKey} records without a group key were split individually)`);
-      if (report.strata) out.text(`  stratified by ${options.stratifyBy}: ${Object.keys(report.strata).length} strata${report.strataMissing ? ` (${report.strataMissing} records without ${options.stratifyBy} form the "(none)" stratum)` : ""}`);
+      // strataCount, not the keys of report.strata: the report lists only the largest strata.
+      if (report.strata) out.text(`  stratified by ${options.stratifyBy}: ${report.strataCount} strata${report.strataMissing ? ` (${report.strataMissing} records without ${options.stratifyBy} form the "(none)" stratum)` : ""}`);
       const l = report.leakage!;
       out.text(`leakage check: ${l.leakedClusters} duplicate clusters spanned splits${Object.keys(l.pairs).length ? ` (${Object.entries(l.pairs).map(([k, v]) => `${k} ${v}`).join(", ")})` : ""}`);
       if (l.resolved && Object.keys(l.dropped).length > 0) out.text(`  dropped ${Object.entries(l.dropped).map(([k, v]) => `${v} from ${k}`).join(", ")}; final: train ${report.final!.train}, val ${report.final!.val}, test ${report.final!.test}`);

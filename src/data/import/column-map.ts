@@ -3,29 +3,40 @@ import type { DatasetRecord, Message } from "../record.js";
 
 /**
  * Column mapping for table sources: which column feeds the system, user and assistant turns (or a plain `text`
- * record). Unmapped columns are kept as metadata, so e.g. an intent column survives for stratified splits.
+ * record), and which columns go into metadata under a name of the user's choosing. Unmapped columns are kept as
+ * metadata under their own name, so e.g. an intent column survives for stratified splits; a column used for a
+ * turn is kept as metadata only when a `metadata.KEY=COLUMN` entry asks for it (a label that is both the
+ * assistant's answer and the key to stratify on).
  */
 export interface ColumnMap {
   system?: string;
   user?: string;
   assistant?: string;
   text?: string;
+  /** metadata key → column. */
+  metadata?: Record<string, string>;
 }
 const TARGETS = ["system", "user", "assistant", "text"] as const;
+const METADATA_PREFIX = "metadata.";
 
-/** Parses `user=instruction,assistant=response,system=sys`. */
+/** Parses `user=instruction,assistant=response,system=sys,metadata.label=category`. */
 export function parseColumnMap(spec: string): ColumnMap {
   const map: ColumnMap = {};
   for (const part of spec.split(",").map((p) => p.trim()).filter(Boolean)) {
     const eq = part.indexOf("=");
     const key = part.slice(0, eq).trim();
     const column = part.slice(eq + 1).trim();
+    const metadataKey = key.startsWith(METADATA_PREFIX) ? key.slice(METADATA_PREFIX.length) : undefined;
+    if (eq >= 1 && column !== "" && metadataKey !== undefined && metadataKey !== "") {
+      map.metadata = { ...map.metadata, [metadataKey]: column };
+      continue;
+    }
     if (eq < 1 || column === "" || !(TARGETS as readonly string[]).includes(key)) {
-      throw new UsageError("DATA_BAD_MAP", `--map entry "${part}" is not ROLE=COLUMN with ROLE one of ${TARGETS.join(", ")}`, {
-        fix: "write e.g. --map user=instruction,assistant=response,system=system_prompt",
+      throw new UsageError("DATA_BAD_MAP", `--map entry "${part}" is not ROLE=COLUMN with ROLE one of ${TARGETS.join(", ")}, or metadata.KEY=COLUMN`, {
+        fix: "write e.g. --map user=instruction,assistant=response,system=system_prompt,metadata.label=category",
       });
     }
-    map[key as keyof ColumnMap] = column;
+    map[key as (typeof TARGETS)[number]] = column;
   }
   if (!map.text && !(map.user && map.assistant)) {
     throw new UsageError("DATA_BAD_MAP", `--map "${spec}" needs both user= and assistant= columns (or text= for text records)`, {
@@ -54,23 +65,38 @@ export function guessColumnMap(columns: string[]): { map: ColumnMap; reason: str
 }
 
 export function formatColumnMap(map: ColumnMap): string {
-  return TARGETS.filter((k) => map[k]).map((k) => `${k}=${map[k]}`).join(",");
+  const turns = TARGETS.filter((k) => map[k]).map((k) => `${k}=${map[k]}`);
+  const metadata = Object.entries(map.metadata ?? {}).map(([key, column]) => `${METADATA_PREFIX}${key}=${column}`);
+  return [...turns, ...metadata].join(",");
 }
 
+function mappedColumns(map: ColumnMap): string[] {
+  return [...TARGETS.map((k) => map[k]), ...Object.values(map.metadata ?? {})].filter((c): c is string => c !== undefined);
+}
+
+/** Every mapped column must be in the header, and a metadata key must not shadow a column kept under its own name. */
 export function checkColumnsExist(map: ColumnMap, columns: string[], file: string): void {
-  const missing = TARGETS.map((k) => map[k]).filter((c): c is string => c !== undefined && !columns.includes(c));
+  const missing = [...new Set(mappedColumns(map))].filter((c) => !columns.includes(c));
   if (missing.length > 0) {
     throw new UsageError("DATA_MAP_COLUMN_MISSING", `${file} has no column ${missing.map((m) => `"${m}"`).join(", ")} (columns: ${columns.join(", ")})`, {
       fix: "use column names from the header in --map",
+    });
+  }
+  const used = new Set(mappedColumns(map));
+  const shadowed = Object.keys(map.metadata ?? {}).filter((key) => columns.includes(key) && !used.has(key));
+  if (shadowed.length > 0) {
+    throw new UsageError("DATA_BAD_MAP", `--map ${shadowed.map((k) => `${METADATA_PREFIX}${k}`).join(", ")} would overwrite the metadata of ${file}'s own column ${shadowed.map((k) => `"${k}"`).join(", ")}`, {
+      fix: `pick another key, e.g. --map ${METADATA_PREFIX}${shadowed[0]}_2=${map.metadata![shadowed[0]]}, or map column "${shadowed[0]}" too`,
     });
   }
 }
 
 /** Maps one row; a string return is the reason the row cannot become a record. */
 export function mapRow(values: Record<string, string>, map: ColumnMap, systemPrompt?: string): DatasetRecord | string {
-  const used = new Set(TARGETS.map((k) => map[k]).filter(Boolean));
+  const used = new Set(mappedColumns(map));
   const metadata: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(values)) if (!used.has(k)) metadata[k] = v;
+  for (const [key, column] of Object.entries(map.metadata ?? {})) if (values[column] !== undefined) metadata[key] = values[column];
   const meta = Object.keys(metadata).length > 0 ? { metadata } : {};
   if (map.text) {
     const text = values[map.text];

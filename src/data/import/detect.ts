@@ -3,7 +3,7 @@ import { extname } from "node:path";
 import { parse } from "csv-parse/sync";
 import { UsageError } from "../../errors/index.js";
 import { SHAPE_EVIDENCE, SHAPE_LABELS, shapeOf, type JsonlShape } from "./jsonl-shapes.js";
-import { formatColumnMap, guessColumnMap, parseColumnMap, type ColumnMap } from "./column-map.js";
+import { checkColumnsExist, formatColumnMap, guessColumnMap, parseColumnMap, type ColumnMap } from "./column-map.js";
 
 /**
  * Format detection from the extension and a 1 MiB sample; every decision carries a human reason, e.g.
@@ -101,6 +101,7 @@ export async function detectFormat(path: string, options: DetectOptions = {}): P
     const why = forced ? `--format ${forced}` : `extension ${ext}`;
     if (options.map) {
       const map = parseColumnMap(options.map);
+      checkColumnsExist(map, columns, path);
       return { path, format: { kind: "table", table, map }, label: table.toUpperCase(),
         reason: `${table.toUpperCase()} (${why}), header: ${columns.join(", ")}; mapping from --map: ${formatColumnMap(map)}` };
     }

@@ -4,6 +4,8 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { prepareImport, type ImportOptions } from "./importer.js";
+import { readJsonlFile } from "../jsonl.js";
+import { validateEntries } from "../validate/validator.js";
 import { BANKING77_CSV, BITEXT_CSV, collect } from "../testing/temp-workspace.js";
 
 async function file(name: string, content: string | Buffer): Promise<string> {
@@ -49,6 +51,31 @@ describe("JSONL shapes", () => {
     expect(sg.report.problems.map((p) => p.message)).toEqual(['line 2: conversations[0].from "alien" is not a known speaker (human, gpt, system, …)']);
   });
 
+  it("rejects what validate's structural rules reject, line by line, and keeps prompt-only chat records", async () => {
+    const path = await file("mixed.jsonl", [
+      '{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}',
+      '{"messages":[{"role":"user","content":"no answer"}],"metadata":"a string"}',
+      '{"text":"t","metadata":[1]}',
+      '{"messages":[{"role":"user","content":"prompt only, for eval"}],"source":"faq"}',
+      "",
+    ].join("\n"));
+    const { records, report } = await run(path);
+    expect(records).toEqual([
+      { messages: [{ role: "user", content: "q" }, { role: "assistant", content: "a" }] },
+      { messages: [{ role: "user", content: "prompt only, for eval" }], metadata: { source: "faq" } },
+    ]);
+    expect({ problems: report.problems.map((p) => [p.line, p.code, p.message]), promptOnly: report.promptOnly }).toEqual({
+      problems: [
+        [2, "DATA_WRONG_TYPE", "line 2: metadata is string, expected an object"],
+        [3, "DATA_WRONG_TYPE", "line 3: metadata is array, expected an object"],
+      ],
+      promptOnly: 1,
+    });
+    // One set of rules: validate rejects exactly these lines, with the same codes.
+    const validated = await validateEntries(readJsonlFile(path));
+    expect(validated.issues.filter((i) => i.severity === "error").map((i) => [i.line, i.code])).toEqual([[2, "DATA_WRONG_TYPE"], [3, "DATA_WRONG_TYPE"]]);
+  });
+
   it("refuses a JSONL file with no known shape, with a fix", async () => {
     await expect(prepareImport([await file("x.jsonl", '{"foo":1}\n')])).rejects.toMatchObject({ code: "DATA_FORMAT_UNKNOWN" });
   });
@@ -67,6 +94,48 @@ describe("CSV/TSV", () => {
     const { records, report } = await run(path, { map: "user=q,assistant=a", system: "Be kind." });
     expect(records).toEqual([{ messages: [{ role: "system", content: "Be kind." }, { role: "user", content: "hello" }, { role: "assistant", content: "hi" }], metadata: { label: "x" } }]);
     expect(report.problems.map((p) => [p.line, p.code])).toEqual([[3, "DATA_IMPORT_UNMAPPABLE"], [4, "DATA_TRUNCATED_LINE"]]);
+  });
+
+  it("keeps a column used for a turn as metadata too with metadata.KEY=COLUMN, and renames unmapped ones", async () => {
+    const path = await file("c.csv", "text,category,source\nwhere is my card?,card_arrival,web\n");
+    const { records, reason } = await run(path, { map: "user=text,assistant=category,metadata.label=category,metadata.channel=source" });
+    expect(reason).toBe("CSV (extension .csv), header: text, category, source; mapping from --map: user=text,assistant=category,metadata.label=category,metadata.channel=source");
+    expect(records).toEqual([{ messages: [{ role: "user", content: "where is my card?" }, { role: "assistant", content: "card_arrival" }], metadata: { label: "card_arrival", channel: "web" } }]);
+  });
+
+  it("refuses a --map entry that is neither ROLE=COLUMN nor metadata.KEY=COLUMN (DATA_BAD_MAP)", async () => {
+    const path = await file("c.csv", "text,category\nq,a\n");
+    await expect(prepareImport([path], { map: "user=text,assistant=category,label=category" })).rejects.toMatchObject({
+      code: "DATA_BAD_MAP",
+      message: '--map entry "label=category" is not ROLE=COLUMN with ROLE one of system, user, assistant, text, or metadata.KEY=COLUMN',
+    });
+  });
+
+  it("refuses a metadata key that would overwrite another column's metadata (DATA_BAD_MAP)", async () => {
+    const path = await file("c.csv", "text,category,label\nq,a,old\n");
+    await expect(prepareImport([path], { map: "user=text,assistant=category,metadata.label=category" })).rejects.toMatchObject({
+      code: "DATA_BAD_MAP",
+      fix: 'pick another key, e.g. --map metadata.label_2=category, or map column "label" too',
+    });
+  });
+
+  it("refuses a mapped column the header lacks (DATA_MAP_COLUMN_MISSING)", async () => {
+    const path = await file("c.csv", "text,category\nq,a\n");
+    await expect(prepareImport([path], { map: "user=text,assistant=category,metadata.label=intent" })).rejects.toMatchObject({
+      code: "DATA_MAP_COLUMN_MISSING",
+      message: `${path} has no column "intent" (columns: text, category)`,
+    });
+  });
+
+  it("reports an unclosed quote at the line where it opens, not where the file ends", async () => {
+    const path = await file("q.csv", 'text,category\nok,fine\n\n"I am waiting on my card,card_arrival\nwhere is it?,card_arrival\nhello,greet\n');
+    const { records, report } = await run(path, { map: "user=text,assistant=category" });
+    expect(records).toEqual([{ messages: [{ role: "user", content: "ok" }, { role: "assistant", content: "fine" }] }]);
+    expect(report.problems).toEqual([{
+      file: path, line: 4, code: "DATA_TRUNCATED_LINE",
+      message: "line 4: a quoted field opens here and is never closed, so lines 4–6 could not be read as rows",
+      fix: 'close the quote on line 4, or double a quote that belongs to the text (""); if the file was cut off, export it again',
+    }]);
   });
 
   it("asks for --map when the columns say nothing", async () => {

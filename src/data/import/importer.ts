@@ -47,6 +47,8 @@ export interface ImportReport {
   problems: (LineProblem & { file: string })[];
   problemsOmitted: number;
   mergedTurns: number;
+  /** Chat records imported without an assistant turn: usable as eval prompts, rejected by training targets. */
+  promptOnly: number;
 }
 
 export interface PreparedImport {
@@ -60,7 +62,7 @@ type Item = { line: number; record?: DatasetRecord | string; problem?: LineProbl
 export async function prepareImport(paths: string[], options: ImportOptions = {}): Promise<PreparedImport> {
   const detections: Detection[] = [];
   for (const path of paths) detections.push(await detectFormat(path, options));
-  const report: ImportReport = { files: [], imported: 0, rejected: 0, problemsByCode: {}, problems: [], problemsOmitted: 0, mergedTurns: 0 };
+  const report: ImportReport = { files: [], imported: 0, rejected: 0, problemsByCode: {}, problems: [], problemsOmitted: 0, mergedTurns: 0, promptOnly: 0 };
   const maxProblems = options.maxProblems ?? 200;
 
   const reject = (file: FileImportReport, problem: LineProblem): void => {
@@ -82,21 +84,33 @@ export async function prepareImport(paths: string[], options: ImportOptions = {}
             fix: "fix the row, or pass --map to say which fields hold the turns" });
           continue;
         }
-        const issues = new IssueList(item.line);
-        checkStructure(item.record as unknown as Record<string, unknown>, issues);
-        const error = issues.items.find((i) => i.severity === "error");
-        if (error) {
-          reject(file, { line: item.line, code: error.code, message: `line ${item.line}: ${error.message}`, fix: error.fix });
-          continue;
-        }
+        const problem = structuralProblem(item.record as unknown as Record<string, unknown>, item.line);
+        if (problem) { reject(file, problem); continue; }
         file.imported += 1;
         report.imported += 1;
+        if (isPromptOnly(item.record!)) report.promptOnly += 1;
         yield item.record!;
       }
     }
   }
   return { detections, report, records };
 }
+
+/** The first error of the canonical structural rules (the ones `tunekit data validate` applies), as a line problem. */
+function structuralProblem(value: Record<string, unknown>, line: number): LineProblem | undefined {
+  const issues = new IssueList(line);
+  checkStructure(value, issues);
+  const error = issues.items.find((i) => i.severity === "error");
+  return error && { line, code: error.code, message: `line ${line}: ${error.message}`, fix: error.fix };
+}
+
+/** A chat record with no assistant turn: canonical (an eval prompt with no reference), but nothing to train on. */
+function isPromptOnly(record: DatasetRecord): boolean {
+  return "messages" in record && !record.messages.some((m) => m.role === "assistant");
+}
+
+/** Source lines already in a canonical shape; validate checks these lines as they are, so import does too. */
+const CANONICAL_SHAPES = new Set(["chat", "preference", "text"]);
 
 async function* itemsOf(detection: Detection, options: ImportOptions, report: ImportReport): AsyncGenerator<Item> {
   const { format, path } = detection;
@@ -105,8 +119,12 @@ async function* itemsOf(detection: Detection, options: ImportOptions, report: Im
       for await (const entry of readJsonlFile(path, { maxLineBytes: options.maxLineBytes })) {
         if (entry.problem) { yield entry; continue; }
         // Mixed files happen: map each line by its own shape, falling back to the detected one.
-        const shape = shapeOf(entry.value) ?? format.shape;
-        yield { line: entry.line, record: mapJsonlRecord(entry.value, shape) };
+        const own = shapeOf(entry.value);
+        // A canonical line is checked before mapping moves its extra keys (or a non-object metadata) into
+        // metadata: import must refuse exactly what validate refuses on the same line.
+        const problem = own !== undefined && CANONICAL_SHAPES.has(own) ? structuralProblem(entry.value, entry.line) : undefined;
+        if (problem) { yield { line: entry.line, problem }; continue; }
+        yield { line: entry.line, record: mapJsonlRecord(entry.value, own ?? format.shape) };
       }
       return;
     case "table":

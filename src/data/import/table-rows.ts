@@ -65,19 +65,52 @@ export async function* readTableRows(source: TableSource): AsyncGenerator<Row> {
       yield { line, values };
     }
   } catch (error) {
-    const e = error as { code?: string; message?: string; lines?: number };
+    const e = error as { code?: string; message?: string; lines?: number; bytes_records?: number };
     const line = e.lines ?? lastLine;
-    const truncated = e.code === "CSV_QUOTE_NOT_CLOSED";
+    if (e.code === "CSV_QUOTE_NOT_CLOSED") {
+      // csv-parse reports the line it reached (the end of the file); the user needs the line where the
+      // quote opens, found by rescanning the unread record from where the last good record ended.
+      const opened = (await findUnclosedQuote(source.path, e.bytes_records ?? 0)) ?? line;
+      yield { line: opened, problem: {
+        line: opened,
+        code: "DATA_TRUNCATED_LINE",
+        message: `line ${opened}: a quoted field opens here and is never closed, so lines ${opened}–${line} could not be read as rows`,
+        fix: `close the quote on line ${opened}, or double a quote that belongs to the text (""); if the file was cut off, export it again`,
+      } };
+      return;
+    }
     yield { line, problem: {
       line,
-      code: truncated ? "DATA_TRUNCATED_LINE" : e.code === "CSV_MAX_RECORD_SIZE" ? "DATA_LINE_TOO_LONG" : "DATA_CSV_SYNTAX",
+      code: e.code === "CSV_MAX_RECORD_SIZE" ? "DATA_LINE_TOO_LONG" : "DATA_CSV_SYNTAX",
       message: `CSV could not be read past line ${line}: ${e.message ?? String(error)}`,
-      fix: truncated ? "a quoted field is never closed: the file looks truncated, or a quote is unescaped (double it: \"\")" : "fix the CSV syntax at that line",
+      fix: "fix the CSV syntax at that line",
     } };
   } finally {
     input.destroy();
     parser.destroy();
   }
+}
+
+/**
+ * The line where a quoted field that never closes opens: lines are counted up to `fromByte` (where the last
+ * good record ended), then quotes toggle in and out of a quoted field ("" inside one toggles twice).
+ */
+async function findUnclosedQuote(path: string, fromByte: number): Promise<number | undefined> {
+  let line = 1;
+  let offset = 0;
+  let quoted = false;
+  let openedAt: number | undefined;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    for (let i = 0; i < chunk.length; i++, offset++) {
+      const byte = chunk[i];
+      if (byte === 0x0a) line++;
+      else if (byte === 0x22 && offset >= fromByte) {
+        quoted = !quoted;
+        if (quoted) openedAt = line;
+      }
+    }
+  }
+  return quoted ? openedAt : undefined;
 }
 
 function flatStrings(value: Record<string, unknown>): Record<string, string> {

@@ -7,7 +7,7 @@ import type { DatasetRecord, Message, RecordKind } from "../record.js";
 import { recordKind } from "../record.js";
 import { detectLanguage } from "./language.js";
 import { NgramStats } from "./ngrams.js";
-import { estimateTokens, MESSAGE_OVERHEAD_TOKENS, StatsOptionsSchema, type CountTokens, type StatsOptions, type StatsOptionsInput } from "./options.js";
+import { estimateTokens, MESSAGE_OVERHEAD_TOKENS, StatsOptionsSchema, type BatchCountTokens, type CountTokens, type StatsOptions, type StatsOptionsInput } from "./options.js";
 import { summarize, type Distribution } from "./summary.js";
 import { statsWarnings, type StatsWarning } from "./warnings.js";
 
@@ -64,17 +64,18 @@ export class StatsCollector {
     this.ngrams = new NgramStats(this.options.ngram);
   }
 
-  add(record: DatasetRecord): void {
+  /** `countTokens` overrides the collector's counter for this record (collectStats' batched counting). */
+  add(record: DatasetRecord, countTokens: CountTokens = this.countTokens): void {
     this.records++;
     const kind = recordKind(record);
     this.kinds[kind]++;
-    const messages: Message[] = kind === "chat" ? (record as { messages: Message[] }).messages : kind === "preference" ? [...(record as { input: { messages: Message[] } }).input.messages, ...(record as { preferred_output: Message[] }).preferred_output] : [];
+    const messages = messagesOf(record, kind);
     let tokens = 0;
     let language = "";
     let langText = "";
     if (kind === "text") {
       const text = (record as { text: string }).text;
-      tokens = this.countTokens(text);
+      tokens = countTokens(text);
       this.push("text", tokens);
       this.ngrams.add(text);
       language = detectLanguage(text);
@@ -82,7 +83,7 @@ export class StatsCollector {
       let turns = 0;
       for (const m of messages) {
         const content = m.content ?? "";
-        const t = this.countTokens(content) + (m.tool_calls ? this.countTokens(JSON.stringify(m.tool_calls)) : 0);
+        const t = countTokens(content) + (m.tool_calls ? countTokens(JSON.stringify(m.tool_calls)) : 0);
         this.push(m.role, t);
         tokens += t + MESSAGE_OVERHEAD_TOKENS;
         if (m.role === "user" || m.role === "assistant") turns++;
@@ -165,9 +166,52 @@ export class StatsCollector {
   }
 }
 
-/** One pass over records → stats. */
-export async function collectStats(records: AsyncIterable<DatasetRecord> | Iterable<DatasetRecord>, options: StatsOptionsInput = {}, countTokens?: CountTokens): Promise<DatasetStats> {
-  const collector = new StatsCollector(options, countTokens);
-  for await (const record of records) collector.add(record);
+function messagesOf(record: DatasetRecord, kind: RecordKind): Message[] {
+  if (kind === "chat") return (record as { messages: Message[] }).messages;
+  if (kind === "preference") return [...(record as { input: { messages: Message[] } }).input.messages, ...(record as { preferred_output: Message[] }).preferred_output];
+  return [];
+}
+
+/** The texts `add` counts tokens of, in the same way (batched counting counts these first, then looks them up). */
+function countedTexts(record: DatasetRecord): string[] {
+  const kind = recordKind(record);
+  if (kind === "text") return [(record as { text: string }).text];
+  return messagesOf(record, kind).flatMap((m) => [m.content ?? "", ...(m.tool_calls ? [JSON.stringify(m.tool_calls)] : [])]);
+}
+
+/** Records per batch handed to a BatchCountTokens counter: enough to keep its threads busy, little memory. */
+const COUNT_BATCH_RECORDS = 256;
+
+/**
+ * One pass over records → stats. A BatchCountTokens counter (a Hugging Face tokenizer) is given the distinct
+ * texts of each batch of records at once; the records are then added with the counts looked up.
+ */
+export async function collectStats(records: AsyncIterable<DatasetRecord> | Iterable<DatasetRecord>, options: StatsOptionsInput = {}, countTokens?: CountTokens | BatchCountTokens): Promise<DatasetStats> {
+  if (countTokens === undefined || typeof countTokens === "function") {
+    const collector = new StatsCollector(options, countTokens);
+    for await (const record of records) collector.add(record);
+    return collector.finish();
+  }
+  const collector = new StatsCollector(options, () => {
+    throw new Error("invariant: batched stats add records with their looked-up counts only");
+  });
+  let batch: DatasetRecord[] = [];
+  const flush = async () => {
+    const texts = [...new Set(batch.flatMap(countedTexts))];
+    const counts = texts.length === 0 ? [] : await countTokens.countBatch(texts);
+    const byText = new Map(texts.map((t, i) => [t, counts[i]!]));
+    const lookup: CountTokens = (text) => {
+      const n = byText.get(text);
+      if (n === undefined) throw new Error("invariant: countedTexts must list every text StatsCollector.add counts");
+      return n;
+    };
+    for (const record of batch) collector.add(record, lookup);
+    batch = [];
+  };
+  for await (const record of records) {
+    batch.push(record);
+    if (batch.length >= COUNT_BATCH_RECORDS) await flush();
+  }
+  await flush();
   return collector.finish();
 }

@@ -1,5 +1,5 @@
 export { StatsCollector, collectStats, type DatasetStats } from "./collector.js";
-export { StatsOptionsSchema, estimateTokens, type CountTokens, type StatsOptions, type StatsOptionsInput } from "./options.js";
+export { StatsOptionsSchema, estimateTokens, type BatchCountTokens, type CountTokens, type StatsOptions, type StatsOptionsInput } from "./options.js";
 export { detectLanguage } from "./language.js";
 export { NgramStats } from "./ngrams.js";
 export { summarize, type Distribution } from "./summary.js";

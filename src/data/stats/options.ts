@@ -15,6 +15,14 @@ export type StatsOptionsInput = z.input<typeof StatsOptionsSchema>;
 /** Tokens in a text. tunekit's real counters come from src/tokenize; the default is an estimate. */
 export type CountTokens = (text: string) => number;
 
+/**
+ * Tokens in many texts at once: the shape of a Hugging Face tokenizer.json counter, whose engine answers
+ * asynchronously and is fastest given a batch (Rust threads).
+ */
+export interface BatchCountTokens {
+  countBatch(texts: string[]): Promise<number[]>;
+}
+
 /** ~4 characters per token for English BPE vocabularies; labelled "estimate" wherever shown. */
 export const estimateTokens: CountTokens = (text) => Math.ceil(text.length / 4);
 

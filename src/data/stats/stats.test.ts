@@ -31,6 +31,20 @@ describe("NgramStats", () => {
 });
 
 describe("collectStats", () => {
+  it("gives the same stats with a batched counter (a tokenizer.json) as with the same counter called per text", async () => {
+    const records: DatasetRecord[] = [chat("hi there", "hello you", "greet"), { text: "one two three" }, chat("hi there", "ok")];
+    const words = (t: string) => t.split(/\s+/).filter(Boolean).length;
+    const batches: string[][] = [];
+    const batched = { countBatch: async (texts: string[]) => { batches.push(texts); return texts.map(words); } };
+    const options = { tokenizer: "words", duplicates: false, pii: false };
+    const { exampleTokens: a, ...perText } = await collectStats(records, options, words);
+    const { exampleTokens: b, ...perBatch } = await collectStats(records, options, batched);
+    expect(perBatch).toEqual(perText);
+    expect([...b]).toEqual([...a]);
+    // One batch of distinct texts for these three records.
+    expect(batches).toEqual([["hi there", "hello you", "one two three", "ok"]]);
+  });
+
   it("counts turns, tokens per role with an injected counter, labels, and warns with guidance", async () => {
     const records: DatasetRecord[] = [chat("hi there", "hello you", "greet"), chat("bye", "see you later", "greet"), chat("card?", "it ships soon", "card")];
     const words = (t: string) => t.split(/\s+/).filter(Boolean).length;

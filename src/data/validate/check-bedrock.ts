@@ -79,9 +79,15 @@ export function bedrockChecker(): TargetChecker {
           `${valid} valid records; Bedrock Claude 3 Haiku needs at least ${RULES.minTrainingRecords}`, "add records")];
       }
       if (valid > RULES.maxTrainingRecords) {
+        // data split has no --train-count: train gets what val and test leave, so the fix sizes those.
+        const excess = valid - RULES.maxTrainingRecords;
+        const holdOut = Math.max(excess, Math.ceil(valid * 0.05));
+        const val = Math.floor(holdOut / 2);
         return [datasetIssue("DATA_TOO_MANY_EXAMPLES", "error",
           `${valid} valid records; Bedrock Claude 3 Haiku accepts at most ${RULES.maxTrainingRecords} training records`,
-          "sample down (e.g. `tunekit data split --train-count 10000`) or dedupe")];
+          `hold at least ${excess} records out of training: \`tunekit data split NAME --val-count ${val} --test-count ${holdOut - val}\` ` +
+            "(train gets the rest), then `tunekit data export NAME --target bedrock`, which counts only the train split; " +
+            "or remove duplicates with `tunekit data dedupe NAME`")];
       }
       return [];
     },

@@ -130,6 +130,10 @@ describe("bedrock", () => {
     expect(few.byKind.map((k) => k.code)).toEqual(["DATA_TOO_FEW_EXAMPLES"]);
     const lots = await validateRecords(await many(good, 10_001), { target: "bedrock" });
     expect(lots.byKind.map((k) => k.code)).toEqual(["DATA_TOO_MANY_EXAMPLES"]);
+    // data split has no --train-count: the fix sizes val and test so train keeps at most 10,000.
+    expect(lots.byKind[0]!.example.fix).toBe(
+      "hold at least 1 records out of training: `tunekit data split NAME --val-count 250 --test-count 251` (train gets the rest), " +
+        "then `tunekit data export NAME --target bedrock`, which counts only the train split; or remove duplicates with `tunekit data dedupe NAME`");
   });
 });
 

@@ -123,6 +123,6 @@ export const runRoutes: Route[] = [
       return startRunFromSpec(ws, raw as Record<string, unknown>);
     },
   },
-  { method: "POST", pattern: "/api/runs/:id/cancel", handler: async ({ ws, params }) => ({ run: await cancelRunNow(ws, params.id) }) },
+  { method: "POST", pattern: "/api/runs/:id/cancel", handler: async ({ ws, params }) => cancelRunNow(ws, params.id) },
   { method: "POST", pattern: "/api/runs/:id/resume", handler: async ({ ws, params }) => resumeRunInBackground(ws, params.id) },
 ];

@@ -19,6 +19,9 @@ export const getJson = <T>(path: string) => request<T>(path);
 export const postJson = <T>(path: string, body: unknown) =>
   request<T>(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
+// The JSON API's response types, defined once beside the route handlers; type-only, so no server code is bundled.
+export type * from "../../src/ui/api-types";
+
 export function qs(params: Record<string, string | number | undefined | null | string[]>): string {
   const u = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {

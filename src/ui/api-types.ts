@@ -7,10 +7,20 @@
 import type { Advice } from "../eval/advice/advise.js";
 import type { LearningCurve } from "../eval/curve/learning-curve.js";
 import type { EvalSummary, MetricValue } from "../eval/suite/summarize.js";
-import type { Model, Run, RunEvent, RunKind, RunStatus } from "../registry/index.js";
+import type { CandidateEstimate, EstimateInput } from "../cost/estimate.js";
+import type { VersionDiff } from "../data/version-diff.js";
+import type { ExperimentAnalysis } from "../gateway/ab-analysis.js";
+import type { ExperimentState, ExperimentStore } from "../gateway/experiments.js";
+import type { Alert, VariantWindow } from "../gateway/monitor.js";
+import type { Dataset, DatasetVersion, Model, Run, RunEvent, RunKind, RunStatus } from "../registry/index.js";
+import type { PreviewExample } from "../tokenize/index.js";
+import type { BrowsePage } from "./record-browser.js";
 import type { RunComparison } from "./run-compare.js";
+import type { LineageGraph, PiiView, VersionStatsView } from "./version-insights.js";
 
 export type { Run, RunEvent, RunKind, RunStatus, EvalSummary, MetricValue, LearningCurve, Advice, RunComparison };
+export type { Dataset, DatasetVersion, LineageGraph, PiiView, VersionStatsView, PreviewExample, BrowsePage };
+export type { ExperimentAnalysis, ExperimentState, VariantWindow, Alert, CandidateEstimate, EstimateInput };
 export type { MetricSummary } from "./run-compare.js";
 export type { CandidateSummary, ComparisonResult } from "../eval/suite/summarize.js";
 
@@ -114,3 +124,91 @@ export interface EvalExamplesResponse {
 
 /** GET /api/evals/:id/advice */
 export type EvalAdviceResponse = Advice & { runId: string };
+
+// Datasets -----------------------------------------------------------------------------------------------
+
+export interface DatasetListItem extends Dataset {
+  versions: number;
+  latest: { id: string; number: number; recordCount: number; createdAt: string } | null;
+}
+
+/** GET /api/datasets */
+export interface DatasetListResponse {
+  datasets: DatasetListItem[];
+}
+
+/** GET /api/datasets/:name */
+export interface DatasetDetailResponse {
+  dataset: Dataset;
+  versions: DatasetVersion[];
+  lineage: LineageGraph;
+}
+
+/** GET /api/versions/:ref */
+export interface VersionResponse {
+  version: DatasetVersion;
+}
+
+/** GET /api/versions/:ref/stats */
+export interface VersionStatsResponse {
+  stats: VersionStatsView;
+}
+
+/** GET /api/versions/:ref/pii */
+export type VersionPiiResponse = PiiView;
+
+/** GET /api/versions/:ref/records */
+export type RecordPageResponse = BrowsePage & { version: { id: string; ref: string } };
+
+/** GET /api/versions/:ref/diff/:other */
+export interface VersionDiffResponse {
+  diff: VersionDiff;
+}
+
+/** POST /api/versions/:ref/preview */
+export interface PreviewResponse {
+  modelDir: string;
+  examples: PreviewExample[];
+}
+
+// Experiments and monitoring -----------------------------------------------------------------------------
+
+export type ExperimentView = ReturnType<ExperimentStore["list"]>[number] & {
+  requests: number;
+  analysis: ExperimentAnalysis;
+  history: ReturnType<ExperimentStore["history"]>;
+};
+
+/** GET /api/experiments */
+export interface ExperimentListResponse {
+  experiments: ExperimentView[];
+}
+
+/** POST /api/experiments/:name/:action */
+export interface ExperimentActionResponse {
+  experiment: ExperimentState;
+}
+
+/** GET /api/monitoring */
+export interface MonitoringResponse {
+  since: number;
+  bucketMs: number;
+  requests: number;
+  windows: VariantWindow[];
+  overall: VariantWindow[];
+  alerts: Alert[];
+}
+
+// Cost ---------------------------------------------------------------------------------------------------
+
+/** GET /api/cost/catalog */
+export interface CostCatalogResponse {
+  models: { provider: string; model: string; trainable: boolean; source: { url: string; checkedOn: string } }[];
+  defaults: { gpuHourlyRate: number; gpuCount: number; prepHours: number; prepRate: number };
+}
+
+/** POST /api/cost/estimate */
+export interface CostEstimateResponse {
+  input: EstimateInput;
+  estimates: CandidateEstimate[];
+}

@@ -1,6 +1,10 @@
 import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { Kysely, Migrator, SqliteDialect } from "kysely";
 import { describe, expect, it } from "vitest";
 import { currentOwner, initWorkspace, openWorkspace } from "./index.js";
+import { migrationProvider } from "./migrations.js";
 import { makeTempDir } from "../test-support/paths.js";
 
 async function freshWorkspace() {
@@ -82,6 +86,34 @@ describe("resumeRunFrom", () => {
       const raw = await ws.registry.listRunEvents(run.id, { type: "metric", includeSuperseded: true });
       expect(raw.map((e) => [e.step, e.value, e.supersededBy])).toEqual([[1, 2.9, undefined], [2, 2.8, undefined], [3, 2.7, resume.id], [4, 2.6, resume.id], [3, 1.7, undefined], [4, 1.6, undefined]]);
       expect((await ws.registry.listRunEvents(run.id, { type: "log" })).map((e) => e.data)).toEqual([{ message: "kept" }]);
+    } finally {
+      await ws.close();
+    }
+  });
+});
+
+describe("registries from before migration 0002", () => {
+  it("migrates, and judges a run by the supervisor it kept in its result", async () => {
+    const dir = makeTempDir();
+    await initWorkspace(dir, { name: "t" });
+    const path = join(dir, ".tunekit", "registry.db");
+    // Build the 0001 schema alone and write a running run the way tunekit did then.
+    const old = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(path) }) });
+    const { error } = await new Migrator({ db: old, provider: migrationProvider }).migrateTo("0001_initial");
+    expect(error).toBeUndefined();
+    const now = new Date().toISOString();
+    const row = { kind: "train", name: null, config: "{}", backend: "local", dataset_version_id: null, parent_run_id: null, model_id: null, error: null, cost_usd: null, created_at: now, started_at: now, ended_at: null, updated_at: now };
+    await old.insertInto("runs").values([
+      { ...row, id: "run_dead", status: "running", result: JSON.stringify({ supervisor: { pid: deadPid(), host: currentOwner().host } }) },
+      { ...row, id: "run_live", status: "running", result: JSON.stringify({ supervisor: { pid: process.pid, host: currentOwner().host } }) },
+    ]).execute();
+    await old.destroy();
+
+    const ws = await openWorkspace({ dir, env: {} });
+    try {
+      expect((await ws.registry.getRun("run_dead")).status).toBe("interrupted");
+      const live = await ws.registry.getRun("run_live");
+      expect([live.status, live.owner]).toEqual(["running", { host: currentOwner().host, pid: process.pid, startTime: null, bootId: null }]);
     } finally {
       await ws.close();
     }

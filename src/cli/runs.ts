@@ -120,7 +120,7 @@ export function colorStatus(out: Output, text: string, status: Run["status"]): s
   if (status === "succeeded") return c.green(text);
   if (status === "failed") return c.red(text);
   if (status === "running") return c.cyan(text);
-  if (status === "interrupted" || status === "cancelled") return c.yellow(text);
+  if (status === "interrupted" || status === "paused" || status === "cancelled") return c.yellow(text);
   return text;
 }
 

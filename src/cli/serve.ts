@@ -3,7 +3,7 @@ import { Gateway } from "../gateway/server.js";
 import { KeyStore, SCOPES, type Scope } from "../gateway/auth.js";
 import { openGatewayStores } from "../gateway/open-store.js";
 import { evaluateAlerts, sendAlerts } from "../gateway/monitor.js";
-import type { Workspace } from "../registry/index.js";
+import { currentOwner, type Workspace } from "../registry/index.js";
 import { findPython } from "../train/python.js";
 import { UsageError } from "../errors/index.js";
 import type { CliContext } from "./context.js";
@@ -35,7 +35,8 @@ export function register(program: Command, ctx: CliContext): void {
             allowUnauthenticated: opts.allowUnauthenticated === true,
           });
           run = await ws.registry.createRun({ kind: "serve", name: `gateway ${gateway.url}`, config: { host: config.host, port: config.port, routes: config.routes.map((r) => r.name), experiments: config.experiments.map((e) => e.name) } });
-          await ws.registry.transitionRun(run.id, "running");
+          // Owned by this process: a SIGKILLed gateway shows as interrupted instead of running forever.
+          await ws.registry.transitionRun(run.id, "running", { owner: currentOwner() });
           if (config.host !== "127.0.0.1" && config.host !== "::1" && config.host !== "localhost") out.note(`warning: listening on ${config.host}, not loopback — clients on the network can reach it`);
           if (config.auth.required && new KeyStore(gateway.db).list().filter((k) => k.revokedAt === null).length === 0) {
             out.note("no client keys yet: create one with `tunekit serve keys create --name app --scopes serve`");

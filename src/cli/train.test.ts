@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openWorkspace } from "../registry/index.js";
@@ -83,7 +83,8 @@ describe("tunekit train / runs resume / runs cancel / model", () => {
     try {
       const events = await ws.registry.listRunEvents(runId);
       const statuses = events.filter((e) => e.type === "status").map((e) => e.name);
-      expect(statuses).toEqual(["running", "interrupted", "running", "running", "succeeded"]);
+      // The SIGKILLed CLI left the run "running"; the next reader found its owner dead and recorded "interrupted".
+      expect(statuses).toEqual(["running", "interrupted", "running", "interrupted", "running", "succeeded"]);
       // The worker logs "resumed from …/step-N at step N"; the loss curve continues at N+1, never from 1.
       const resumes = events.filter((e) => e.type === "log" && /resumed from .* at step \d+/.test(String(e.data?.message)));
       expect(resumes).toHaveLength(2);
@@ -140,22 +141,135 @@ describe("tunekit train / runs resume / runs cancel / model", () => {
     ]);
   }, 180_000);
 
-  it("runs cancel stops a live run through its supervisor, then cancels it", async () => {
-    const spec = writeSpec(dir, { ...BASE_SPEC, name: "to-cancel", maxSteps: 500, eval: { everySteps: 2 } }, "cancel.yaml");
+  it("SIGKILL of the CLI and its worker after a checkpoint: interrupted, then resume trains each step once", async () => {
+    // No periodic checkpoints; the first evaluation (step 10) writes the "best" one, the next could come at 20.
+    const spec = writeSpec(dir, { ...BASE_SPEC, name: "killed", maxSteps: 24, eval: { everySteps: 10 }, checkpoint: { everySteps: 100, keepLast: 2 } }, "killed.yaml");
+    let runId = "";
+    let killing: Promise<void> | null = null;
+    const killed = await runCli(["--workspace", dir, "train", "--config", spec], {
+      onStderr: (text, child) => {
+        runId ||= /run (run_\w+): output/.exec(text)?.[1] ?? "";
+        if (!killing && /step 10: val loss/.test(text)) killing = killTreeAfterStep(dir, runId, child.pid!, 12);
+      },
+    });
+    await killing;
+    expect(killed.signal).toBe("SIGKILL");
+    const checkpoints = readdirSync(join(dir, ".tunekit", "runs", runId, "output", "checkpoints")).filter((d) => /^step-\d+$/.test(d));
+    expect(checkpoints).toEqual(["step-10"]);
+
+    // Nobody recorded an outcome; reading the run shows it interrupted, with the reason and the fix.
+    const show = await runCli(["--workspace", dir, "--json", "runs", "show", runId]);
+    expect(show.code, show.stderr).toBe(0);
+    const shown = JSON.parse(show.stdout).run;
+    expect([shown.status, shown.error.code, shown.error.fix]).toEqual(["interrupted", "RUN_OWNER_GONE", "resume it with `tunekit runs resume RUN` (it continues from its newest checkpoint)"]);
+    const listed = await runCli(["--workspace", dir, "--json", "runs", "list", "--status", "running"]);
+    expect(JSON.parse(listed.stdout).runs.map((r: { id: string }) => r.id)).not.toContain(runId);
+
+    const before = await openWorkspace({ dir });
+    const recordedPastCheckpoint = (await before.registry.listRunEvents(runId, { type: "metric", name: "train/loss" })).filter((e) => e.step! > 10).length;
+    await before.close();
+    expect(recordedPastCheckpoint).toBeGreaterThanOrEqual(2); // steps 11, 12… were recorded and will be trained again
+
+    const resumed = await runCli(["--workspace", dir, "--json", "runs", "resume", runId]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout).run).toMatchObject({ id: runId, status: "succeeded" });
+
+    const events = await runCli(["--workspace", dir, "--json", "runs", "events", runId, "--type", "metric", "--name", "train/loss"]);
+    const steps = JSON.parse(events.stdout).events.map((e: { step: number }) => e.step);
+    expect(steps).toEqual(Array.from({ length: 24 }, (_, k) => k + 1));
+    const ws = await openWorkspace({ dir });
+    try {
+      const resume = (await ws.registry.listRunEvents(runId, { type: "status" })).at(-2)!;
+      expect([resume.name, resume.data]).toEqual(["running", { from: "interrupted", resumedFromStep: 10 }]);
+      const raw = await ws.registry.listRunEvents(runId, { type: "metric", name: "train/loss", includeSuperseded: true });
+      const old = raw.filter((e) => e.supersededBy !== undefined);
+      expect(old.length).toBe(recordedPastCheckpoint);
+      expect(old.every((e) => e.step! > 10 && e.supersededBy === resume.id)).toBe(true);
+      expect((await ws.registry.listRunEvents(runId, { type: "progress" })).map((e) => e.step)).toEqual(steps);
+    } finally {
+      await ws.close();
+    }
+  }, 180_000);
+
+  it("runs cancel pauses a live run at a checkpoint; runs resume continues it; a second cancel is for good", async () => {
+    const spec = writeSpec(dir, { ...BASE_SPEC, name: "to-cancel", maxSteps: 24, eval: { everySteps: 2 } }, "cancel.yaml");
     let cancel: Promise<{ code: number | null; stdout: string; stderr: string }> | null = null;
     const train = await runCli(["--workspace", dir, "train", "--config", spec], {
       onStderr: (text) => {
         const id = /run (run_\w+): output/.exec(text)?.[1];
-        if (id && /step 2: val loss/.test(text) && !cancel) cancel = runCli(["--workspace", dir, "--json", "runs", "cancel", id]);
+        if (id && /step 2: val loss/.test(text) && !cancel) cancel = runCli(["--workspace", dir, "runs", "cancel", id]);
       },
     });
     expect(train.code, train.stderr).toBe(0);
-    expect(train.stdout).toMatch(/interrupted: \d+\/500 steps/);
+    const runId = /(run_\w+) paused/.exec(train.stdout)![1];
+    const at = Number(/paused: (\d+)\/24 steps \(interrupted\)/.exec(train.stdout)![1]);
+    expect(train.stdout).toContain(`  paused by \`tunekit runs cancel\`; continue with: tunekit runs resume ${runId}`);
     const c = await cancel!;
     expect(c.code, c.stderr).toBe(0);
-    expect(JSON.parse(c.stdout).run.status).toBe("cancelled");
-    const again = await runCli(["--workspace", dir, "runs", "resume", JSON.parse(c.stdout).run.id]);
+    expect(c.stdout).toBe(`${runId} paused at step ${at} (checkpoint written)\n  continue with: tunekit runs resume ${runId}\n  cancel it for good with: tunekit runs cancel ${runId}\n`);
+
+    // The advice is true: the paused run resumes from its checkpoint and finishes.
+    const resumed = await runCli(["--workspace", dir, "--json", "runs", "resume", runId]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const out = JSON.parse(resumed.stdout);
+    expect([out.run.status, out.result.steps]).toEqual(["succeeded", 24]);
+    const ws = await openWorkspace({ dir });
+    try {
+      const statuses = (await ws.registry.listRunEvents(runId, { type: "status" })).map((e) => e.name);
+      expect(statuses).toEqual(["running", "paused", "running", "succeeded"]);
+    } finally {
+      await ws.close();
+    }
+
+    // A run that is not running is cancelled for good by `runs cancel`, and then refuses to resume.
+    const spec2 = writeSpec(dir, { ...BASE_SPEC, name: "to-cancel-2", maxSteps: 24, eval: { everySteps: 2 } }, "cancel2.yaml");
+    const first = await runCli(["--workspace", dir, "train", "--config", spec2], {
+      onStderr: (text, child) => {
+        if (/step 2: val loss/.test(text) && !child.killed) child.kill("SIGINT");
+      },
+    });
+    const id2 = /(run_\w+) interrupted/.exec(first.stdout)![1];
+    const forGood = await runCli(["--workspace", dir, "runs", "cancel", id2]);
+    expect(forGood.stdout).toBe(`${id2} cancelled\n`);
+    const again = await runCli(["--workspace", dir, "runs", "resume", id2]);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toContain("TRAIN_NOT_RESUMABLE");
-  });
+  }, 180_000);
 });
+
+/** The pids whose parent is `pid` (Linux /proc). */
+function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) out.push(Number(d));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+/**
+ * Kills the CLI and its worker together (an OOM kill or a power cut: the worker gets no chance to write a last
+ * checkpoint) once the registry holds a loss past `step`: freeze the worker, let the CLI flush what it has, kill.
+ */
+async function killTreeAfterStep(dir: string, runId: string, cliPid: number, step: number): Promise<void> {
+  const ws = await openWorkspace({ dir });
+  try {
+    for (;;) {
+      const loss = await ws.registry.listRunEvents(runId, { type: "metric", name: "train/loss" });
+      if (loss.some((e) => e.step! >= step)) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    await ws.close();
+  }
+  const workers = childPids(cliPid);
+  for (const w of workers) process.kill(w, "SIGSTOP");
+  await new Promise((r) => setTimeout(r, 800)); // the recorder flushes at most 500 ms after an event
+  process.kill(cliPid, "SIGKILL");
+  for (const w of workers) process.kill(w, "SIGKILL");
+}

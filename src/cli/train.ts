@@ -1,17 +1,17 @@
 import type { Command } from "commander";
-import { cancelHostedRun } from "../providers/hosted-run.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { ConflictError } from "../errors/index.js";
 import type { Workspace } from "../registry/index.js";
 import { ASSUMED_CPU, probeHardware } from "../train/hardware.js";
-import { isSupervisorAlive, resumeRun, startTrainRun, supervisorOf, type TrainRunHooks, type TrainRunOutcome } from "../train/local-run.js";
+import { cancelRun } from "../train/cancel-run.js";
+import { resumeRun, startTrainRun, type TrainRunHooks, type TrainRunOutcome } from "../train/local-run.js";
 import { buildPlan, type TrainPlan } from "../train/plan.js";
 import { pythonCandidates } from "../train/python.js";
 import { compileRunData } from "../train/run-data.js";
 import { resolveTrainSpecInput, type ResolvedTrainSpec } from "../train/spec-check.js";
 import { parseTrainSpec, readTrainSpecInput } from "../train/spec.js";
 import type { CliContext } from "./context.js";
+import { parsePositiveInt } from "./runs.js";
 import { runHostedTrain } from "./train-hosted.js";
 import { formatDuration, type Output, type ProgressHandle } from "./output.js";
 
@@ -47,7 +47,7 @@ export function register(program: Command, ctx: CliContext): void {
   if (!runs) throw new Error("register the runs command group before train");
   runs
     .command("resume <run>")
-    .description("continue an interrupted or failed training run from its newest checkpoint (same run id)")
+    .description("continue an interrupted, paused or failed training run from its newest checkpoint (same run id)")
     .action((id: string) =>
       ctx.run(async (out) => {
         await ctx.withWorkspace(async (ws) => report(out, await resumeRun(ws, id, progressHooks(out))));
@@ -55,44 +55,25 @@ export function register(program: Command, ctx: CliContext): void {
     );
   runs
     .command("cancel <run>")
-    .description("cancel a run for good: a running local run is stopped first (checkpoint, then stop)")
+    .description("stop a run: a running local run is paused (checkpoint, then stop; `runs resume` continues it), a hosted job is cancelled at the provider, anything else is cancelled for good")
     .option("--wait <seconds>", "how long to wait for a running run to stop", "120")
     .action((id: string, opts: { wait: string }) =>
       ctx.run(async (out) => {
-        const run = await ctx.withWorkspace((ws) => cancelRun(ws, id, Number(opts.wait) * 1000, out));
-        out.data({ run });
-        out.text(`${run.id} ${run.status}`);
+        const waitMs = parsePositiveInt(opts.wait, "--wait") * 1000;
+        const { run, action } = await ctx.withWorkspace((ws) => cancelRun(ws, id, { waitMs, note: (line) => out.note(line) }));
+        out.data({ run, action });
+        if (action === "paused") {
+          const steps = (run.result as { steps?: number } | null)?.steps;
+          out.text(`${run.id} ${run.status}${steps !== undefined ? ` at step ${steps}` : ""} (checkpoint written)`);
+          out.text(`  continue with: tunekit runs resume ${run.id}`);
+          out.text(`  cancel it for good with: tunekit runs cancel ${run.id}`);
+        } else out.text(`${run.id} ${run.status}`);
       }),
     );
 }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-const HOSTED_BACKENDS = ["openai", "bedrock", "together"];
-
-async function cancelRun(ws: Workspace, id: string, waitMs: number, out: Output) {
-  let run = await ws.registry.getRun(id);
-  if (HOSTED_BACKENDS.includes(String(run.backend)) && (run.result as { jobId?: string } | null)?.jobId) {
-    // A hosted job keeps running (and billing) at the provider unless the provider is told to stop it.
-    out.note(`cancelling the ${run.backend} job of ${id}…`);
-    return cancelHostedRun(ws, id);
-  }
-  if (run.status === "running" && isSupervisorAlive(run)) {
-    const { pid } = supervisorOf(run)!;
-    out.note(`asking the supervisor (pid ${pid}) to stop ${id}…`);
-    process.kill(pid, "SIGINT");
-    const deadline = Date.now() + waitMs;
-    while (run.status === "running" && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 500));
-      run = await ws.registry.getRun(id);
-    }
-    if (run.status === "running") {
-      throw new ConflictError("RUN_STILL_RUNNING", `run ${id} did not stop within ${waitMs / 1000} s`, { fix: "wait and run `tunekit runs cancel` again, or stop its process" });
-    }
-  }
-  return ws.registry.transitionRun(id, "cancelled");
 }
 
 async function dryRunPlan(ws: Workspace, resolved: ResolvedTrainSpec): Promise<TrainPlan> {
@@ -145,5 +126,6 @@ function report(out: Output, { run, model, result }: TrainRunOutcome): void {
   if (result.final_train_loss !== null) out.text(`  final train loss ${result.final_train_loss.toFixed(4)}`);
   if (result.best_val_loss !== null) out.text(`  best val loss ${result.best_val_loss.toFixed(4)} at step ${result.best_step}`);
   if (model) out.text(`  model ${model.name} (${model.id}) → ${model.path}`);
-  if (run.status === "interrupted") out.text(`  continue with: tunekit runs resume ${run.id}`);
+  if (run.status === "paused") out.text(`  paused by \`tunekit runs cancel\`; continue with: tunekit runs resume ${run.id}`);
+  else if (run.status === "interrupted") out.text(`  continue with: tunekit runs resume ${run.id}`);
 }

@@ -3,6 +3,7 @@ export * from "./database.js";
 export * from "./registry.js";
 export * from "./runs.js";
 export * from "./run-status.js";
+export * from "./run-owner.js";
 export * from "./datasets.js";
 export * from "./models.js";
 export * from "./artifacts.js";

@@ -91,6 +91,15 @@ const migrations: Record<string, Migration> = {
       await sql`select 1`.execute(db);
     },
   },
+  "0002_run_owner_and_superseded_events": {
+    async up(db: Kysely<any>) {
+      // The process that owns a running run (JSON: host, pid, start time, boot id), so a killed owner is detected.
+      await db.schema.alterTable("runs").addColumn("owner", "text").execute();
+      // A resume supersedes the events of steps after its checkpoint: they stay in the log, pointing at the
+      // status event of the resume that replaced them, and are left out of curves and `runs events`.
+      await db.schema.alterTable("run_events").addColumn("superseded_by", "integer").execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -23,6 +23,7 @@ export class Registry {
   getRun: RunStore["getRun"] = (id) => this.runs.getRun(id);
   listRuns: RunStore["listRuns"] = (filter) => this.runs.listRuns(filter);
   transitionRun: RunStore["transitionRun"] = (id, to, extra) => this.runs.transitionRun(id, to, extra);
+  resumeRunFrom: RunStore["resumeRunFrom"] = (id, fromStep, owner) => this.runs.resumeRunFrom(id, fromStep, owner);
   updateRun: RunStore["updateRun"] = (id, patch) => this.runs.updateRun(id, patch);
   appendRunEvents: RunStore["appendRunEvents"] = (id, events) => this.runs.appendRunEvents(id, events);
   listRunEvents: RunStore["listRunEvents"] = (id, filter) => this.runs.listRunEvents(id, filter);

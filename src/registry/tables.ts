@@ -43,6 +43,8 @@ export interface RunsTable {
   started_at: string | null;
   ended_at: string | null;
   updated_at: string;
+  /** JSON RunOwner while a process owns the run (migration 0002). */
+  owner: string | null;
 }
 
 export interface RunEventsTable {
@@ -54,6 +56,8 @@ export interface RunEventsTable {
   name: string | null;
   value: number | null;
   data: string | null;
+  /** Id of the resume's status event that superseded this event (migration 0002). */
+  superseded_by: number | null;
 }
 
 export interface ArtifactsTable {

@@ -1,8 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
-import { hostname } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { ConflictError, UsageError, isTunekitError, type TunekitError } from "../errors/index.js";
-import type { Model, Run, Workspace } from "../registry/index.js";
+import { RESUMABLE_STATUSES, currentOwner, ownerState, type Model, type Run, type RunOwner, type RunStatus, type Workspace } from "../registry/index.js";
 import { EventRecorder } from "./event-recorder.js";
 import { registerFineTunedModel } from "./register-model.js";
 import { compileRunData } from "./run-data.js";
@@ -65,9 +64,10 @@ export async function resumeRun(ws: Workspace, runId: string, hooks: TrainRunHoo
       fix: "pass the id of a local training run (`tunekit runs list --kind train`)",
     });
   }
+  // getRun already turned a running run whose owner is provably dead into `interrupted`.
   if (run.status === "running") assertSupervisorGone(run);
-  else if (run.status !== "interrupted" && run.status !== "failed") {
-    throw new ConflictError("TRAIN_NOT_RESUMABLE", `run ${runId} is ${run.status}; only interrupted or failed runs resume`, {
+  else if (!RESUMABLE_STATUSES.includes(run.status)) {
+    throw new ConflictError("TRAIN_NOT_RESUMABLE", `run ${runId} is ${run.status}; only interrupted, paused or failed runs resume`, {
       fix: run.status === "succeeded" ? "start a new run to train further" : "start a new run with `tunekit train`",
     });
   }
@@ -81,42 +81,63 @@ export async function resumeRun(ws: Workspace, runId: string, hooks: TrainRunHoo
   return executeRun(ws, run, resolved, true, hooks);
 }
 
-/** The pid of the process supervising a running run, recorded in its result while it runs. */
-export function supervisorOf(run: Run): { pid: number; host: string } | null {
-  const s = (run.result as { supervisor?: { pid?: unknown; host?: unknown } } | null)?.supervisor;
-  return s && typeof s.pid === "number" && typeof s.host === "string" ? { pid: s.pid, host: s.host } : null;
+/** The process supervising a running run (its `tunekit train` / `runs resume` CLI), from the registry. */
+export function supervisorOf(run: Run): RunOwner | null {
+  return run.status === "running" ? run.owner : null;
 }
 
+/** True while the supervisor of a running run is alive, or may be (it runs on another host). */
 export function isSupervisorAlive(run: Run): boolean {
   const s = supervisorOf(run);
-  if (!s || s.host !== hostname() || s.pid === process.pid) return false;
-  try {
-    process.kill(s.pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return s !== null && ownerState(s) !== "dead";
 }
 
 function assertSupervisorGone(run: Run): void {
   if (isSupervisorAlive(run)) {
-    throw new ConflictError("TRAIN_STILL_RUNNING", `run ${run.id} is still running (supervisor pid ${supervisorOf(run)!.pid})`, {
-      fix: "wait for it, press Ctrl-C in its terminal, or `tunekit runs cancel RUN`",
+    const s = supervisorOf(run)!;
+    throw new ConflictError("TRAIN_STILL_RUNNING", `run ${run.id} is still running (supervisor pid ${s.pid} on ${s.host})`, {
+      fix: "wait for it, press Ctrl-C in its terminal, or `tunekit runs cancel RUN` (checkpoint, then pause)",
     });
   }
 }
 
-function hasCheckpoint(outputDir: string): boolean {
+/** The newest complete checkpoint, chosen exactly as the worker's find_checkpoint does. */
+export function newestCheckpoint(outputDir: string): { step: number; path: string } | null {
   const dir = join(outputDir, "checkpoints");
-  return existsSync(dir) && readdirSync(dir).some((d) => /^step-\d+$/.test(d) && existsSync(join(dir, d, "trainer_state.json")));
+  if (!existsSync(dir)) return null;
+  let best: { step: number; path: string } | null = null;
+  for (const d of readdirSync(dir)) {
+    const m = /^step-(\d+)$/.exec(d);
+    if (!m || !existsSync(join(dir, d, "trainer_state.json"))) continue;
+    const step = Number(m[1]);
+    if (!best || step > best.step) best = { step, path: join(dir, d) };
+  }
+  return best;
+}
+
+/** Name of the log event `tunekit runs cancel` appends before it signals the supervisor: stop means pause. */
+export const PAUSE_REQUESTED = "pause-requested";
+
+/** How a stop the user asked for ends: `paused` when `runs cancel` asked (after this attempt began), else `interrupted`. */
+async function stoppedStatus(ws: Workspace, runId: string): Promise<RunStatus> {
+  const started = (await ws.registry.listRunEvents(runId, { type: "status", name: "running" })).at(-1);
+  const asked = await ws.registry.listRunEvents(runId, { type: "log", name: PAUSE_REQUESTED, afterId: started?.id ?? 0, limit: 1 });
+  return asked.length ? "paused" : "interrupted";
 }
 
 async function executeRun(ws: Workspace, run: Run, resolved: ResolvedTrainSpec, resume: boolean, hooks: TrainRunHooks): Promise<TrainRunOutcome> {
   const paths = runPaths(ws, run.id, resolved.spec.output);
   const note = hooks.note ?? (() => undefined);
   const recorder = new EventRecorder(ws.registry, run.id);
-  await ws.registry.transitionRun(run.id, "running");
-  await ws.registry.updateRun(run.id, { result: { supervisor: { pid: process.pid, host: hostname() } } });
+  // The worker is handed this exact folder, so the step it resumes from is known here, before it starts: the
+  // events of later steps (recorded by an attempt that was killed after its last checkpoint) are superseded in
+  // the same transaction that records the resume.
+  const checkpoint = resume ? newestCheckpoint(paths.outputDir) : null;
+  const owner = currentOwner();
+  if (resume) {
+    const { superseded } = await ws.registry.resumeRunFrom(run.id, checkpoint?.step ?? 0, owner);
+    if (superseded > 0) recorder.log(`superseded ${superseded} events of steps after ${checkpoint?.step ?? 0}: those steps are trained again`);
+  } else await ws.registry.transitionRun(run.id, "running", { owner });
   hooks.onRun?.(run, paths);
   let trainer: Trainer | null = null;
   let interrupts = 0;
@@ -136,9 +157,9 @@ async function executeRun(ws: Workspace, run: Run, resolved: ResolvedTrainSpec, 
       const s = compiled.header.splits;
       recorder.log(`compiled shards: train ${s.train?.sequences ?? 0} sequences (${s.train?.tokens ?? 0} tokens), val ${s.val?.sequences ?? 0} sequences`);
     }
-    const resumeFrom = resume && hasCheckpoint(paths.outputDir) ? paths.outputDir : null;
+    const resumeFrom = checkpoint?.path ?? null;
     if (resume) {
-      const msg = resumeFrom ? `resuming from the newest checkpoint in ${paths.outputDir}` : "no checkpoint was written before it stopped: starting from step 0";
+      const msg = checkpoint ? `resuming from the newest checkpoint, ${checkpoint.path} (step ${checkpoint.step})` : "no checkpoint was written before it stopped: starting from step 0";
       note(msg);
       recorder.log(msg);
     }
@@ -158,7 +179,7 @@ async function executeRun(ws: Workspace, run: Run, resolved: ResolvedTrainSpec, 
     await recorder.close();
     if (!result) throw new Error("train request ended without a result");
     if (result.stopped === "interrupted") {
-      const done = await ws.registry.transitionRun(run.id, "interrupted", { result: { ...result } });
+      const done = await ws.registry.transitionRun(run.id, await stoppedStatus(ws, run.id), { result: { ...result } });
       return { run: done, model: null, result };
     }
     const model = await registerFineTunedModel(ws, run, resolved, result);
@@ -169,7 +190,8 @@ async function executeRun(ws: Workspace, run: Run, resolved: ResolvedTrainSpec, 
     await recorder.close().catch(() => undefined);
     const body = errorBodyOf(error);
     // A stop the user asked for is an interruption, not a failure; both resume from the newest checkpoint.
-    await ws.registry.transitionRun(run.id, interrupts > 0 ? "interrupted" : "failed", { error: body }).catch(() => undefined);
+    const to = interrupts > 0 ? await stoppedStatus(ws, run.id).catch((): RunStatus => "interrupted") : "failed";
+    await ws.registry.transitionRun(run.id, to, { error: body }).catch(() => undefined);
     throw error;
   } finally {
     if (handleSignals) process.off("SIGINT", onSigint);
@@ -200,7 +222,7 @@ async function startTrainer(ws: Workspace, processes: number, params: Record<str
 async function stopBeforeTraining(ws: Workspace, runId: string, recorder: EventRecorder): Promise<TrainRunOutcome> {
   recorder.log("stopped by the user before training started");
   await recorder.close();
-  return { run: await ws.registry.transitionRun(runId, "interrupted"), model: null, result: null };
+  return { run: await ws.registry.transitionRun(runId, await stoppedStatus(ws, runId)), model: null, result: null };
 }
 
 function errorBodyOf(error: unknown): { code: string; message: string; fix?: string } {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { PriceCatalog } from "../cost/catalog/index.js";
 import { estimateCandidate, type Candidate, type EstimateInput } from "../cost/estimate.js";
+import type { CostCatalogResponse, CostEstimateResponse } from "./api-types.js";
 import { parseBody, type Route } from "./http.js";
 
 /** The cost estimator: the catalog's models for the form, and estimates for a submitted form. */
@@ -26,7 +27,7 @@ export const costRoutes: Route[] = [
   {
     method: "GET",
     pattern: "/api/cost/catalog",
-    handler: async ({ ws }) => {
+    handler: async ({ ws }): Promise<CostCatalogResponse> => {
       const catalog = PriceCatalog.withOverrides(ws.config.cost.prices);
       return {
         models: catalog.entries.map((e) => ({ provider: e.provider, model: e.model, trainable: e.training.length > 0, source: e.source })),
@@ -37,7 +38,7 @@ export const costRoutes: Route[] = [
   {
     method: "POST",
     pattern: "/api/cost/estimate",
-    handler: async ({ ws, body }) => {
+    handler: async ({ ws, body }): Promise<CostEstimateResponse> => {
       const form = parseBody(EstimateBodySchema, body, "estimate form");
       const cost = ws.config.cost;
       const input: EstimateInput = {

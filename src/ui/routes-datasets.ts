@@ -3,6 +3,7 @@ import { diffVersions } from "../data/version-diff.js";
 import { readVersion } from "../data/versions.js";
 import { UsageError } from "../errors/index.js";
 import type { Workspace } from "../registry/index.js";
+import type { DatasetDetailResponse, DatasetListResponse, PreviewResponse, RecordPageResponse, VersionDiffResponse, VersionPiiResponse, VersionResponse, VersionStatsResponse } from "./api-types.js";
 import { intParam, parseBody, type Route } from "./http.js";
 import { browseRecords } from "./record-browser.js";
 import { lineageGraph, versionPii, versionPreview, versionStats } from "./version-insights.js";
@@ -25,7 +26,7 @@ export const datasetRoutes: Route[] = [
   {
     method: "GET",
     pattern: "/api/datasets",
-    handler: async ({ ws }) => {
+    handler: async ({ ws }): Promise<DatasetListResponse> => {
       const datasets = await ws.registry.listDatasets();
       return {
         datasets: await Promise.all(
@@ -41,7 +42,7 @@ export const datasetRoutes: Route[] = [
   {
     method: "GET",
     pattern: "/api/datasets/:name",
-    handler: async ({ ws, params }) => {
+    handler: async ({ ws, params }): Promise<DatasetDetailResponse> => {
       const dataset = await ws.registry.getDataset(params.name);
       const versions = await ws.registry.listDatasetVersions(dataset.id);
       const runs = await ws.registry.listRuns({});
@@ -51,22 +52,22 @@ export const datasetRoutes: Route[] = [
   {
     method: "GET",
     pattern: "/api/versions/:ref",
-    handler: async ({ ws, params }) => ({ version: await version(ws, params.ref) }),
+    handler: async ({ ws, params }): Promise<VersionResponse> => ({ version: await version(ws, params.ref) }),
   },
   {
     method: "GET",
     pattern: "/api/versions/:ref/stats",
-    handler: async ({ ws, params }) => ({ stats: await versionStats(ws, await version(ws, params.ref)) }),
+    handler: async ({ ws, params }): Promise<VersionStatsResponse> => ({ stats: await versionStats(ws, await version(ws, params.ref)) }),
   },
   {
     method: "GET",
     pattern: "/api/versions/:ref/pii",
-    handler: async ({ ws, params }) => versionPii(ws, await version(ws, params.ref)),
+    handler: async ({ ws, params }): Promise<VersionPiiResponse> => versionPii(ws, await version(ws, params.ref)),
   },
   {
     method: "GET",
     pattern: "/api/versions/:ref/records",
-    handler: async ({ ws, params, query, signal }) => {
+    handler: async ({ ws, params, query, signal }): Promise<RecordPageResponse> => {
       const v = await version(ws, params.ref);
       const filters: Record<string, string> = {};
       for (const f of query.getAll("filter")) {
@@ -86,7 +87,7 @@ export const datasetRoutes: Route[] = [
   {
     method: "GET",
     pattern: "/api/versions/:ref/diff/:other",
-    handler: async ({ ws, params }) => {
+    handler: async ({ ws, params }): Promise<VersionDiffResponse> => {
       const [before, after] = [await version(ws, params.other), await version(ws, params.ref)];
       return { diff: await diffVersions(() => readVersion(ws, before), () => readVersion(ws, after)) };
     },
@@ -94,6 +95,6 @@ export const datasetRoutes: Route[] = [
   {
     method: "POST",
     pattern: "/api/versions/:ref/preview",
-    handler: async ({ ws, params, body }) => versionPreview(ws, await version(ws, params.ref), parseBody(PreviewBodySchema, body, "preview request")),
+    handler: async ({ ws, params, body }): Promise<PreviewResponse> => versionPreview(ws, await version(ws, params.ref), parseBody(PreviewBodySchema, body, "preview request")),
   },
 ];

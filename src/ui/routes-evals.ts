@@ -7,6 +7,7 @@ import type { LearningCurve } from "../eval/curve/learning-curve.js";
 import type { EvalSuite } from "../eval/suite/suite-config.js";
 import type { EvalSummary } from "../eval/suite/summarize.js";
 import type { Run, Workspace } from "../registry/index.js";
+import type { EvalAdviceResponse, EvalDetailResponse, EvalExampleRow, EvalExamplesResponse, EvalListResponse } from "./api-types.js";
 import { intParam, type Route } from "./http.js";
 
 /** Evaluations: runs with candidates and CIs, per-example rows for the side-by-side viewer, learning curves, advice. */
@@ -23,12 +24,7 @@ async function evalRun(ws: Workspace, id: string): Promise<Run & { result: EvalR
   return run as Run & { result: EvalResult };
 }
 
-interface ExampleRow {
-  id: string;
-  input: unknown;
-  reference: unknown;
-  candidates: Record<string, { output: string | null; scores: Record<string, number | null>; latencyMs?: number; error?: unknown }>;
-}
+type ExampleRow = EvalExampleRow;
 
 function rowMatches(row: ExampleRow, search: string | undefined, disagree: boolean, metric: string | undefined): boolean {
   if (search && !JSON.stringify(row).toLowerCase().includes(search.toLowerCase())) return false;
@@ -43,7 +39,7 @@ export const evalRoutes: Route[] = [
   {
     method: "GET",
     pattern: "/api/evals",
-    handler: async ({ ws }) => {
+    handler: async ({ ws }): Promise<EvalListResponse> => {
       const runs = [...(await ws.registry.listRuns({ kind: "eval" })), ...(await ws.registry.listRuns({ kind: "curve" }))];
       return {
         evals: runs.map((r) => {
@@ -61,7 +57,7 @@ export const evalRoutes: Route[] = [
   {
     method: "GET",
     pattern: "/api/evals/:id",
-    handler: async ({ ws, params }) => {
+    handler: async ({ ws, params }): Promise<EvalDetailResponse> => {
       const run = await evalRun(ws, params.id);
       const curveRun = (await ws.registry.listRuns({ kind: "curve", status: "succeeded" })).find((r) => (r.result as { curve?: LearningCurve } | null)?.curve);
       const curve = run.result.curve ?? (curveRun?.result as { curve?: LearningCurve } | undefined)?.curve ?? null;
@@ -72,7 +68,7 @@ export const evalRoutes: Route[] = [
   {
     method: "GET",
     pattern: "/api/evals/:id/examples",
-    handler: async ({ ws, params, query, signal }) => {
+    handler: async ({ ws, params, query, signal }): Promise<EvalExamplesResponse> => {
       const run = await evalRun(ws, params.id);
       if (!run.result.resultsArtifactId) throw new NotFoundError("EVAL_NO_EXAMPLES", `eval run ${run.id} has no per-example results`, { fix: "rerun the eval with a current tunekit" });
       const artifact = await ws.artifacts.getArtifact(run.result.resultsArtifactId);
@@ -104,7 +100,7 @@ export const evalRoutes: Route[] = [
   {
     method: "GET",
     pattern: "/api/evals/:id/advice",
-    handler: async ({ ws, params, query }) => {
+    handler: async ({ ws, params, query }): Promise<EvalAdviceResponse> => {
       const run = await evalRun(ws, params.id);
       const suite = (run.config as { suite?: EvalSuite }).suite;
       const ref = run.datasetVersionId ?? suite?.dataset.version;

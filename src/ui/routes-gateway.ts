@@ -4,6 +4,7 @@ import { EXPERIMENT_ACTIONS, ExperimentStore, type ExperimentAction } from "../g
 import { evaluateAlerts, summarize } from "../gateway/monitor.js";
 import { openGatewayStores, type GatewayStores } from "../gateway/open-store.js";
 import type { Workspace } from "../registry/index.js";
+import type { ExperimentActionResponse, ExperimentListResponse, MonitoringResponse } from "./api-types.js";
 import { parseBody, type Route } from "./http.js";
 import { z } from "zod";
 
@@ -32,7 +33,7 @@ export const gatewayRoutes: Route[] = [
   {
     method: "GET",
     pattern: "/api/experiments",
-    handler: async ({ ws, query }) =>
+    handler: async ({ ws, query }): Promise<ExperimentListResponse> =>
       withStores(ws, async (stores) => {
         const since = Date.now() - parseDuration(query.get("since") ?? "30d", "since");
         const store = new ExperimentStore(stores.db, ws.config.gateway.experiments);
@@ -55,7 +56,7 @@ export const gatewayRoutes: Route[] = [
   {
     method: "POST",
     pattern: "/api/experiments/:name/:action",
-    handler: async ({ ws, params, body }) => {
+    handler: async ({ ws, params, body }): Promise<ExperimentActionResponse> => {
       if (!(EXPERIMENT_ACTIONS as readonly string[]).includes(params.action)) {
         throw new UsageError("UI_EXPERIMENT_ACTION", `unknown experiment action ${JSON.stringify(params.action)}`, { fix: `use one of ${EXPERIMENT_ACTIONS.join(", ")}` });
       }
@@ -68,7 +69,7 @@ export const gatewayRoutes: Route[] = [
   {
     method: "GET",
     pattern: "/api/monitoring",
-    handler: async ({ ws, query }) =>
+    handler: async ({ ws, query }): Promise<MonitoringResponse> =>
       withStores(ws, async (stores) => {
         const now = Date.now();
         const since = now - parseDuration(query.get("since") ?? "24h", "since");

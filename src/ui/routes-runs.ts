@@ -2,6 +2,7 @@ import { z } from "zod";
 import { parse as parseYaml } from "yaml";
 import { UsageError } from "../errors/index.js";
 import { RUN_KINDS, RUN_STATUSES, isTerminal, type RunEvent, type RunEventType, type RunKind, type RunStatus, type Workspace } from "../registry/index.js";
+import type { CancelResponse, CompareResponse, LaunchResponse, RunDetailResponse, RunEventsResponse, RunListResponse, RunStreamHeartbeat } from "./api-types.js";
 import { STREAMED, intParam, parseBody, type Route } from "./http.js";
 import { compareRuns } from "./run-compare.js";
 import { cancelRunNow, resumeRunInBackground, startRunFromSpec } from "./run-control.js";
@@ -25,7 +26,7 @@ function eventFilter(query: URLSearchParams) {
   };
 }
 
-async function runDetail(ws: Workspace, id: string) {
+async function runDetail(ws: Workspace, id: string): Promise<RunDetailResponse> {
   const run = await ws.registry.getRun(id);
   const checkpoints = await ws.registry.listRunEvents(id, { type: "checkpoint" });
   const logs = await ws.registry.listRunEvents(id, { type: "log" });
@@ -53,7 +54,7 @@ export const runRoutes: Route[] = [
   {
     method: "GET",
     pattern: "/api/runs",
-    handler: async ({ ws, query }) => ({
+    handler: async ({ ws, query }): Promise<RunListResponse> => ({
       runs: await ws.registry.listRuns({
         kind: oneOf<RunKind>(query.get("kind"), RUN_KINDS, "kind"),
         status: oneOf<RunStatus>(query.get("status"), RUN_STATUSES, "status"),
@@ -65,7 +66,7 @@ export const runRoutes: Route[] = [
   {
     method: "GET",
     pattern: "/api/runs/:id/events",
-    handler: async ({ ws, params, query }) => {
+    handler: async ({ ws, params, query }): Promise<RunEventsResponse> => {
       const run = await ws.registry.getRun(params.id);
       const filter = eventFilter(query);
       const events = await ws.registry.listRunEvents(params.id, { ...filter, limit: intParam(query, "limit", 5000, 1, 50_000) });
@@ -89,7 +90,8 @@ export const runRoutes: Route[] = [
           res.write(`id: ${afterId}\nevent: events\ndata: ${JSON.stringify(events)}\n\n`);
         } else {
           const run = await ws.registry.getRun(params.id);
-          res.write(`event: heartbeat\ndata: ${JSON.stringify({ status: run.status, terminal: isTerminal(run.status) })}\n\n`);
+          const heartbeat: RunStreamHeartbeat = { status: run.status, terminal: isTerminal(run.status) };
+          res.write(`event: heartbeat\ndata: ${JSON.stringify(heartbeat)}\n\n`);
         }
         await new Promise((r) => setTimeout(r, interval));
       }
@@ -100,7 +102,7 @@ export const runRoutes: Route[] = [
   {
     method: "GET",
     pattern: "/api/compare",
-    handler: async ({ ws, query }) => {
+    handler: async ({ ws, query }): Promise<CompareResponse> => {
       const [a, b] = [query.get("a"), query.get("b")];
       if (!a || !b) throw new UsageError("UI_QUERY_INVALID", "compare needs two runs: a=RUN&b=RUN", { fix: "pass ?a=run_…&b=run_…" });
       return compareRuns(ws, a, b);
@@ -109,7 +111,7 @@ export const runRoutes: Route[] = [
   {
     method: "POST",
     pattern: "/api/runs",
-    handler: async ({ ws, body }) => {
+    handler: async ({ ws, body }): Promise<LaunchResponse> => {
       const { spec } = parseBody(StartBodySchema, body, "start request");
       let raw: unknown = spec;
       if (typeof spec === "string") {
@@ -123,6 +125,6 @@ export const runRoutes: Route[] = [
       return startRunFromSpec(ws, raw as Record<string, unknown>);
     },
   },
-  { method: "POST", pattern: "/api/runs/:id/cancel", handler: async ({ ws, params }) => ({ run: await cancelRunNow(ws, params.id) }) },
-  { method: "POST", pattern: "/api/runs/:id/resume", handler: async ({ ws, params }) => resumeRunInBackground(ws, params.id) },
+  { method: "POST", pattern: "/api/runs/:id/cancel", handler: async ({ ws, params }): Promise<CancelResponse> => cancelRunNow(ws, params.id) },
+  { method: "POST", pattern: "/api/runs/:id/resume", handler: async ({ ws, params }): Promise<LaunchResponse> => resumeRunInBackground(ws, params.id) },
 ];

@@ -3,8 +3,9 @@ import { mkdirSync, openSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { ConflictError, UsageError } from "../errors/index.js";
-import type { Run, Workspace } from "../registry/index.js";
+import { RESUMABLE_STATUSES, type Run, type Workspace } from "../registry/index.js";
 import { writeFileAtomicSync } from "../registry/atomic-file.js";
+import { cancelRun, type CancelOptions, type CancelOutcome } from "../train/cancel-run.js";
 import { isSupervisorAlive, supervisorOf } from "../train/local-run.js";
 import { resolveTrainSpecInput } from "../train/spec-check.js";
 import { PACKAGE_ROOT } from "./static-files.js";
@@ -72,8 +73,8 @@ export async function resumeRunInBackground(ws: Workspace, id: string): Promise<
   if (run.status === "running" && isSupervisorAlive(run)) {
     throw new ConflictError("TRAIN_NOT_RESUMABLE", `run ${id} is running (supervisor pid ${supervisorOf(run)?.pid})`, { fix: "wait for it or cancel it first" });
   }
-  if (run.status !== "interrupted" && run.status !== "failed" && run.status !== "running") {
-    throw new ConflictError("TRAIN_NOT_RESUMABLE", `run ${id} is ${run.status}; only interrupted or failed runs resume`, { fix: "start a new run instead" });
+  if (!RESUMABLE_STATUSES.includes(run.status) && run.status !== "running") {
+    throw new ConflictError("TRAIN_NOT_RESUMABLE", `run ${id} is ${run.status}; only interrupted, paused or failed runs resume`, { fix: "start a new run instead" });
   }
   const { pid, log } = launch(ws, ["runs", "resume", id], `resume-${id}`);
   const resumed = await waitFor(async () => {
@@ -83,18 +84,10 @@ export async function resumeRunInBackground(ws: Workspace, id: string): Promise<
   return { run: resumed ?? (await ws.registry.getRun(id)), pid, log };
 }
 
-/** Cancels for good: a live supervisor is asked to checkpoint and stop first (SIGINT), then the run is marked cancelled. */
-export async function cancelRunNow(ws: Workspace, id: string, waitMs = 60_000): Promise<Run> {
-  let run = await ws.registry.getRun(id);
-  if (run.status === "running" && isSupervisorAlive(run)) {
-    process.kill(supervisorOf(run)!.pid, "SIGINT");
-    const stopped = await waitFor(async () => {
-      const r = await ws.registry.getRun(id);
-      return r.status === "running" ? null : r;
-    }, waitMs);
-    if (!stopped) throw new ConflictError("RUN_STILL_RUNNING", `run ${id} did not stop within ${waitMs / 1000} s`, { fix: "try again in a moment, or stop its process" });
-    run = stopped;
-  }
-  if (run.status === "cancelled") return run;
-  return ws.registry.transitionRun(id, "cancelled");
+/**
+ * The dashboard's Cancel: exactly what `tunekit runs cancel` does (a hosted job is cancelled at its provider
+ * before the run is marked; a live local run pauses at a checkpoint).
+ */
+export async function cancelRunNow(ws: Workspace, id: string, options: CancelOptions = {}): Promise<CancelOutcome> {
+  return cancelRun(ws, id, { waitMs: 60_000, ...options });
 }

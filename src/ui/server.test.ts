@@ -1,4 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fromArray } from "../data/testing/temp-workspace.js";
+import { commitVersion } from "../data/versions.js";
+import { planHostedRun, planWorkDir } from "../providers/hosted-plan.js";
+import { submitHostedRun } from "../providers/hosted-run.js";
+import { createOpenAiFixture } from "../providers/openai/fixtures/openai-api.js";
+import { HostedOptionsSchema } from "../providers/spec.js";
 import { seedWorkspace, STORIES_MODEL, type SeededWorkspace } from "./testing/seed-workspace.js";
 import { startUiServer, type UiServer } from "./server.js";
 
@@ -86,6 +92,35 @@ describe("dashboard API", () => {
     const again = await post(`/api/runs/${seed.finishedRun.id}/resume`, {});
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe("TRAIN_NOT_RESUMABLE");
+  });
+
+  it("cancels a hosted run's provider job before marking the run, as `tunekit runs cancel` does", async () => {
+    const KEY = "sk-test-dashboard-cancel-abcdefghijkl";
+    const fixture = createOpenAiFixture({ apiKey: KEY });
+    const url = await fixture.server.start();
+    const saved = process.env.OPENAI_API_KEY;
+    process.env.OPENAI_API_KEY = KEY; // the dashboard's backend reads the key from the environment, like the CLI
+    try {
+      const chat = (i: number, split: string) => ({ messages: [{ role: "user" as const, content: `How do I reset PIN ${i}?` }, { role: "assistant" as const, content: `Open the app, card ${i}, Reset PIN.` }], metadata: { split } });
+      await commitVersion(seed.ws, { dataset: "support-chat", transform: "import", params: {}, records: fromArray([...Array.from({ length: 12 }, (_, i) => chat(i, "train")), chat(99, "val")]) });
+      const spec = { provider: "openai" as const, model: "gpt-4o-mini-2024-07-18", dataset: "support-chat", name: "hosted", epochs: 1, seed: 1, hosted: HostedOptionsSchema.parse({ openai: { baseURL: `${url}/v1` } }) };
+      const plan = await planHostedRun(seed.ws, spec, { workDir: planWorkDir(seed.ws, "ui-cancel") });
+      const submitted = await submitHostedRun(seed.ws, plan, { env: { OPENAI_API_KEY: KEY }, maxRetries: 0 });
+      const jobId = (submitted.result as { jobId: string }).jobId;
+      expect(fixture.jobs.get(jobId)!.status).not.toBe("cancelled");
+
+      const res = await post(`/api/runs/${submitted.id}/cancel`, {});
+      expect([res.status, res.body.action, res.body.run.status, res.body.run.result.providerStatus]).toEqual([200, "hosted-cancelled", "cancelled", "cancelled"]);
+      expect(fixture.jobs.get(jobId)!.status).toBe("cancelled");
+
+      // Cancelling again is a no-op: the run is final and the provider is not asked again.
+      const again = await post(`/api/runs/${submitted.id}/cancel`, {});
+      expect([again.status, again.body.run.status]).toEqual([200, "cancelled"]);
+    } finally {
+      if (saved === undefined) delete process.env.OPENAI_API_KEY;
+      else process.env.OPENAI_API_KEY = saved;
+      await fixture.server.stop();
+    }
   });
 
   it("serves eval candidates with CIs, example rows and advice", async () => {

@@ -78,13 +78,48 @@ describe("dashboard", () => {
     await page.click('[data-testid="cancel-run"]');
     await page.waitForSelector("h1 .status-cancelled");
     expect((await seed.ws.registry.getRun(seed.liveRun.id)).status).toBe("cancelled");
+    // A final run offers neither control.
+    expect(await page.locator('[data-testid="cancel-run"], [data-testid="resume-run"]').count()).toBe(0);
+  });
+
+  it("offers Cancel and Resume only where they apply", async () => {
+    const controls = async (id: string) => {
+      await go(`runs/${id}`);
+      await page.waitForSelector(`h1 .status`);
+      return page.locator('[data-testid="cancel-run"], [data-testid="resume-run"]').evaluateAll((els) => els.map((e) => e.getAttribute("data-testid")));
+    };
+    expect(await controls(seed.finishedRun.id)).toEqual([]); // succeeded
+    const stopped = await seed.ws.registry.createRun({ kind: "train", name: "stopped", config: {}, backend: "local" });
+    await seed.ws.registry.transitionRun(stopped.id, "running");
+    await seed.ws.registry.transitionRun(stopped.id, "paused");
+    expect(await controls(stopped.id)).toEqual(["resume-run"]);
+    const running = await seed.ws.registry.createRun({ kind: "train", name: "running", config: {}, backend: "local" });
+    await seed.ws.registry.transitionRun(running.id, "running");
+    expect(await controls(running.id)).toEqual(["cancel-run"]);
+  });
+
+  it("keeps the run page inside the window with long paths, which stay readable in their tooltip", async () => {
+    const long = `/srv/tunekit/workspaces/${"very-long-folder-name/".repeat(20)}checkpoints/step-200`;
+    const run = await seed.ws.registry.createRun({ kind: "train", name: "long-paths", config: { model: long, output: long }, backend: "local" });
+    await seed.ws.registry.transitionRun(run.id, "running");
+    await seed.ws.registry.appendRunEvents(run.id, [{ type: "checkpoint", step: 200, data: { path: long, best: true } }]);
+    await seed.ws.registry.transitionRun(run.id, "interrupted", { result: { outputDir: long } });
+    await go(`runs/${run.id}`);
+    await page.waitForSelector('[data-testid="checkpoints"] tbody tr');
+    const { scrollWidth, clientWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth }));
+    expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
+    expect(await page.locator('[data-testid="checkpoints"] tbody .clip').getAttribute("title")).toBe(long);
   });
 
   it("shows an evaluation: candidates with CIs, verdict, side-by-side examples, advice", async () => {
     await go("evals");
     await page.click("text=banking77-intents");
     await page.waitForSelector('[data-testid="ci-accuracy"] line', { state: "attached" });
-    expect(await page.textContent('[data-testid="verdict"]')).toMatch(/^tuned-v1 beats base-prompted by/);
+    const verdict = (await page.textContent('[data-testid="verdict"]'))!;
+    expect(verdict).toMatch(/^tuned-v1 beats base-prompted by/);
+    // Each verdict once: the comparisons table shows the numbers behind it, not the sentence again.
+    expect(await page.getByText(verdict, { exact: true }).count()).toBe(1);
+    expect(await page.locator('[data-testid="comparisons"] tbody tr').count()).toBeGreaterThan(0);
     await page.waitForSelector('[data-testid="example-row"]');
     const row = await page.locator('[data-testid="example-row"]').first();
     expect(await row.locator(".cell.right").count()).toBe(1);

@@ -39,6 +39,9 @@ export async function postJson<T>(path: string, body: unknown, retried = false):
   }
 }
 
+// The JSON API's response types, defined once beside the route handlers; type-only, so no server code is bundled.
+export type * from "../../src/ui/api-types";
+
 export function qs(params: Record<string, string | number | undefined | null | string[]>): string {
   const u = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {

@@ -87,13 +87,19 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the CLI in a child process; `onStderr` sees stderr as it arrives (e.g. to kill mid-run). */
-export function runCli(args: string[], options: { onStderr?: (text: string, child: ReturnType<typeof spawn>) => void; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+/** Runs the CLI in a child process; `onStderr` / `onStdout` see the output so far as it arrives (e.g. to kill mid-run). */
+export function runCli(
+  args: string[],
+  options: { onStderr?: (text: string, child: ReturnType<typeof spawn>) => void; onStdout?: (text: string, child: ReturnType<typeof spawn>) => void; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...options.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      options.onStdout?.(stdout, child);
+    });
     child.stderr.on("data", (d: Buffer) => {
       stderr += d.toString();
       options.onStderr?.(stderr, child);

@@ -1,14 +1,9 @@
 import { useState, type FormEvent } from "react";
-import { postJson } from "../api";
+import { postJson, type CandidateEstimate, type CostCatalogResponse, type CostEstimateResponse } from "../api";
 import { Card, ErrorBox, fmtNum, fmtUsd } from "../components/ui";
 import { useApi } from "../use-api";
 
-interface Estimate {
-  provider: string; model: string; trainedTokens: number; training: { costUsd: number | null }; local: { gpuHours: number } | null;
-  inference: { baseMonthlyUsd: number | null; fineTunedMonthlyUsd: number | null; savingsMonthlyUsd: number | null };
-  upfrontUsd: number | null; breakEvenRequestsPerMonth: number | null; paybackMonths: number | null; roi: number | null; uncertain: string[]; notes: string[];
-}
-interface CatalogModel { provider: string; model: string; trainable: boolean }
+type Estimate = CandidateEstimate;
 
 const FIELDS = [
   ["trainingTokens", "training tokens per epoch", 1_000_000],
@@ -24,7 +19,7 @@ const FIELDS = [
 const DEFAULT_PICKS = ["openai:gpt-4o-mini-2024-07-18", "openai:gpt-4.1-mini-2025-04-14", "together:meta-llama/Meta-Llama-3.1-8B-Instruct-Reference"];
 
 export function CostPage() {
-  const catalog = useApi<{ models: CatalogModel[] }>("/api/cost/catalog");
+  const catalog = useApi<CostCatalogResponse>("/api/cost/catalog");
   const [form, setForm] = useState<Record<string, number>>(Object.fromEntries(FIELDS.map(([k, , v]) => [k, v])));
   const [method, setMethod] = useState<"sft" | "dpo">("sft");
   const [type, setType] = useState<"lora" | "full">("lora");
@@ -41,7 +36,7 @@ export function CostPage() {
         ...picks.map((p) => ({ provider: p.slice(0, p.indexOf(":")), model: p.slice(p.indexOf(":") + 1) })),
         ...(localSize > 0 ? [{ provider: "local", model: `local-${localSize}b`, paramsB: localSize }] : []),
       ];
-      const r = await postJson<{ estimates: Estimate[] }>("/api/cost/estimate", { ...form, method, type, candidates });
+      const r = await postJson<CostEstimateResponse>("/api/cost/estimate", { ...form, method, type, candidates });
       setResult(r.estimates);
     } catch (err) {
       setError(err as Error);

@@ -1,17 +1,16 @@
 import { useState } from "react";
 import { Histogram } from "../components/bars";
-import { LineageGraph, type LineageEdge, type LineageNode } from "../components/lineage-graph";
+import type { DatasetDetailResponse, DatasetListResponse, VersionStatsResponse } from "../api";
+import { LineageGraph } from "../components/lineage-graph";
 import { Card, ErrorBox, fmtNum, fmtTime } from "../components/ui";
 import { useApi } from "../use-api";
 import { LossMaskPreview } from "./loss-mask-preview";
 import { PiiFindings } from "./pii-findings";
 import { RecordBrowser } from "./record-browser";
 
-interface DatasetSummary { id: string; name: string; description: string; versions: number; latest: { id: string; number: number; recordCount: number; createdAt: string } | null }
-interface Version { id: string; number: number; datasetName: string; transform: string; recordCount: number; sha256: string; parentId: string | null; createdAt: string; params: Record<string, unknown> }
 
 export function DatasetsPage() {
-  const { data, error } = useApi<{ datasets: DatasetSummary[] }>("/api/datasets");
+  const { data, error } = useApi<DatasetListResponse>("/api/datasets");
   return (
     <>
       <h1>Datasets</h1>
@@ -37,15 +36,9 @@ export function DatasetsPage() {
   );
 }
 
-interface Stats {
-  records: number; turns: { mean: number }; tokensPerExample: { mean: number; p50: number; p90: number; max: number }; overLimit: number; contextLimit: number;
-  label?: { field: string; counts: Record<string, number>; imbalance: number }; languages: Record<string, number>;
-  duplicates?: { exact: number; near: number; rate: number }; pii?: { recordsWithFindings: number; rate: number };
-  tokenHistogram: { from: number; to: number; count: number }[]; warnings: { message: string }[]; tokenizer: { name: string };
-}
 
 function StatsPanel({ versionId }: { versionId: string }) {
-  const { data, error, loading } = useApi<{ stats: Stats }>(`/api/versions/${versionId}/stats`);
+  const { data, error, loading } = useApi<VersionStatsResponse>(`/api/versions/${versionId}/stats`);
   const s = data?.stats;
   const labels = s?.label ? Object.entries(s.label.counts) : [];
   const maxLabel = Math.max(1, ...labels.map(([, n]) => n));
@@ -90,7 +83,7 @@ function StatsPanel({ versionId }: { versionId: string }) {
 }
 
 export function DatasetPage({ name, version }: { name: string; version: string | null }) {
-  const { data, error } = useApi<{ dataset: { name: string; description: string }; versions: Version[]; lineage: { nodes: LineageNode[]; edges: LineageEdge[] } }>(`/api/datasets/${encodeURIComponent(name)}`);
+  const { data, error } = useApi<DatasetDetailResponse>(`/api/datasets/${encodeURIComponent(name)}`);
   const [tab, setTab] = useState<"records" | "stats" | "pii" | "preview">("records");
   const versions = data?.versions ?? [];
   const selected = versions.find((v) => String(v.number) === version || v.id === version) ?? versions[versions.length - 1];

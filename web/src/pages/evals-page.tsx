@@ -1,16 +1,10 @@
 import { useState } from "react";
-import { qs } from "../api";
+import { qs, type EvalAdviceResponse, type EvalDetailResponse, type EvalExamplesResponse, type EvalListResponse } from "../api";
 import { CiBars } from "../components/bars";
 import { LineChart } from "../components/line-chart";
 import { Card, ErrorBox, Status, fmtNum, fmtPct, fmtTime, fmtUsd } from "../components/ui";
 import { useApi } from "../use-api";
 
-interface MetricValue { value: number | null; low: number | null; high: number | null; n: number; unit: string }
-interface Candidate { name: string; prompt: string; examples: number; failures: number; metrics: Record<string, MetricValue>; latency: { p50Ms: number; p95Ms: number } | null; cost: { totalCostUsd: number | null; costPerCorrectUsd?: number | null; monthlyCostUsd?: number | null } }
-interface Summary { primaryMetric: string; examples: number; candidates: Candidate[]; comparisons: { a: string; b: string; metric: string; difference: number; low: number; high: number; pValue: number; verdict: string }[]; verdicts: string[] }
-interface Curve { metric: string; points: { examples: number; value: number; low?: number | null; high?: number | null }[]; fit?: { summary: string; projections: { examples: number; value: number }[] } | null }
-interface EvalListItem { id: string; kind: string; name: string | null; status: string; createdAt: string; primaryMetric: string | null; candidates: { name: string; metric: MetricValue | null }[]; verdict: string | null }
-interface Row { id: string; input: unknown; reference: unknown; candidates: Record<string, { output: string | null; scores: Record<string, number | null>; latencyMs?: number }> }
 
 const show = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v, null, 1));
 
@@ -18,7 +12,7 @@ function ExampleViewer({ id, metric, candidates }: { id: string; metric: string;
   const [q, setQ] = useState("");
   const [disagree, setDisagree] = useState(true);
   const [offset, setOffset] = useState(0);
-  const { data, error } = useApi<{ matched: number; total: number; rows: Row[] }>(`/api/evals/${id}/examples${qs({ q, disagree: disagree ? 1 : undefined, offset, limit: 10, metric })}`);
+  const { data, error } = useApi<EvalExamplesResponse>(`/api/evals/${id}/examples${qs({ q, disagree: disagree ? 1 : undefined, offset, limit: 10, metric })}`);
   return (
     <Card title="Examples side by side" testId="example-viewer">
       <div className="toolbar">
@@ -53,7 +47,7 @@ function ExampleViewer({ id, metric, candidates }: { id: string; metric: string;
 }
 
 function Advice({ id }: { id: string }) {
-  const { data, error } = useApi<{ recommendation: string; headline: string; reasons: string[]; numbers: Record<string, number | string | null> }>(`/api/evals/${id}/advice`);
+  const { data, error } = useApi<EvalAdviceResponse>(`/api/evals/${id}/advice`);
   return (
     <Card title="Advice: is fine-tuning worth it?" testId="advice">
       <ErrorBox error={error} />
@@ -69,7 +63,7 @@ function Advice({ id }: { id: string }) {
 }
 
 function EvalDetail({ id }: { id: string }) {
-  const { data, error } = useApi<{ run: { name: string | null; createdAt: string }; summary: Summary; curve: Curve | null }>(`/api/evals/${id}`);
+  const { data, error } = useApi<EvalDetailResponse>(`/api/evals/${id}`);
   const s = data?.summary;
   const metrics = s ? Object.keys(s.candidates[0]?.metrics ?? {}) : [];
   return (
@@ -95,8 +89,14 @@ function EvalDetail({ id }: { id: string }) {
                   <td className="num">{fmtNum(c.latency ? Math.round(c.latency.p50Ms) : null, 0)}</td><td className="num">{fmtUsd(c.cost.totalCostUsd)}</td><td className="num">{c.failures}</td></tr>
               ))}</tbody>
             </table>
+            {/* The verdicts (in words) are shown once, above; here the numbers behind every comparison. */}
             <h3 style={{ fontSize: 13 }}>Comparisons</h3>
-            <ul>{s.comparisons.filter((c) => c.metric === s.primaryMetric).map((c, i) => <li key={i}>{c.verdict}</li>)}</ul>
+            <table data-testid="comparisons">
+              <thead><tr><th>metric</th><th>a − b</th><th className="num">difference (95% CI)</th><th className="num">p</th></tr></thead>
+              <tbody>{s.comparisons.map((c, i) => (
+                <tr key={i}><td>{c.metric}</td><td>{c.a} − {c.b}</td><td className="num">{fmtNum(c.difference, 3)} <span className="muted">[{fmtNum(c.low, 3)}, {fmtNum(c.high, 3)}]</span></td><td className="num">{fmtNum(c.pValue, 3)}</td></tr>
+              ))}</tbody>
+            </table>
           </Card>
           <div className="grid2">
             <Card title="Learning curve" testId="learning-curve">
@@ -120,7 +120,7 @@ function EvalDetail({ id }: { id: string }) {
 }
 
 export function EvalsPage({ id }: { id: string | null }) {
-  const { data, error } = useApi<{ evals: EvalListItem[] }>(id ? null : "/api/evals");
+  const { data, error } = useApi<EvalListResponse>(id ? null : "/api/evals");
   if (id) return <EvalDetail id={id} />;
   return (
     <>

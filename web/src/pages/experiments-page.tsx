@@ -1,18 +1,12 @@
 import { useState } from "react";
-import { postJson, qs } from "../api";
+import { postJson, qs, type ExperimentActionResponse, type ExperimentListResponse, type ExperimentView, type MonitoringResponse, type VariantWindow } from "../api";
 import { CiBars } from "../components/bars";
 import { LineChart } from "../components/line-chart";
 import { Card, ErrorBox, Status, fmtNum, fmtPct, fmtTime, fmtUsd } from "../components/ui";
 import { useApi } from "../use-api";
 
-interface Outcome { variant: string; n: number; successes: number; rate: number | null; ciLow: number | null; ciHigh: number | null; feedbackMean: number | null; latencyP50: number | null; latencyP95: number | null; costUsd: number }
-interface Experiment {
-  name: string; model: string; status: string; winner: string | null; variants: { route: string; weight: number }[]; requests: number;
-  analysis: { metric: string; variants: Outcome[]; comparisons: { variant: string; control: string; diff: number; ciLow: number; ciHigh: number; p: number; z: number; significant: boolean }[] };
-  history: { ts: number; action: string; status: string; winner: string | null; actor: string | null }[];
-}
-interface Window { variant: string; start: number; n: number; errorRate: number; latencyP50: number | null; latencyP95: number | null; costUsd: number; feedbackScore: number | null; feedbackCount: number }
-interface Monitoring { requests: number; windows: Window[]; overall: Window[]; alerts: { message: string }[] }
+type Experiment = ExperimentView;
+type Window = VariantWindow;
 
 function byVariant(windows: Window[], pick: (w: Window) => number | null) {
   const variants = [...new Set(windows.map((w) => w.variant))];
@@ -27,7 +21,7 @@ function ExperimentCard({ e, onChange }: { e: Experiment; onChange: () => void }
   const act = async (action: string, variant?: string) => {
     setError(null);
     try {
-      await postJson(`/api/experiments/${e.name}/${action}`, variant ? { variant } : {});
+      await postJson<ExperimentActionResponse>(`/api/experiments/${e.name}/${action}`, variant ? { variant } : {});
       onChange();
     } catch (err) {
       setError(err as Error);
@@ -64,8 +58,8 @@ function ExperimentCard({ e, onChange }: { e: Experiment; onChange: () => void }
 export function ExperimentsPage() {
   const [since, setSince] = useState("7d");
   const [bucket, setBucket] = useState("2h");
-  const exps = useApi<{ experiments: Experiment[] }>(`/api/experiments${qs({ since })}`);
-  const mon = useApi<Monitoring>(`/api/monitoring${qs({ since, bucket })}`);
+  const exps = useApi<ExperimentListResponse>(`/api/experiments${qs({ since })}`);
+  const mon = useApi<MonitoringResponse>(`/api/monitoring${qs({ since, bucket })}`);
   const w = mon.data?.windows ?? [];
   return (
     <>

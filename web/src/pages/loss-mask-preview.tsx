@@ -1,8 +1,7 @@
 import { useState } from "react";
-import { postJson } from "../api";
+import { postJson, type PreviewResponse } from "../api";
 import { Card, ErrorBox } from "../components/ui";
 
-interface Example { index: number; segments: { text: string; trained: boolean; tokens: number; truncated: boolean }[]; tokens: number; trainedTokens: number; untrainedTokens: number; warnings: { message?: string; code?: string }[] }
 
 /** What training would see: the rendered chat template with the trained tokens highlighted. */
 export function LossMaskPreview({ versionId }: { versionId: string }) {
@@ -10,7 +9,7 @@ export function LossMaskPreview({ versionId }: { versionId: string }) {
   const [count, setCount] = useState(3);
   const [seqLen, setSeqLen] = useState("");
   const [trainOn, setTrainOn] = useState<"assistant" | "all">("assistant");
-  const [result, setResult] = useState<{ modelDir: string; examples: Example[] } | null>(null);
+  const [result, setResult] = useState<PreviewResponse | null>(null);
   const [error, setError] = useState<Error | null>(null);
   const [busy, setBusy] = useState(false);
   const run = async () => {
@@ -18,7 +17,7 @@ export function LossMaskPreview({ versionId }: { versionId: string }) {
     setError(null);
     localStorage.setItem("tk.previewModel", model);
     try {
-      setResult(await postJson(`/api/versions/${versionId}/preview`, { model, count, trainOn, ...(seqLen ? { seqLen: Number(seqLen) } : {}) }));
+      setResult(await postJson<PreviewResponse>(`/api/versions/${versionId}/preview`, { model, count, trainOn, ...(seqLen ? { seqLen: Number(seqLen) } : {}) }));
     } catch (e) {
       setError(e as Error);
     } finally {

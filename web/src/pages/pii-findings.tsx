@@ -1,15 +1,11 @@
+import type { VersionPiiResponse } from "../api";
 import { Card, ErrorBox, fmtNum } from "../components/ui";
 import { useApi } from "../use-api";
 
-interface PiiView {
-  report: { records: number; recordsWithFindings: number; findings: number; byType: Record<string, number>; samples: Record<string, { id: string; path: string; masked: string }[]> };
-  findings: { record: number; id: string; path: string; type: string; start: number; end: number }[];
-  findingsOmitted: number;
-}
 
 /** PII and secrets found in a version: counts by type, masked samples, and where each finding is (never the value). */
 export function PiiFindings({ versionId }: { versionId: string }) {
-  const { data, error, loading } = useApi<PiiView>(`/api/versions/${versionId}/pii`);
+  const { data, error, loading } = useApi<VersionPiiResponse>(`/api/versions/${versionId}/pii`);
   const types = Object.entries(data?.report.byType ?? {}).filter(([, n]) => n > 0);
   return (
     <Card title="PII findings" testId="pii">

@@ -1,11 +1,10 @@
 import { useEffect, useState } from "react";
-import { qs } from "../api";
+import { qs, type RecordPageResponse } from "../api";
 import { Card, ErrorBox, fmtNum } from "../components/ui";
 import { useApi } from "../use-api";
 
 interface Message { role: string; content: string | null }
 type Rec = { messages?: Message[]; text?: string; metadata?: Record<string, unknown> } & Record<string, unknown>;
-interface Page { total: number; matched: number; offset: number; limit: number; records: { index: number; record: Rec }[]; facets: Record<string, { value: string; count: number }[]> }
 
 export function RecordView({ record }: { record: Rec }) {
   if (record.messages) {
@@ -34,7 +33,7 @@ export function RecordBrowser({ versionId }: { versionId: string }) {
   }, [typed]);
   useEffect(() => setOffset(0), [search, filters, versionId]);
   const path = `/api/versions/${versionId}/records${qs({ q: search, offset, limit, filter: Object.entries(filters).filter(([, v]) => v).map(([k, v]) => `${k}:${v}`) })}`;
-  const { data, error, loading } = useApi<Page>(path);
+  const { data, error, loading } = useApi<RecordPageResponse>(path);
   const facets = Object.entries(data?.facets ?? {}).filter(([, values]) => values.length > 1);
   return (
     <Card title="Records" testId="record-browser">

@@ -2,13 +2,11 @@ import { LineChart } from "../components/line-chart";
 import { Card, ErrorBox, Status, fmtNum } from "../components/ui";
 import { useApi } from "../use-api";
 import { useLiveMetrics } from "./run-events";
-import type { Run } from "./runs-page";
+import type { CompareResponse, Run } from "../api";
 
-interface MetricSummary { last: number | null; min: number | null; max: number | null; points: number }
-interface Comparison { runs: [Run, Run]; config: { key: string; a: unknown; b: unknown; same: boolean }[]; metrics: { name: string; a: MetricSummary | null; b: MetricSummary | null }[] }
 
 export function RunComparePage({ a, b }: { a: string | null; b: string | null }) {
-  const { data, error } = useApi<Comparison>(a && b ? `/api/compare?a=${a}&b=${b}` : null);
+  const { data, error } = useApi<CompareResponse>(a && b ? `/api/compare?a=${a}&b=${b}` : null);
   const sa = useLiveMetrics(a ?? "", false).series;
   const sb = useLiveMetrics(b ?? "", false).series;
   if (!a || !b) return <p>Pick two runs on the <a href="#/runs">Runs</a> page.</p>;

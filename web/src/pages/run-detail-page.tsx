@@ -1,12 +1,18 @@
 import { useEffect, useState } from "react";
-import { postJson } from "../api";
+import { postJson, type CancelResponse, type LaunchResponse, type RunDetailResponse, type RunStatus } from "../api";
 import { LineChart } from "../components/line-chart";
 import { Card, ErrorBox, Status, fmtNum, fmtTime, fmtUsd } from "../components/ui";
 import { useApi } from "../use-api";
-import { useLiveMetrics, type RunEvent } from "./run-events";
-import type { Run } from "./runs-page";
+import { useLiveMetrics } from "./run-events";
 
-interface Detail { run: Run; dataset: { id: string; ref: string; records: number } | null; checkpoints: RunEvent[]; logs: RunEvent[]; statuses: RunEvent[]; models: { id: string; name: string; path: string | null }[]; children: { id: string; kind: string; status: string }[] }
+/** Which control applies to a run: Cancel while it runs (it pauses at a checkpoint), Resume once it stopped resumably. */
+export const CANCELLABLE: readonly RunStatus[] = ["pending", "running"];
+export const RESUMABLE: readonly RunStatus[] = ["interrupted", "paused", "failed"];
+
+/** A long value (a path, an id) on one line, cut with an ellipsis; the whole value is its tooltip. */
+function Clipped({ text }: { text: string }) {
+  return <code className="clip" title={text}>{text}</code>;
+}
 
 export function flattenConfig(value: unknown, prefix = "", out: [string, unknown][] = []): [string, unknown][] {
   if (value && typeof value === "object" && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) flattenConfig(v, prefix ? `${prefix}.${k}` : k, out);
@@ -21,7 +27,7 @@ const CHARTS: { id: string; title: string; names: (n: string) => boolean; logY?:
 ];
 
 export function RunDetailPage({ id }: { id: string }) {
-  const { data, error, reload } = useApi<Detail>(`/api/runs/${id}`);
+  const { data, error, reload } = useApi<RunDetailResponse>(`/api/runs/${id}`);
   const running = data?.run.status === "running" || data?.run.status === "pending";
   const { series, error: liveError } = useLiveMetrics(id, data ? running : false);
   const [actionError, setActionError] = useState<Error | null>(null);
@@ -32,11 +38,11 @@ export function RunDetailPage({ id }: { id: string }) {
     return () => clearInterval(t);
   }, [running, reload]);
   const act = async (action: "cancel" | "resume") => {
-    if (action === "cancel" && !window.confirm(`Cancel ${id} for good? A running run checkpoints first.`)) return;
+    if (action === "cancel" && !window.confirm(`Stop ${id}? A local run writes a checkpoint and pauses (resume continues it); a hosted job is cancelled at its provider.`)) return;
     setBusy(true);
     setActionError(null);
     try {
-      await postJson(`/api/runs/${id}/${action}`, {});
+      await postJson<CancelResponse | LaunchResponse>(`/api/runs/${id}/${action}`, {});
       reload();
     } catch (e) {
       setActionError(e as Error);
@@ -61,8 +67,8 @@ export function RunDetailPage({ id }: { id: string }) {
       {r ? (
         <>
           <div className="toolbar">
-            <button data-testid="cancel-run" disabled={busy || ["succeeded", "cancelled"].includes(r.status)} onClick={() => act("cancel")}>cancel</button>
-            <button data-testid="resume-run" disabled={busy || !(r.status === "interrupted" || r.status === "failed")} onClick={() => act("resume")}>resume</button>
+            {CANCELLABLE.includes(r.status) ? <button data-testid="cancel-run" disabled={busy} onClick={() => act("cancel")}>cancel</button> : null}
+            {RESUMABLE.includes(r.status) && r.kind === "train" && r.backend === "local" ? <button data-testid="resume-run" disabled={busy} onClick={() => act("resume")}>resume</button> : null}
             <span className="muted">{running ? "live: curves update as the run writes events" : `ended ${fmtTime(r.endedAt)}`}</span>
           </div>
           <ErrorBox error={actionError} />
@@ -80,28 +86,28 @@ export function RunDetailPage({ id }: { id: string }) {
           <div className="grid2" style={{ marginTop: 14 }}>
             <Card title="Run">
               <dl className="kv">
-                <dt>id</dt><dd>{r.id}</dd>
+                <dt>id</dt><dd><Clipped text={r.id} /></dd>
                 <dt>kind / backend</dt><dd>{r.kind} / {r.backend ?? "—"}</dd>
                 <dt>dataset</dt><dd>{data!.dataset ? <a href={`#/datasets/${data!.dataset.ref.split("@")[0]}?v=${data!.dataset.ref.split("@")[1]}`}>{data!.dataset.ref}</a> : "—"}</dd>
                 <dt>created / started</dt><dd>{fmtTime(r.createdAt)} / {fmtTime(r.startedAt)}</dd>
                 <dt>cost</dt><dd data-testid="run-cost">{fmtUsd(r.costUsd)}</dd>
-                {Object.entries(result).filter(([, v]) => typeof v === "number" || typeof v === "string").map(([k, v]) => (<><dt key={`k-${k}`}>{k}</dt><dd key={`v-${k}`}>{typeof v === "number" ? fmtNum(v, 4) : String(v)}</dd></>))}
-                {data!.models.map((m) => (<><dt key={`mk-${m.id}`}>model</dt><dd key={`mv-${m.id}`}>{m.name} <span className="muted">{m.path}</span></dd></>))}
+                {Object.entries(result).filter(([, v]) => typeof v === "number" || typeof v === "string").map(([k, v]) => (<><dt key={`k-${k}`}>{k}</dt><dd key={`v-${k}`}>{typeof v === "number" ? fmtNum(v, 4) : <Clipped text={String(v)} />}</dd></>))}
+                {data!.models.map((m) => (<><dt key={`mk-${m.id}`}>model</dt><dd key={`mv-${m.id}`}>{m.name} {m.path ? <Clipped text={m.path} /> : null}</dd></>))}
               </dl>
             </Card>
             <Card title="Hyperparameters" testId="hyperparameters">
-              <table><tbody>{flattenConfig(r.config).map(([k, v]) => <tr key={k}><td>{k}</td><td><code>{JSON.stringify(v)}</code></td></tr>)}</tbody></table>
+              <table className="fixed"><tbody>{flattenConfig(r.config).map(([k, v]) => <tr key={k}><td>{k}</td><td><Clipped text={JSON.stringify(v)} /></td></tr>)}</tbody></table>
             </Card>
             <Card title={`Checkpoints (${data!.checkpoints.length})`} testId="checkpoints">
-              <table>
-                <thead><tr><th className="num">step</th><th>path</th><th>best</th><th>time</th></tr></thead>
-                <tbody>{data!.checkpoints.map((c) => <tr key={c.id}><td className="num">{c.step}</td><td><code>{String(c.data?.path ?? "")}</code></td><td>{c.data?.best ? "★" : ""}</td><td>{fmtTime(c.ts)}</td></tr>)}</tbody>
+              <table className="fixed">
+                <thead><tr><th className="num" style={{ width: "4em" }}>step</th><th>path</th><th style={{ width: "3em" }}>best</th><th style={{ width: "11em" }}>time</th></tr></thead>
+                <tbody>{data!.checkpoints.map((c) => <tr key={c.id}><td className="num">{c.step}</td><td><Clipped text={String(c.data?.path ?? "")} /></td><td>{c.data?.best ? "★" : ""}</td><td>{fmtTime(c.ts)}</td></tr>)}</tbody>
               </table>
             </Card>
             <Card title="Logs" testId="logs">
               <div className="tokens" style={{ maxHeight: 260, overflow: "auto" }}>
                 {[...data!.statuses, ...data!.logs].sort((a, b) => a.id - b.id).map((e) => (
-                  <div key={e.id}><span className="muted">{e.ts.slice(11, 19)} {e.type === "status" ? "status" : e.name}</span> {e.type === "status" ? `→ ${e.name}` : String(e.data?.message ?? "")}</div>
+                  <div key={e.id} className="wrap"><span className="muted">{e.ts.slice(11, 19)} {e.type === "status" ? "status" : e.name}</span> {e.type === "status" ? `→ ${e.name}` : String(e.data?.message ?? "")}</div>
                 ))}
               </div>
             </Card>

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "react";
-import { getJson, qs } from "../api";
+import { getJson, qs, type RunEvent, type RunEventsResponse } from "../api";
 
-export interface RunEvent { id: number; type: string; step: number | null; name: string | null; value: number | null; data: Record<string, unknown> | null; ts: string }
+export type { RunEvent };
 
 /** Metric series by name: steps and values. */
 export type MetricSeries = Record<string, { x: number[]; y: number[] }>;
@@ -47,7 +47,7 @@ export function useLiveMetrics(runId: string, live: boolean): { series: MetricSe
     const poll = async () => {
       if (closed) return;
       try {
-        const r = await getJson<{ events: RunEvent[] }>(`/api/runs/${runId}/events${qs({ type: "metric", afterId: lastId.current })}`);
+        const r = await getJson<RunEventsResponse>(`/api/runs/${runId}/events${qs({ type: "metric", afterId: lastId.current })}`);
         add(r.events);
       } catch (e) {
         setError(e as Error);
@@ -56,7 +56,7 @@ export function useLiveMetrics(runId: string, live: boolean): { series: MetricSe
     };
     (async () => {
       try {
-        const first = await getJson<{ events: RunEvent[] }>(`/api/runs/${runId}/events${qs({ type: "metric", afterId: lastId.current, limit: 50000 })}`);
+        const first = await getJson<RunEventsResponse>(`/api/runs/${runId}/events${qs({ type: "metric", afterId: lastId.current, limit: 50000 })}`);
         if (closed) return;
         add(first.events);
       } catch (e) {

@@ -1,9 +1,8 @@
 import { useState } from "react";
 import { postJson, qs } from "../api";
 import { Card, ErrorBox, Status, fmtTime, fmtUsd } from "../components/ui";
+import type { LaunchResponse, RunListResponse, RunStatus } from "../api";
 import { useApi } from "../use-api";
-
-export interface Run { id: string; kind: string; name: string | null; status: string; config: Record<string, unknown>; backend: string | null; datasetVersionId: string | null; result: Record<string, unknown> | null; error: { code: string; message: string; fix?: string } | null; costUsd: number | null; createdAt: string; startedAt: string | null; endedAt: string | null; updatedAt: string }
 
 const EXAMPLE_SPEC = `# a train.yaml: paths are relative to the workspace
 name: my-run
@@ -13,6 +12,12 @@ method: lora
 epochs: 1
 `;
 
+/** Every RunStatus; `satisfies` makes the typecheck fail when the registry gains one this list lacks. */
+const RUN_STATUSES = ["pending", "running", "paused", "interrupted", "succeeded", "failed", "cancelled"] as const satisfies readonly RunStatus[];
+type MissingStatus = Exclude<RunStatus, (typeof RUN_STATUSES)[number]>;
+const allStatusesListed: MissingStatus extends never ? true : MissingStatus = true;
+void allStatusesListed;
+
 function StartRunForm({ onStarted }: { onStarted: (id: string) => void }) {
   const [spec, setSpec] = useState(EXAMPLE_SPEC);
   const [error, setError] = useState<Error | null>(null);
@@ -21,7 +26,7 @@ function StartRunForm({ onStarted }: { onStarted: (id: string) => void }) {
     setBusy(true);
     setError(null);
     try {
-      const r = await postJson<{ run: Run | null; log: string }>("/api/runs", { spec });
+      const r = await postJson<LaunchResponse>("/api/runs", { spec });
       if (r.run) onStarted(r.run.id);
       else setError(new Error(`the run did not register within 20 s; see its log ${r.log}`));
     } catch (e) {
@@ -45,7 +50,7 @@ export function RunsPage() {
   const [status, setStatus] = useState("");
   const [picked, setPicked] = useState<string[]>([]);
   const [showStart, setShowStart] = useState(false);
-  const { data, error, reload } = useApi<{ runs: Run[] }>(`/api/runs${qs({ kind, status })}`);
+  const { data, error, reload } = useApi<RunListResponse>(`/api/runs${qs({ kind, status })}`);
   const toggle = (id: string) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p.slice(-1), id]));
   return (
     <>
@@ -57,7 +62,7 @@ export function RunsPage() {
         </select>
         <select value={status} onChange={(e) => setStatus(e.target.value)}>
           <option value="">any status</option>
-          {["pending", "running", "succeeded", "failed", "cancelled", "interrupted"].map((k) => <option key={k}>{k}</option>)}
+          {RUN_STATUSES.map((k) => <option key={k}>{k}</option>)}
         </select>
         <button className="secondary" onClick={reload}>refresh</button>
         <button data-testid="compare-button" disabled={picked.length !== 2} onClick={() => (window.location.hash = `#/compare?a=${picked[0]}&b=${picked[1]}`)}>compare selected ({picked.length}/2)</button>

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type Database from "better-sqlite3";
 import type { GatewaySection } from "../config/sections/gateway.js";
 import { DataError, NotFoundError } from "../errors/index.js";
-import { requirePostgresUrl } from "./open-store.js";
+import { openLogStore } from "./open-store.js";
 import type { Logger } from "../log/index.js";
 import { handleAdmin, handleFeedback } from "./admin-routes.js";
 import { Authenticator, KeyStore } from "./auth.js";
@@ -14,10 +14,9 @@ import { parseJsonObject, readBody, sendError, sendJson, statusFor } from "./htt
 import { LocalBackend } from "./local-backend.js";
 import { LogPipeline } from "./log-pipeline.js";
 import { GatewayMetrics } from "./metrics.js";
-import { PostgresLogStore } from "./postgres-store.js";
 import type { LogStore, RequestRecord } from "./records.js";
 import { Router, validateGatewayConfig } from "./router.js";
-import { openGatewayDb, SqliteLogStore } from "./sqlite-store.js";
+import { openGatewayDb } from "./sqlite-store.js";
 import { OpenAiUpstream, type Backend, type BackendResult, type StreamSink } from "./upstream.js";
 import { toTunekitError } from "../errors/index.js";
 
@@ -63,12 +62,8 @@ export class Gateway {
     const config = options.config;
     validateGatewayConfig(config);
     const env = options.env ?? process.env;
-    const db = openGatewayDb(join(options.stateDir, config.logging.path));
-    const store =
-      options.store ??
-      (config.logging.backend === "postgres"
-        ? await PostgresLogStore.open(requirePostgresUrl(config.logging.url))
-        : new SqliteLogStore(db));
+    const db = await openGatewayDb(join(options.stateDir, config.logging.path));
+    const store = options.store ?? (await openLogStore(config, db));
     const pipeline = await LogPipeline.start({
       store,
       walDir: join(options.stateDir, "gateway-wal"),

@@ -1,9 +1,8 @@
 import type { Command } from "commander";
-import { measureDrift, type DriftReport } from "../gateway/drift.js";
+import { alertablePsi, measureDrift, type DriftReport } from "../gateway/drift.js";
+import { liveDriftSamples, readDriftReference } from "../gateway/drift-reference.js";
 import { evaluateAlerts, sendAlerts, summarize } from "../gateway/monitor.js";
 import { openGatewayStores } from "../gateway/open-store.js";
-import { readVersion } from "../data/versions.js";
-import { isChatRecord } from "../data/record.js";
 import type { Workspace } from "../registry/index.js";
 import type { LogStore, RequestRecord } from "../gateway/records.js";
 import type { CliContext } from "./context.js";
@@ -30,9 +29,10 @@ export function register(program: Command, ctx: CliContext): void {
             const feedback = await stores.store.listFeedback({ since });
             const windows = summarize(requests, feedback, { bucketMs });
             const drift = opts.drift || opts.dataset ? await driftFor(ws, stores.store, requests, opts.dataset) : null;
-            const alerts = opts.alerts ? evaluateAlerts(ws.config.gateway.alerts.rules, requests, feedback, Date.now(), drift ? Math.max(drift.length.psi, drift.language.psi, drift.label?.psi ?? 0) : undefined) : [];
+            const rules = ws.config.gateway.alerts.rules;
+            const alerts = opts.alerts ? evaluateAlerts(rules, requests, feedback, Date.now(), drift ? alertablePsi(drift.report) : undefined) : [];
             if (opts.alerts) await sendAlerts(alerts, { logger: ws.logger, webhookUrl: ws.config.gateway.alerts.webhookUrl });
-            out.data({ since: new Date(since).toISOString(), windows, drift, alerts });
+            out.data({ since: new Date(since).toISOString(), windows, drift: drift?.report ?? null, alerts, ...(opts.alerts ? { alertRules: rules.length } : {}) });
             const f = (v: number | null, d = 1) => (v === null ? "" : v.toFixed(d));
             out.table(windows, [
               { key: "start", header: "FROM", value: (w) => new Date(w.start).toISOString().slice(0, 16).replace("T", " ") },
@@ -46,11 +46,15 @@ export function register(program: Command, ctx: CliContext): void {
               { key: "feedbackScore", header: "FEEDBACK", align: "right", value: (w) => (w.feedbackScore === null ? "" : `${f(w.feedbackScore, 2)} (${w.feedbackCount})`) },
             ]);
             if (drift) {
-              const level = (p: number) => (p > 0.25 ? "significant" : p > 0.1 ? "moderate" : "stable");
-              out.text(`\ndrift vs training set (${drift.referenceCount} records) over ${drift.liveCount} requests`);
-              out.text(`  input length PSI ${drift.length.psi.toFixed(3)} (${level(drift.length.psi)})`);
-              out.text(`  language PSI     ${drift.language.psi.toFixed(3)} (${level(drift.language.psi)})  live ${JSON.stringify(drift.language.live)}`);
-              if (drift.label) out.text(`  label PSI        ${drift.label.psi.toFixed(3)} (${level(drift.label.psi)})`);
+              const { report, heldOut } = drift;
+              const level = (m: { level: string; note: string | null }) => m.note ?? m.level;
+              out.text(`\ndrift vs the training set (train split of ${report.referenceCount} records${heldOut ? `; ${heldOut} val/test records left out` : ""}) over ${report.liveCount} requests`);
+              out.text(`  input length PSI ${report.length.psi.toFixed(3)} (${level(report.length)})`);
+              out.text(`  language PSI     ${report.language.psi.toFixed(3)} (${level(report.language)})  live ${JSON.stringify(report.language.live)}`);
+              if (report.label) out.text(`  label PSI        ${report.label.psi.toFixed(3)} (${level(report.label)})`);
+            }
+            if (opts.alerts && rules.length === 0) {
+              out.text("\nno alert rules configured (gateway.alerts.rules is empty): nothing to evaluate — add rules such as { metric: error_rate, threshold: 0.05 }");
             }
             for (const a of alerts) out.text(out.colors.red(`ALERT ${a.message}`));
           } finally {
@@ -61,22 +65,11 @@ export function register(program: Command, ctx: CliContext): void {
     );
 }
 
-function lastUserText(messages: { role: string; content: string | null }[]): string {
-  for (let i = messages.length - 1; i >= 0; i--) if (messages[i].role === "user") return messages[i].content ?? "";
-  return "";
-}
-
-async function driftFor(ws: Workspace, store: LogStore, requests: RequestRecord[], datasetRef?: string): Promise<DriftReport> {
+async function driftFor(ws: Workspace, store: LogStore, requests: RequestRecord[], datasetRef?: string): Promise<{ report: DriftReport; heldOut: number }> {
   const ref = datasetRef ?? ws.config.gateway.drift.dataset;
   if (!ref) throw new UsageError("GATEWAY_DRIFT_NO_DATASET", "drift needs the training dataset", { fix: "pass --dataset NAME[@N] or set gateway.drift.dataset in tunekit.yaml" });
-  const labelKey = ws.config.gateway.drift.labelKey;
-  const reference: { text: string; label?: string }[] = [];
-  for await (const r of readVersion(ws, ref)) {
-    if (!isChatRecord(r)) continue;
-    const label = r.metadata?.[labelKey];
-    reference.push({ text: lastUserText(r.messages), label: typeof label === "string" ? label : undefined });
-  }
-  const labels = new Map((await store.listFeedback({ since: requests[0]?.ts ?? 0 })).filter((f) => f.label).map((f) => [f.requestId, f.label!]));
-  const live = requests.filter((r) => r.input).map((r) => ({ text: lastUserText(JSON.parse(r.input!)), label: labels.get(r.id) }));
-  return measureDrift(reference, live);
+  const { labelKey, minRequests, minReference } = ws.config.gateway.drift;
+  const reference = await readDriftReference(ws, ref, labelKey);
+  const live = liveDriftSamples(requests, await store.listFeedback({ since: requests[0]?.ts ?? 0 }));
+  return { report: measureDrift(reference.samples, live, { live: minRequests, reference: minReference }), heldOut: reference.heldOut };
 }

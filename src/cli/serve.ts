@@ -2,8 +2,8 @@ import type { Command } from "commander";
 import { Gateway } from "../gateway/server.js";
 import { KeyStore, SCOPES, type Scope } from "../gateway/auth.js";
 import { openGatewayStores } from "../gateway/open-store.js";
-import { evaluateAlerts, sendAlerts } from "../gateway/monitor.js";
 import { currentOwner, type Workspace } from "../registry/index.js";
+import { AlertScheduler } from "../gateway/alert-scheduler.js";
 import { findPython } from "../train/python.js";
 import { UsageError } from "../errors/index.js";
 import type { CliContext } from "./context.js";
@@ -43,13 +43,13 @@ export function register(program: Command, ctx: CliContext): void {
           }
           ws.logger.info({ url: gateway.url, routes: config.routes.length, experiments: config.experiments.length, run: run.id }, "gateway listening");
           out.text(`gateway listening on ${gateway.url}  (run ${run.id}; Ctrl-C or SIGTERM stops it after flushing the request log)`);
-          const alertTimer = startAlerts(gateway, ws);
+          const alerts = AlertScheduler.start({ alerts: config.alerts, store: gateway.store, drain: () => gateway.pipeline.drain(), logger: ws.logger });
           const signal = await new Promise<NodeJS.Signals>((resolve) => {
             process.once("SIGTERM", () => resolve("SIGTERM"));
             process.once("SIGINT", () => resolve("SIGINT"));
           });
           ws.logger.info({ signal }, "stopping: draining requests and flushing the request log");
-          clearInterval(alertTimer);
+          await alerts.stop();
           await gateway.close();
           const stats = gateway.pipeline.stats;
           await ws.registry.transitionRun(run.id, "succeeded", { result: { signal, logged: stats.queued, written: stats.written, replayed: stats.replayed } });
@@ -129,21 +129,4 @@ async function withKeys(ctx: CliContext, fn: (store: KeyStore) => Promise<void>)
       await stores.close();
     }
   });
-}
-
-/** gateway.alerts: every intervalSeconds, the rules are checked against the latest window of the request log. */
-function startAlerts(gateway: Gateway, ws: Workspace): NodeJS.Timeout {
-  const { rules, intervalSeconds, webhookUrl } = ws.config.gateway.alerts;
-  const timer = setInterval(() => {
-    if (rules.length === 0) return;
-    void (async () => {
-      const now = Date.now();
-      const since = now - Math.max(...rules.map((r) => r.windowMinutes)) * 60_000;
-      await gateway.pipeline.drain();
-      const alerts = evaluateAlerts(rules, await gateway.store.listRequests({ since }), await gateway.store.listFeedback({ since }), now);
-      await sendAlerts(alerts, { logger: ws.logger, webhookUrl });
-    })().catch((error: unknown) => ws.logger.error({ err: (error as Error).message }, "alert check failed"));
-  }, intervalSeconds * 1000);
-  timer.unref();
-  return timer;
 }

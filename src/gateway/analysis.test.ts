@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { normalCdf, requiredSampleSize, twoProportionTest, wilsonInterval } from "./ab-analysis.js";
-import { measureDrift, psi, scriptOf } from "./drift.js";
+import { alertablePsi, measureDrift, psi, scriptOf } from "./drift.js";
 import { evaluateAlerts } from "./monitor.js";
 import type { RequestRecord } from "./records.js";
 
@@ -39,6 +39,23 @@ describe("drift and alerts", () => {
     expect(d.length.psi).toBeGreaterThan(0.25);
     expect(d.language.live).toEqual({ cyrillic: 100, latin: 0 });
     expect(d.label!.psi).toBeGreaterThan(0.25);
+    expect([d.length.level, d.language.level, d.label!.level, d.length.note]).toEqual(["significant", "significant", "significant", null]);
+    expect(alertablePsi(d)).toBe(Math.max(d.length.psi, d.language.psi, d.label!.psi));
+  });
+
+  it("reports insufficient data, not significant drift, below the minimum sample sizes", () => {
+    const ref = Array.from({ length: 100 }, (_, i) => ({ text: "x".repeat(10 + (i % 50)), label: i % 2 ? "card" : "loan" }));
+    const live = Array.from({ length: 4 }, (_, i) => ({ text: "привет ".repeat(20 + i), label: "card" }));
+    const d = measureDrift(ref, live);
+    expect(d.length.psi).toBeGreaterThan(0.25); // the index alone would say "significant"
+    const insufficient = { level: "insufficient", note: "insufficient data (n=4, need ≥ 100)" };
+    expect([d.length, d.language, d.label].map((m) => ({ level: m!.level, note: m!.note }))).toEqual([insufficient, insufficient, insufficient]);
+    expect(alertablePsi(d)).toBeUndefined();
+    // the training side too, and labels counted on their own
+    const few = measureDrift(ref.slice(0, 30), Array.from({ length: 100 }, () => ({ text: "hello" })), { live: 50, reference: 50 });
+    expect([few.length.note, few.label]).toEqual(["insufficient data (training n=30, need ≥ 50)", null]);
+    const labels = measureDrift(ref, [...live, ...Array.from({ length: 96 }, () => ({ text: "x".repeat(20) }))]);
+    expect([labels.length.level === "insufficient", labels.label!.note]).toEqual([false, "insufficient data (n=4, need ≥ 100)"]);
   });
 
   it("fires only the rules a variant crosses, with enough requests in the window", () => {

@@ -67,16 +67,60 @@ export function categoricalPsi(reference: readonly string[], live: readonly stri
   return { psi: psi(keys.map((k) => r[k]), keys.map((k) => l[k])), reference: r, live: l };
 }
 
+export type DriftLevel = "stable" | "moderate" | "significant" | "insufficient";
+
+/** The usual PSI rule of thumb. */
+export function levelOf(psiValue: number): Exclude<DriftLevel, "insufficient"> {
+  return psiValue > 0.25 ? "significant" : psiValue > 0.1 ? "moderate" : "stable";
+}
+
+/**
+ * Below these sample sizes a PSI says nothing: with 4 requests spread over 10 length bins most bins are empty and
+ * the index comes out "significant" whatever the traffic. Defaults: gateway.drift.minRequests / minReference.
+ */
+export interface DriftMinimums {
+  live: number;
+  reference: number;
+}
+
+export const DEFAULT_DRIFT_MINIMUMS: DriftMinimums = { live: 100, reference: 100 };
+
+export interface DriftVerdict {
+  level: DriftLevel;
+  /** Why the level is "insufficient", e.g. "insufficient data (n=4, need ≥ 100)"; null otherwise. */
+  note: string | null;
+}
+
 export interface DriftReport {
   referenceCount: number;
   liveCount: number;
-  length: { psi: number; edges: number[]; reference: number[]; live: number[] };
-  language: { psi: number; reference: Record<string, number>; live: Record<string, number> };
-  label: { psi: number; reference: Record<string, number>; live: Record<string, number> } | null;
+  minimums: DriftMinimums;
+  length: { psi: number; edges: number[]; reference: number[]; live: number[] } & DriftVerdict;
+  language: { psi: number; reference: Record<string, number>; live: Record<string, number> } & DriftVerdict;
+  /** Over the records / requests that carry a label; their counts are checked against the same minimums. */
+  label: ({ psi: number; reference: Record<string, number>; live: Record<string, number> } & DriftVerdict) | null;
+}
+
+export function verdict(psiValue: number, liveCount: number, referenceCount: number, minimums: DriftMinimums): DriftVerdict {
+  if (liveCount < minimums.live) return { level: "insufficient", note: `insufficient data (n=${liveCount}, need ≥ ${minimums.live})` };
+  if (referenceCount < minimums.reference) {
+    return { level: "insufficient", note: `insufficient data (training n=${referenceCount}, need ≥ ${minimums.reference})` };
+  }
+  return { level: levelOf(psiValue), note: null };
+}
+
+/** The largest PSI among the measures with enough data: what a drift_psi alert rule compares (undefined: none). */
+export function alertablePsi(report: DriftReport): number | undefined {
+  const judged = [report.length, report.language, report.label].filter((m) => m !== null && m.level !== "insufficient").map((m) => m!.psi);
+  return judged.length ? Math.max(...judged) : undefined;
 }
 
 /** `reference`/`live`: the last user message of each training record / logged request, and optional labels. */
-export function measureDrift(reference: { text: string; label?: string }[], live: { text: string; label?: string }[]): DriftReport {
+export function measureDrift(
+  reference: { text: string; label?: string }[],
+  live: { text: string; label?: string }[],
+  minimums: DriftMinimums = DEFAULT_DRIFT_MINIMUMS,
+): DriftReport {
   const refLen = reference.map((r) => r.text.length);
   const liveLen = live.map((r) => r.text.length);
   const edges = lengthEdges(refLen);
@@ -84,11 +128,15 @@ export function measureDrift(reference: { text: string; label?: string }[], live
   const liveH = histogram(liveLen, edges);
   const refLabels = reference.flatMap((r) => (r.label ? [r.label] : []));
   const liveLabels = live.flatMap((r) => (r.label ? [r.label] : []));
+  const lengthPsi = psi(refH, liveH);
+  const language = categoricalPsi(reference.map((r) => scriptOf(r.text)), live.map((r) => scriptOf(r.text)));
+  const label = refLabels.length && liveLabels.length ? categoricalPsi(refLabels, liveLabels) : null;
   return {
     referenceCount: reference.length,
     liveCount: live.length,
-    length: { psi: psi(refH, liveH), edges, reference: refH, live: liveH },
-    language: categoricalPsi(reference.map((r) => scriptOf(r.text)), live.map((r) => scriptOf(r.text))),
-    label: refLabels.length && liveLabels.length ? categoricalPsi(refLabels, liveLabels) : null,
+    minimums,
+    length: { psi: lengthPsi, edges, reference: refH, live: liveH, ...verdict(lengthPsi, live.length, reference.length, minimums) },
+    language: { ...language, ...verdict(language.psi, live.length, reference.length, minimums) },
+    label: label && { ...label, ...verdict(label.psi, liveLabels.length, refLabels.length, minimums) },
   };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -20,8 +20,8 @@ describe("request log durability", () => {
         url: `${url}/v1/chat/completions`,
         target: () => `${url}/v1/chat/completions`,
         rate: 300,
-        durationMs: 5000,
-        maxRequests: 1500,
+        durationMs: 8000, // room for a restart on a loaded 2-core machine (tsx start-up alone can take seconds)
+        maxRequests: 2400,
         body,
         onResponse: (status, headers) => {
           if (status === 200) acked.add(headers["x-tunekit-request-id"] as string);
@@ -46,6 +46,60 @@ describe("request log durability", () => {
       expect(result.ok).toBe(acked.size);
       expect(lost).toEqual([]);
     } finally {
+      await up.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it("with two gateways on one workspace, the second leaves the first's live segment alone: SIGKILL of the first loses nothing", async () => {
+    const up = await StubUpstream.start();
+    const stateDir = mkdtempSync(join(tmpdir(), "tunekit-dur2-"));
+    const config = { port: 0, auth: { required: false }, logging: { durability: "fsync", flushMs: 500, batchSize: 100000 }, routes: [{ name: "base", baseUrl: up.url }] };
+    const children: import("node:child_process").ChildProcess[] = [];
+    try {
+      let first = await spawnGateway(config, stateDir);
+      children.push(first.child);
+      let url = first.url;
+      const acked = new Set<string>();
+      const body = JSON.stringify({ model: "base", messages: [{ role: "user", content: "hello" }] });
+      const load = runLoad({
+        url: `${url}/v1/chat/completions`,
+        target: () => `${url}/v1/chat/completions`,
+        rate: 300,
+        durationMs: 8000, // room for a restart on a loaded 2-core machine (tsx start-up alone can take seconds)
+        maxRequests: 2400,
+        body,
+        onResponse: (status, headers) => {
+          if (status === 200) acked.add(headers["x-tunekit-request-id"] as string);
+        },
+      });
+      await new Promise((r) => setTimeout(r, 600));
+      // The bug: this second start replayed and deleted the segment the first was still appending to.
+      const second = await spawnGateway(config, stateDir);
+      children.push(second.child);
+      expect(second.replayed).toBe(0);
+      expect(readdirSync(join(stateDir, "gateway-wal")).length).toBe(2); // one folder per live gateway
+      await new Promise((r) => setTimeout(r, 800));
+      const ackedBeforeKill = acked.size;
+      first.child.kill("SIGKILL");
+      await new Promise((r) => first.child.once("exit", r));
+      first = await spawnGateway({ ...config, port: Number(new URL(url).port) }, stateDir);
+      children.push(first.child);
+      url = first.url;
+      const result = await load;
+      expect(first.replayed).toBeGreaterThan(0); // the dead first gateway's folder, and only that
+      for (const g of [first, second]) {
+        g.child.kill("SIGTERM");
+        await new Promise((r) => g.child.once("exit", r));
+      }
+      const db = new Database(join(stateDir, "gateway.db"), { readonly: true });
+      const stored = new Set((db.prepare("SELECT id FROM requests").all() as { id: string }[]).map((r) => r.id));
+      db.close();
+      expect(ackedBeforeKill).toBeGreaterThan(50);
+      expect(result.ok).toBe(acked.size);
+      expect([...acked].filter((id) => !stored.has(id))).toEqual([]);
+    } finally {
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
       await up.close();
       rmSync(stateDir, { recursive: true, force: true });
     }

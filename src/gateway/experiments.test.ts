@@ -119,12 +119,13 @@ describe("security", () => {
 describe("logging and metrics", () => {
   it("writes batches to SQLite, redacts PII before anything reaches disk, and exposes Prometheus metrics", async () => {
     const up = await StubUpstream.start({ reply: "mail bob@example.com or call +1 415 555 0199" });
-    const { gateway, stateDir } = await setup({ auth: { required: false }, logging: { durability: "fsync", flushMs: 10_000, batchSize: 3, redactPii: true }, routes: [{ name: "base", baseUrl: up.url }] }, [up]);
+    const { gateway } = await setup({ auth: { required: false }, logging: { durability: "fsync", flushMs: 10_000, batchSize: 3, redactPii: true }, routes: [{ name: "base", baseUrl: up.url }] }, [up]);
     const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "x", maxRetries: 0 });
     for (let i = 0; i < 2; i++) await client.chat.completions.create({ model: "base", messages: [{ role: "user", content: `I am alice@corp.io, card 4111 1111 1111 1111 #${i}` }] });
     // below the batch size and before the flush interval: queued (and in the write-ahead log), not yet in the DB
     expect(await gateway.store.countRequests()).toBe(0);
-    const wal = readdirSync(join(stateDir, "gateway-wal")).map((f) => readFileSync(join(stateDir, "gateway-wal", f), "utf8")).join("");
+    const segmentDir = gateway.pipeline.segmentDir!;
+    const wal = readdirSync(segmentDir).filter((f) => f.startsWith("segment-")).map((f) => readFileSync(join(segmentDir, f), "utf8")).join("");
     expect(wal.split("\n").filter(Boolean).length).toBe(2);
     expect(wal).not.toMatch(/alice@corp\.io|4111 1111|bob@example/);
     await client.chat.completions.create({ model: "base", messages: [{ role: "user", content: "third" }] });

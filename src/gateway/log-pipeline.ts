@@ -44,7 +44,6 @@ export class LogPipeline {
 
   static async start(options: LogPipelineOptions): Promise<LogPipeline> {
     const pipeline = new LogPipeline(options);
-    await pipeline.replay();
     if (options.durability !== "memory") {
       pipeline.wal = await WriteAheadLog.open(options.walDir, {
         durability: options.durability,
@@ -53,6 +52,7 @@ export class LogPipeline {
           pipeline.releaseSegments();
         },
       });
+      await pipeline.replay(pipeline.wal);
     }
     pipeline.timer = setInterval(() => void pipeline.drain(), options.flushMs);
     pipeline.timer.unref();
@@ -64,10 +64,17 @@ export class LogPipeline {
     return pipeline;
   }
 
-  /** Records left in write-ahead segments by an earlier process go into the database, then the files go. */
-  private async replay(): Promise<void> {
-    if (this.options.durability === "memory") return;
-    for (const segment of WriteAheadLog.leftoverSegments(this.options.walDir)) {
+  /** This process's folder of write-ahead segments (null with durability "memory"). */
+  get segmentDir(): string | null {
+    return this.wal?.dir ?? null;
+  }
+
+  /**
+   * Records that dead gateways left in their write-ahead segments (now in our folder's orphans/) go into the
+   * database, then the files go. A live gateway's folder is never among them (see WriteAheadLog.open).
+   */
+  private async replay(wal: WriteAheadLog): Promise<void> {
+    for (const segment of wal.orphanSegments()) {
       const records = WriteAheadLog.readSegment<RequestRecord>(segment.path);
       for (let i = 0; i < records.length; i += this.options.batchSize) {
         await this.options.store.insertRequests(records.slice(i, i + this.options.batchSize));
@@ -75,6 +82,7 @@ export class LogPipeline {
       this.stats.replayed += records.length;
       unlinkSync(segment.path);
     }
+    wal.removeOrphans();
     if (this.stats.replayed > 0) this.options.logger?.info({ records: this.stats.replayed }, "replayed write-ahead log into the request log");
   }
 
@@ -150,6 +158,8 @@ export class LogPipeline {
     await this.wal?.close();
     for (let attempt = 0; attempt < 3 && this.queue.length > 0; attempt++) await this.drain();
     this.releaseSegments();
+    // Anything not stored stays in our folder, which the next gateway replays once this process is gone.
+    if (this.queue.length === 0) this.wal?.removeIfDrained();
   }
 }
 

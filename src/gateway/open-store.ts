@@ -2,9 +2,9 @@ import { join } from "node:path";
 import type Database from "better-sqlite3";
 import type { GatewaySection } from "../config/sections/gateway.js";
 import { ConfigError } from "../errors/index.js";
-import { PostgresLogStore } from "./postgres-store.js";
+import { openPostgresLogStore } from "./postgres-store.js";
 import type { LogStore } from "./records.js";
-import { openGatewayDb, SqliteLogStore } from "./sqlite-store.js";
+import { openGatewayDb, openSqliteLogStore } from "./sqlite-store.js";
 
 export interface GatewayStores {
   /** Control plane: keys and experiment state (always .tunekit/gateway.db). */
@@ -15,9 +15,9 @@ export interface GatewayStores {
 }
 
 export async function openGatewayStores(config: GatewaySection, stateDir: string): Promise<GatewayStores> {
-  const db = openGatewayDb(join(stateDir, config.logging.path));
+  const db = await openGatewayDb(join(stateDir, config.logging.path));
   try {
-    const store = config.logging.backend === "postgres" ? await PostgresLogStore.open(requirePostgresUrl(config.logging.url)) : new SqliteLogStore(db);
+    const store = await openLogStore(config, db);
     return {
       db,
       store,
@@ -30,6 +30,11 @@ export async function openGatewayStores(config: GatewaySection, stateDir: string
     db.close();
     throw error;
   }
+}
+
+/** The request log of `config.logging`: in gateway.db (`db`) or PostgreSQL. */
+export async function openLogStore(config: GatewaySection, db: Database.Database): Promise<LogStore> {
+  return config.logging.backend === "postgres" ? openPostgresLogStore(requirePostgresUrl(config.logging.url)) : openSqliteLogStore(db);
 }
 
 export function requirePostgresUrl(url: string | undefined): string {

@@ -1,8 +1,7 @@
 import OpenAI from "openai";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { PostgresLogStore } from "./postgres-store.js";
-import type { RequestRecord } from "./records.js";
+import { openPostgresLogStore } from "./postgres-store.js";
 import { startTestGateway } from "./testing/gateway-fixture.js";
 import { StubUpstream } from "./testing/stub-upstream.js";
 
@@ -13,12 +12,7 @@ if (!URL_) {
   );
 }
 const schema = `tk_test_${process.pid}_${Date.now()}`;
-
-const record = (id: string, ts: number, extra: Partial<RequestRecord> = {}): RequestRecord => ({
-  id, ts, model: "m", variant: "a", experiment: null, backend: "a", status: 200, errorCode: null, stream: false, latencyMs: 12.5, ttftMs: 10,
-  attempts: 1, promptTokens: 5, completionTokens: 7, costUsd: 0.0001, keyId: null, userKey: "u1", input: '[{"role":"user","content":"hi"}]', output: "yo", finishReason: "stop",
-  ...extra,
-});
+// The store itself (batches, feedback, retention) is tested on both backends in log-store.test.ts.
 
 describe.skipIf(!URL_)("PostgreSQL request log", () => {
   afterAll(async () => {
@@ -28,29 +22,39 @@ describe.skipIf(!URL_)("PostgreSQL request log", () => {
     await client.end();
   });
 
-  it("stores batches idempotently, feedback, and applies retention", async () => {
-    const store = await PostgresLogStore.open(URL_!, { schema });
+  it("opens a schema built by the old hand-written DDL, keeps its rows, and marks it migrated", async () => {
+    const oldSchema = `${schema}_old`;
+    const c = new pg.Client({ connectionString: URL_ });
+    await c.connect();
     try {
-      const rows = [record("r1", 1000), record("r2", 2000, { variant: "b", stream: true, ttftMs: null }), record("r3", 3000)];
-      await store.insertRequests(rows);
-      await store.insertRequests(rows.slice(0, 2)); // a replayed segment
-      expect(await store.countRequests()).toBe(3);
-      expect(await store.listRequests({ variant: "b" })).toEqual([rows[1]]);
-      const fb = await store.insertFeedback({ requestId: "r1", score: 0, correction: "better" }, 5000);
-      expect(fb).toEqual({ id: fb.id, requestId: "r1", ts: 5000, score: 0, label: null, correction: "better", comment: null });
-      await expect(store.insertFeedback({ requestId: "zz", score: 1 }, 1)).rejects.toMatchObject({ code: "GATEWAY_REQUEST_NOT_FOUND" });
-      expect(await store.applyRetention({ olderThan: 1500 })).toBe(1);
-      expect(await store.applyRetention({ maxRecords: 1 })).toBe(1);
-      expect((await store.listRequests()).map((r) => r.id)).toEqual(["r3"]);
-      expect(await store.listFeedback()).toEqual([]);
+      await c.query(`CREATE SCHEMA ${oldSchema}; SET search_path = ${oldSchema};
+        CREATE TABLE requests (id TEXT PRIMARY KEY, ts BIGINT, model TEXT, variant TEXT, experiment TEXT, backend TEXT, status BIGINT, error_code TEXT,
+          stream BIGINT, latency_ms DOUBLE PRECISION, ttft_ms DOUBLE PRECISION, attempts BIGINT, prompt_tokens BIGINT, completion_tokens BIGINT,
+          cost_usd DOUBLE PRECISION, key_id TEXT, user_key TEXT, input TEXT, output TEXT, finish_reason TEXT);
+        CREATE INDEX requests_ts ON requests (ts);
+        CREATE INDEX requests_variant_ts ON requests (variant, ts);
+        CREATE TABLE feedback (id BIGSERIAL PRIMARY KEY, request_id TEXT NOT NULL, ts BIGINT NOT NULL, score DOUBLE PRECISION, label TEXT, correction TEXT, comment TEXT);
+        CREATE INDEX feedback_request ON feedback (request_id);
+        INSERT INTO requests (id, ts, model, status, stream, latency_ms, attempts) VALUES ('old-1', 42, 'm', 200, 0, 5.5, 1);`);
+      const store = await openPostgresLogStore(URL_!, { schema: oldSchema });
+      try {
+        expect(await store.getRequest("old-1")).toMatchObject({ id: "old-1", ts: 42, status: 200, latencyMs: 5.5 });
+        const fb = await store.insertFeedback({ requestId: "old-1", score: 1 }, 50);
+        expect(fb.id).toBe(1);
+        const migrated = await c.query(`SELECT name FROM ${oldSchema}.gateway_log_migration`);
+        expect(migrated.rows).toEqual([{ name: "0001_requests_feedback" }]);
+      } finally {
+        await store.close();
+      }
     } finally {
-      await store.close();
+      await c.query(`DROP SCHEMA IF EXISTS ${oldSchema} CASCADE`);
+      await c.end();
     }
   });
 
   it("logs gateway requests into PostgreSQL through the same pipeline", async () => {
     const up = await StubUpstream.start();
-    const store = await PostgresLogStore.open(URL_!, { schema: `${schema}_gw` });
+    const store = await openPostgresLogStore(URL_!, { schema: `${schema}_gw` });
     const t = await startTestGateway({ auth: { required: false }, logging: { backend: "postgres", url: URL_, durability: "fsync", flushMs: 20 }, routes: [{ name: "base", baseUrl: up.url }] }, { store });
     try {
       const client = new OpenAI({ baseURL: `${t.gateway.url}/v1`, apiKey: "x", maxRetries: 0 });

@@ -1,3 +1,6 @@
+import type { Insertable } from "kysely";
+import type { RequestsTable } from "./store-schema.js";
+
 /** What the gateway stores: one row per request, one per feedback. Times are ms since the epoch. */
 export interface RequestRecord {
   id: string;
@@ -66,34 +69,13 @@ export interface LogStore {
   close(): Promise<void>;
 }
 
-export const REQUEST_COLUMNS = [
-  ["id", "text"],
-  ["ts", "int"],
-  ["model", "text"],
-  ["variant", "text"],
-  ["experiment", "text"],
-  ["backend", "text"],
-  ["status", "int"],
-  ["error_code", "text"],
-  ["stream", "int"],
-  ["latency_ms", "real"],
-  ["ttft_ms", "real"],
-  ["attempts", "int"],
-  ["prompt_tokens", "int"],
-  ["completion_tokens", "int"],
-  ["cost_usd", "real"],
-  ["key_id", "text"],
-  ["user_key", "text"],
-  ["input", "text"],
-  ["output", "text"],
-  ["finish_reason", "text"],
-] as const;
-
-export function recordToRow(r: RequestRecord): unknown[] {
-  return [
-    r.id, r.ts, r.model, r.variant, r.experiment, r.backend, r.status, r.errorCode, r.stream ? 1 : 0, r.latencyMs, r.ttftMs,
-    r.attempts, r.promptTokens, r.completionTokens, r.costUsd, r.keyId, r.userKey, r.input, r.output, r.finishReason,
-  ];
+export function recordToRow(r: RequestRecord): Insertable<RequestsTable> {
+  return {
+    id: r.id, ts: r.ts, model: r.model, variant: r.variant, experiment: r.experiment, backend: r.backend, status: r.status, error_code: r.errorCode,
+    stream: r.stream ? 1 : 0, latency_ms: r.latencyMs, ttft_ms: r.ttftMs, attempts: r.attempts, prompt_tokens: r.promptTokens,
+    completion_tokens: r.completionTokens, cost_usd: r.costUsd, key_id: r.keyId, user_key: r.userKey, input: r.input, output: r.output,
+    finish_reason: r.finishReason,
+  };
 }
 
 export function rowToRecord(row: Record<string, unknown>): RequestRecord {

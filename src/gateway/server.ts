@@ -4,9 +4,9 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 import type { GatewaySection } from "../config/sections/gateway.js";
-import { NotFoundError, UsageError, httpStatusFor, toTunekitError } from "../errors/index.js";
+import { DataError, NotFoundError, UsageError, httpStatusFor, toTunekitError } from "../errors/index.js";
 import { HttpApp, isLoopbackHost, type Context } from "../http/index.js";
-import { requirePostgresUrl } from "./open-store.js";
+import { openLogStore } from "./open-store.js";
 import type { Logger } from "../log/index.js";
 import { addAdminRoutes, handleFeedback } from "./admin-routes.js";
 import { validateChatRequest } from "./chat-request.js";
@@ -15,11 +15,10 @@ import { ExperimentStore, type ExperimentState } from "./experiments.js";
 import { LocalBackend } from "./local-backend.js";
 import { LogPipeline } from "./log-pipeline.js";
 import { GatewayMetrics } from "./metrics.js";
-import { PostgresLogStore } from "./postgres-store.js";
 import type { LogStore, RequestRecord } from "./records.js";
 import { openAiErrorBody } from "./openai-error.js";
 import { Router, UpstreamRejection, validateGatewayConfig } from "./router.js";
-import { openGatewayDb, SqliteLogStore } from "./sqlite-store.js";
+import { openGatewayDb } from "./sqlite-store.js";
 import { OpenAiUpstream, type Backend, type BackendResult, type StreamSink } from "./upstream.js";
 
 /** nginx's "client closed request": the status a cancelled request is logged with (never sent). */
@@ -102,12 +101,8 @@ export class Gateway {
     validateGatewayConfig(config);
     assertExposureAllowed(config, options.allowUnauthenticated);
     const env = options.env ?? process.env;
-    const db = openGatewayDb(join(options.stateDir, config.logging.path));
-    const store =
-      options.store ??
-      (config.logging.backend === "postgres"
-        ? await PostgresLogStore.open(requirePostgresUrl(config.logging.url))
-        : new SqliteLogStore(db));
+    const db = await openGatewayDb(join(options.stateDir, config.logging.path));
+    const store = options.store ?? (await openLogStore(config, db));
     const pipeline = await LogPipeline.start({
       store,
       walDir: join(options.stateDir, "gateway-wal"),

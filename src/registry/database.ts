@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { Kysely, Migrator, SqliteDialect, sql } from "kysely";
+import { Kysely, Migrator, SqliteDialect, sql, type MigrationProvider } from "kysely";
 import { RegistryError } from "../errors/index.js";
 import { migrationProvider } from "./migrations.js";
 import type { RegistryDatabase } from "./tables.js";
@@ -38,17 +38,37 @@ export async function openSqliteRegistryDb(options: OpenSqliteOptions): Promise<
 }
 
 export async function migrate(db: RegistryDb): Promise<void> {
-  // Two processes may open a fresh registry at once; the migrator takes its own lock table, and we retry the
-  // rare "table already exists" race once.
-  for (let attempt = 0; ; attempt++) {
-    const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
-    if (!error) return;
-    if (attempt >= 3) {
-      throw new RegistryError("REGISTRY_MIGRATION_FAILED", `registry migration failed: ${String(error)}`, {
+  await runMigrations(db, {
+    provider: migrationProvider,
+    onError: (error) =>
+      new RegistryError("REGISTRY_MIGRATION_FAILED", `registry migration failed: ${String(error)}`, {
         fix: "back up .tunekit/registry.db and report this; the database may be from a newer tunekit",
         cause: error,
-      });
-    }
+      }),
+  });
+}
+
+export interface MigrationSet {
+  provider: MigrationProvider;
+  /** Kysely's bookkeeping tables: distinct names let two sets share one database. */
+  migrationTableName?: string;
+  migrationLockTableName?: string;
+  migrationTableSchema?: string;
+  /** The error to throw when the set cannot be applied. */
+  onError: (error: unknown) => Error;
+}
+
+/**
+ * The one migration runner (registry and gateway stores). Two processes may open a fresh database at once; the
+ * migrator takes its own lock (an advisory lock on PostgreSQL), and we retry the rare SQLite "table already
+ * exists" race a few times.
+ */
+export async function runMigrations(db: Kysely<any>, set: MigrationSet): Promise<void> {
+  const { provider, migrationTableName, migrationLockTableName, migrationTableSchema } = set;
+  for (let attempt = 0; ; attempt++) {
+    const { error } = await new Migrator({ db, provider, migrationTableName, migrationLockTableName, migrationTableSchema }).migrateToLatest();
+    if (!error) return;
+    if (attempt >= 3) throw set.onError(error);
     await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
   }
 }

@@ -95,8 +95,10 @@ export const GatewaySectionSchema = z
       .strictObject({
         dataset: z.string().optional().describe("Training dataset version ref (name, name@N) that inputs are compared with."),
         labelKey: z.string().default("label").describe("metadata key holding a record's label, for the label distribution."),
+        minRequests: z.number().int().min(1).default(100).describe("Fewer live requests (labelled ones, for labels) than this: drift is reported as insufficient data, not judged."),
+        minReference: z.number().int().min(1).default(100).describe("Fewer training records (the train split) than this: insufficient data."),
       })
-      .default({ labelKey: "label" }),
+      .default({ labelKey: "label", minRequests: 100, minReference: 100 }),
   })
   .default({
     host: "127.0.0.1",
@@ -109,7 +111,7 @@ export const GatewaySectionSchema = z
     auth: { required: true, requestsPerMinute: 600, burst: 60 },
     logging: { backend: "sqlite", path: "gateway.db", durability: "fsync", batchSize: 500, flushMs: 200, redactPii: false, storeContent: true },
     alerts: { intervalSeconds: 60, rules: [] },
-    drift: { labelKey: "label" },
+    drift: { labelKey: "label", minRequests: 100, minReference: 100 },
   });
 
 export type GatewaySection = z.infer<typeof GatewaySectionSchema>;

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { Gateway } from "../gateway/server.js";
 import { KeyStore, SCOPES, type Scope } from "../gateway/auth.js";
 import { openGatewayStores } from "../gateway/open-store.js";
-import { currentOwner, type Workspace } from "../registry/index.js";
+import { currentOwner } from "../registry/index.js";
 import { AlertScheduler } from "../gateway/alert-scheduler.js";
 import { findPython } from "../train/python.js";
 import { UsageError } from "../errors/index.js";

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 import type { GatewaySection } from "../config/sections/gateway.js";
-import { DataError, NotFoundError, UsageError, httpStatusFor, toTunekitError } from "../errors/index.js";
+import { NotFoundError, UsageError, httpStatusFor, toTunekitError } from "../errors/index.js";
 import { HttpApp, isLoopbackHost, type Context } from "../http/index.js";
 import { openLogStore } from "./open-store.js";
 import type { Logger } from "../log/index.js";

@@ -28,7 +28,7 @@ export * from "./tokenize/index.js";
 // Train (local worker) and hosted providers
 export * from "./train/spec.js";
 export * from "./train/local-run.js";
-export * from "./train/worker-client.js";
+export * from "./runtime/worker-client.js";
 export { createBackend, type BackendContext } from "./providers/create-backend.js";
 export type * from "./providers/types.js";
 

@@ -3,8 +3,8 @@ import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { TunekitConfig } from "../config/index.js";
 import { UsageError, isTunekitError } from "../errors/index.js";
-import { generateText } from "../train/generate-text.js";
-import { withWorker } from "../train/worker-session.js";
+import { generateText } from "../runtime/generate-text.js";
+import { withWorker } from "../runtime/worker-session.js";
 import type { CliContext } from "./context.js";
 import { parsePositiveInt } from "./runs.js";
 

@@ -4,7 +4,7 @@ import { KeyStore, SCOPES, type Scope } from "../gateway/auth.js";
 import { openGatewayStores } from "../gateway/open-store.js";
 import { evaluateAlerts, sendAlerts } from "../gateway/monitor.js";
 import type { Workspace } from "../registry/index.js";
-import { findPython } from "../train/python.js";
+import { findPython } from "../runtime/python.js";
 import { UsageError } from "../errors/index.js";
 import type { CliContext } from "./context.js";
 import { parsePositiveInt } from "./runs.js";

@@ -7,7 +7,7 @@ import type { Workspace } from "../registry/index.js";
 import { ASSUMED_CPU, probeHardware } from "../train/hardware.js";
 import { isSupervisorAlive, resumeRun, startTrainRun, supervisorOf, type TrainRunHooks, type TrainRunOutcome } from "../train/local-run.js";
 import { buildPlan, type TrainPlan } from "../train/plan.js";
-import { pythonCandidates } from "../train/python.js";
+import { pythonCandidates } from "../runtime/python.js";
 import { compileRunData } from "../train/run-data.js";
 import { resolveTrainSpecInput, type ResolvedTrainSpec } from "../train/spec-check.js";
 import { parseTrainSpec, readTrainSpecInput } from "../train/spec.js";

@@ -5,7 +5,7 @@ import { DataError } from "../errors/index.js";
 import { loadChatTemplate, type ChatTemplate } from "../tokenize/chat-template.js";
 import { toTemplateMessages } from "../tokenize/chat-template.js";
 import { loadTokenizer, type Tokenizer } from "../tokenize/load-tokenizer.js";
-import { WorkerClient } from "../train/worker-client.js";
+import { WorkerClient } from "../runtime/worker-client.js";
 import type { Backend, BackendResult, StreamSink } from "./upstream.js";
 import { z } from "zod";
 

@@ -1,8 +1,8 @@
 import { loadChatTemplate } from "../../tokenize/chat-template.js";
 import { loadTokenizer } from "../../tokenize/load-tokenizer.js";
-import { generateText } from "../../train/generate-text.js";
-import { findPython } from "../../train/python.js";
-import { WorkerClient } from "../../train/worker-client.js";
+import { generateText } from "../../runtime/generate-text.js";
+import { findPython } from "../../runtime/python.js";
+import { WorkerClient } from "../../runtime/worker-client.js";
 import type { CandidateBackend, ChatMessage, Completion, CompletionRequest } from "./candidate.js";
 import { RequestCache, requestHash } from "./request-cache.js";
 

@@ -1,8 +1,10 @@
 """A stand-in worker for crash-handling tests: says ready, answers ping, and dies on `crash` (no done).
 
 `--protocol N` announces protocol N in `ready` (`--protocol none` leaves the key out); `echo` answers with the
-request line it received, so tests see what the client sends.
+request line it received, so tests see what the client sends. `generate` answers each prompt with its own last
+id (and this process's pid in `pid`), or exits 3 mid-request when max_new_tokens is 13.
 """
+import os
 import json
 import sys
 
@@ -21,6 +23,15 @@ for line in sys.stdin:
         print(json.dumps({"event": "done", "id": msg["id"], "result": {"pong": True}}), flush=True)
     elif msg["method"] == "echo":
         print(json.dumps({"event": "done", "id": msg["id"], "result": {"request": msg}}), flush=True)
+    elif msg["method"] == "generate":
+        params = msg["params"]
+        if params.get("max_new_tokens") == 13:
+            print("RuntimeError: simulated generate failure", file=sys.stderr, flush=True)
+            sys.exit(3)
+        outputs = [{"ids": p[-1:], "finish_reason": "length", "stop_ids": None} for p in params["prompts"]]
+        print(json.dumps({"event": "done", "id": msg["id"], "result": {
+            "outputs": outputs, "prompt_tokens": sum(len(p) for p in params["prompts"]),
+            "completion_tokens": len(outputs), "pid": os.getpid()}}), flush=True)
     elif msg["method"] == "crash":
         print(json.dumps({"event": "progress", "id": msg["id"], "step": 1, "total_steps": 9, "epoch": 0.1,
                           "loss": 2.5, "lr": 0.1, "tokens_per_s": 1.0, "eta_s": 1.0}), flush=True)

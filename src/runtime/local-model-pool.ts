@@ -10,7 +10,7 @@ export interface LocalModelLease {
 /**
  * Local models shared inside one process, keyed by (model folder, device, worker launch): eval's local
  * candidates, the gateway's local routes and `tunekit generate` asking for the same model use one tokenizer and
- * one loaded worker instead of one each. Leases are counted; the last release shuts the worker down.
+ * one loaded worker per adapter instead of one each. Leases are counted; the last release shuts the workers down.
  */
 export class LocalModelPool {
   private readonly entries = new Map<string, { model: LocalModel; users: number }>();

@@ -70,6 +70,22 @@ describe("LocalModel", () => {
     }
   });
 
+  it("serves each adapter from its own worker, so alternating adapters reload nothing", async () => {
+    const model = new LocalModel(launch);
+    try {
+      await model.complete("a", { adapterDir: "/adapters/one" });
+      await model.complete("b", { adapterDir: "/adapters/two" });
+      await model.complete("c");
+      await model.complete("d", { adapterDir: "/adapters/one/" });
+      const pids = [await model.workerPid("/adapters/one"), await model.workerPid("/adapters/two"), await model.workerPid()];
+      expect(pids.every((p) => p !== null)).toBe(true);
+      expect(new Set(pids).size).toBe(3);
+    } finally {
+      await model.close();
+    }
+    expect(await model.workerPid("/adapters/one")).toBeNull();
+  });
+
   it("sends requests one at a time, in order", async () => {
     const model = new LocalModel(launch);
     let inFlight = 0;

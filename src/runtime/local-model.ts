@@ -32,17 +32,18 @@ export type LocalSampling = Omit<SamplingOptions, "device">;
 /**
  * One local model: its tokenizer, chat templates and the worker process that generates for it. Every prompt is
  * tokenized by the training rule (tokenize/build-example.ts buildPrompt), so eval, the gateway and `tunekit
- * generate` ask the model what it was trained on. The worker starts on first use and again if it died; requests
- * go one at a time, in order, because the worker serves them that way. Adapters are per request: the worker
- * keeps the last base + adapter loaded, so callers that alternate adapters pay a reload.
+ * generate` ask the model what it was trained on. Each adapter (and the bare base) gets its own worker: the
+ * worker merges an adapter into a copy of the weights and keeps one such model loaded, so one shared worker
+ * would reload on every switch of a gateway A/B between two adapters. A worker starts on first use and again if
+ * it died; its requests go one at a time, in order, because the worker serves them that way.
  */
 export class LocalModel {
   readonly modelDir: string;
   readonly device: string;
   private loadedTokenizer: Tokenizer | null = null;
   private readonly templates = new Map<string, ChatTemplate>();
-  private worker: Promise<WorkerClient> | null = null;
-  private chain: Promise<unknown> = Promise.resolve();
+  /** adapter folder ("" = the base alone) → its worker and the queue of its requests. */
+  private readonly workers = new Map<string, { worker: Promise<WorkerClient> | null; chain: Promise<unknown> }>();
 
   constructor(private readonly options: LocalModelOptions) {
     this.modelDir = resolve(options.modelDir);
@@ -87,36 +88,51 @@ export class LocalModel {
     return decodeCompletion(this.tokenizer, promptIds, ids);
   }
 
-  /** Generates from built prompt ids; queued behind the requests already sent. */
+  /** Generates from built prompt ids; queued behind the requests already sent to the same adapter's worker. */
   generate(prompt: BuiltPrompt, options: LocalSampling = {}): Promise<GeneratedText> {
-    const run = this.chain.then(async () => generateFromPrompt(await this.client(), this.tokenizer, this.modelDir, prompt, { ...options, device: this.device }));
-    this.chain = run.catch(() => undefined);
+    const slot = this.slot(options.adapterDir);
+    const run = slot.chain.then(async () => generateFromPrompt(await this.client(slot), this.tokenizer, this.modelDir, prompt, { ...options, device: this.device }));
+    slot.chain = run.catch(() => undefined);
     return run;
   }
 
-  /** Shuts the worker down (after the queued requests); a later call starts a new one. */
+  /** Shuts the workers down (after their queued requests); a later call starts new ones. */
   async close(): Promise<void> {
-    await this.chain;
-    const worker = await this.worker?.catch(() => null);
-    this.worker = null;
-    await worker?.close();
+    const slots = [...this.workers.values()];
+    this.workers.clear();
+    await Promise.all(
+      slots.map(async (slot) => {
+        await slot.chain;
+        await (await slot.worker?.catch(() => null))?.close();
+      }),
+    );
   }
 
-  /** The pid of the worker serving this model, null when none is running. */
-  async workerPid(): Promise<number | null> {
-    const current = await this.worker?.catch(() => null);
+  /** The pid of the worker serving this adapter (undefined: the base alone), null when none is running. */
+  async workerPid(adapterDir?: string): Promise<number | null> {
+    const current = await this.workers.get(slotKey(adapterDir))?.worker?.catch(() => null);
     return current?.alive ? (current.pid ?? null) : null;
   }
 
-  private async client(): Promise<WorkerClient> {
-    const current = await this.worker?.catch(() => null);
+  private slot(adapterDir: string | undefined): { worker: Promise<WorkerClient> | null; chain: Promise<unknown> } {
+    const key = slotKey(adapterDir);
+    let slot = this.workers.get(key);
+    if (!slot) {
+      slot = { worker: null, chain: Promise.resolve() };
+      this.workers.set(key, slot);
+    }
+    return slot;
+  }
+
+  private async client(slot: { worker: Promise<WorkerClient> | null }): Promise<WorkerClient> {
+    const current = await slot.worker?.catch(() => null);
     if (current?.alive) return current;
     // None yet, it failed to start, or it died (a crash is reported to the request it broke): start another.
     const started = startWorker(
       { worker: { python: this.options.python, device: "auto", readyTimeoutMs: this.options.readyTimeoutMs ?? 120_000 } },
       { args: this.options.workerArgs, onStderr: this.options.onStderr },
     );
-    this.worker = started;
+    slot.worker = started;
     return started;
   }
 
@@ -124,4 +140,8 @@ export class LocalModel {
   private textEndOfTurn(template: ChatTemplate): string[] {
     return END_OF_TURN_TOKENS.filter((marker) => template.source.includes(marker) && this.tokenizer.tokenToId(marker) === null);
   }
+}
+
+function slotKey(adapterDir: string | undefined): string {
+  return adapterDir ? resolve(adapterDir) : "";
 }

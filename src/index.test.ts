@@ -7,7 +7,7 @@ describe("the public surface (package.json exports → src/index.ts)", () => {
       "TunekitError", "loadConfig", "openWorkspace", "initWorkspace", // foundation
       "commitVersion", "readVersion", "validateRecords", "Cleaner", "planSplit", "exportRecords", // data
       "loadTokenizer", "loadChatTemplate", "compileShards", // tokenize
-      "parseTrainSpec", "startTrainRun", "resumeRun", "cancelRun", "WorkerClient", "createBackend", // train
+      "parseTrainSpec", "startTrainRun", "resumeRun", "cancelRun", "WorkerClient", "LocalModel", "createBackend", // runtime, train
       "estimateCandidate", "Gateway", "writeModelCard", "startUiServer", "runQuickstart", // cost, serve, report, ui
     ];
     const missing = names.filter((n) => typeof (tunekit as Record<string, unknown>)[n] !== "function");

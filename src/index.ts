@@ -25,11 +25,11 @@ export * from "./data/export/exporter.js";
 // Tokenize
 export * from "./tokenize/index.js";
 
-// Train (local worker) and hosted providers
+// Runtime (Python, the worker, pooled local models), train (local runs) and hosted providers
 export * from "./train/spec.js";
 export * from "./train/local-run.js";
 export * from "./train/cancel-run.js";
-export * from "./train/worker-client.js";
+export * from "./runtime/index.js";
 export { createBackend, type BackendContext } from "./providers/create-backend.js";
 export type * from "./providers/types.js";
 

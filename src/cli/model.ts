@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { ConflictError } from "../errors/index.js";
-import { withWorker } from "../train/worker-session.js";
+import { withWorker } from "../runtime/worker-session.js";
 import type { CliContext } from "./context.js";
 import { resolveModel } from "./generate.js";
 import { writeModelCard } from "../report/model-card.js";

@@ -4,7 +4,7 @@ import { KeyStore, SCOPES, type Scope } from "../gateway/auth.js";
 import { openGatewayStores } from "../gateway/open-store.js";
 import { currentOwner } from "../registry/index.js";
 import { AlertScheduler } from "../gateway/alert-scheduler.js";
-import { findPython } from "../train/python.js";
+import { findPython } from "../runtime/python.js";
 import { UsageError } from "../errors/index.js";
 import type { CliContext } from "./context.js";
 import { parsePositiveInt } from "./runs.js";

@@ -6,7 +6,7 @@ import { ASSUMED_CPU, probeHardware } from "../train/hardware.js";
 import { cancelRun } from "../train/cancel-run.js";
 import { resumeRun, startTrainRun, type TrainRunHooks, type TrainRunOutcome } from "../train/local-run.js";
 import { buildPlan, type TrainPlan } from "../train/plan.js";
-import { pythonCandidates } from "../train/python.js";
+import { pythonCandidates } from "../runtime/python.js";
 import { compileRunData } from "../train/run-data.js";
 import { resolveTrainSpecInput, type ResolvedTrainSpec } from "../train/spec-check.js";
 import { parseTrainSpec, readTrainSpecInput } from "../train/spec.js";

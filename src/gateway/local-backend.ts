@@ -2,10 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { GatewayRoute } from "../config/sections/gateway.js";
 import { MessageSchema } from "../data/record.js";
 import { DataError } from "../errors/index.js";
-import { loadChatTemplate, type ChatTemplate } from "../tokenize/chat-template.js";
-import { toTemplateMessages } from "../tokenize/chat-template.js";
-import { loadTokenizer, type Tokenizer } from "../tokenize/load-tokenizer.js";
-import { WorkerClient } from "../train/worker-client.js";
+import { localModels, type LocalModelLease } from "../runtime/local-model-pool.js";
 import type { Backend, BackendResult, StreamSink } from "./upstream.js";
 import { z } from "zod";
 
@@ -18,87 +15,64 @@ export interface LocalBackendOptions {
 }
 
 /**
- * The local worker behind an OpenAI-shaped endpoint: render the chat with the model's template (src/tokenize),
- * `generate` in the worker (src/train's client; the model stays loaded between calls), decode. The worker returns
- * whole results, so a streamed response is the finished completion sent as one SSE chunk per token — the shape
- * clients expect, but not earlier first tokens.
+ * The local worker behind an OpenAI-shaped endpoint: the pooled LocalModel of src/runtime renders the chat with
+ * the route's template, tokenizes it by training's rule, generates in the worker (the model stays loaded between
+ * calls, shared with anything else in this process using the same model) and decodes. The worker returns whole
+ * results, so a streamed response is the finished completion sent as one SSE chunk per token — the shape clients
+ * expect, but not earlier first tokens.
  */
 export class LocalBackend implements Backend {
-  private worker: Promise<WorkerClient> | null = null;
-  private tokenizer: Tokenizer | null = null;
-  private template: ChatTemplate | null = null;
-  /** One generate at a time: the worker serves requests in order. */
-  private chain: Promise<unknown> = Promise.resolve();
+  private lease: LocalModelLease | null = null;
 
   constructor(readonly route: GatewayRoute, private readonly options: LocalBackendOptions) {}
 
-  private prepare(): { tokenizer: Tokenizer; template: ChatTemplate } {
-    if (!this.tokenizer) {
-      this.tokenizer = loadTokenizer(this.route.modelDir!);
-      this.template = loadChatTemplate(this.tokenizer, { template: this.route.template });
-    }
-    return { tokenizer: this.tokenizer, template: this.template! };
-  }
-
-  private client(): Promise<WorkerClient> {
-    if (!this.worker) {
-      this.worker = WorkerClient.start({ python: this.options.python, readyTimeoutMs: this.options.readyTimeoutMs, args: this.options.workerArgs });
-      this.worker.catch(() => (this.worker = null));
-    }
-    return this.worker.then((w) => (w.alive ? w : ((this.worker = null), this.client())));
+  private acquire(): LocalModelLease {
+    this.lease ??= localModels.acquire({ modelDir: this.route.modelDir!, device: this.options.device, python: this.options.python, readyTimeoutMs: this.options.readyTimeoutMs, workerArgs: this.options.workerArgs });
+    return this.lease;
   }
 
   async chat(body: Record<string, unknown>, stream: boolean, sink: StreamSink | null, started: number): Promise<BackendResult> {
-    const run = this.chain.then(() => this.generate(body, stream, sink, started));
-    this.chain = run.catch(() => undefined);
-    return run;
-  }
-
-  private async generate(body: Record<string, unknown>, stream: boolean, sink: StreamSink | null, started: number): Promise<BackendResult> {
     const parsed = z.array(MessageSchema).safeParse(body.messages);
     if (!parsed.success) {
       throw new DataError("GATEWAY_BAD_MESSAGES", `messages is not a list of chat messages: ${parsed.error.issues[0]?.message}`, {
         fix: "send messages as [{role: 'user', content: '…'}]",
       });
     }
-    const { tokenizer, template } = this.prepare();
-    const prompt = template.render(toTemplateMessages(parsed.data), { addGenerationPrompt: true });
-    const ids = await tokenizer.encode(prompt);
+    const { model } = this.acquire();
     const num = (v: unknown, d: number) => (typeof v === "number" ? v : d);
-    const worker = await this.client();
-    const result = await worker.generate({
-      model_dir: this.route.modelDir!,
-      adapter_dir: this.route.adapterDir ?? null,
-      prompts: [ids],
-      max_new_tokens: num(body.max_tokens ?? body.max_completion_tokens, this.route.maxNewTokens),
+    // The model queues requests (its worker serves one at a time).
+    const out = await model.chat(parsed.data, {
+      template: this.route.template,
+      adapterDir: this.route.adapterDir,
+      maxNewTokens: num(body.max_tokens ?? body.max_completion_tokens, this.route.maxNewTokens),
       temperature: num(body.temperature, 0),
-      top_p: num(body.top_p, 1),
-      seed: typeof body.seed === "number" ? body.seed : null,
-      stop_token_ids: [...tokenizer.eosIds],
-      ...(this.options.device ? { device: this.options.device } : {}),
+      topP: num(body.top_p, 1),
+      seed: typeof body.seed === "number" ? body.seed : undefined,
     });
-    const out = result.outputs[0];
-    const content = await tokenizer.decode(out.ids, { skipSpecialTokens: true });
+    const content = out.text;
     const ttftMs = performance.now() - started;
     const id = `chatcmpl-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
-    const model = this.route.name;
-    const usage = { prompt_tokens: result.prompt_tokens, completion_tokens: result.completion_tokens, total_tokens: result.prompt_tokens + result.completion_tokens };
-    const base = { status: 200, ttftMs, promptTokens: result.prompt_tokens, completionTokens: result.completion_tokens, output: content, finishReason: out.finish_reason };
+    const name = this.route.name;
+    const usage = { prompt_tokens: out.promptTokens, completion_tokens: out.completionTokens, total_tokens: out.promptTokens + out.completionTokens };
+    const base = { status: 200, ttftMs, promptTokens: out.promptTokens, completionTokens: out.completionTokens, output: content, finishReason: out.finishReason };
     if (stream && sink) {
       sink.begin(200, "text/event-stream");
       const send = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
-        sink.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`);
+        sink.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: name, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`);
       send({ role: "assistant", content: "" }, null);
-      let previous = "";
+      let sent = 0;
       for (let i = 0; i < out.ids.length; i++) {
-        const text = await tokenizer.decode(out.ids.slice(0, i + 1), { skipSpecialTokens: true });
+        const text = await model.decodeCompletion(out.promptIds, out.ids.slice(0, i + 1));
         // A token that ends inside a multi-byte character decodes to U+FFFD until the next one completes it.
         if (text.endsWith("\uFFFD") && i < out.ids.length - 1) continue;
-        if (text.length > previous.length) send({ content: text.slice(previous.length) }, null);
-        previous = text;
+        // Never past the final content: a stop marker's own tokens are cut from it.
+        const upTo = Math.min(text.length, content.length);
+        if (upTo > sent) send({ content: content.slice(sent, upTo) }, null);
+        sent = Math.max(sent, upTo);
       }
-      send({}, out.finish_reason, body.stream_options && (body.stream_options as { include_usage?: boolean }).include_usage ? { usage } : {});
+      if (sent < content.length) send({ content: content.slice(sent) }, null);
+      send({}, out.finishReason, body.stream_options && (body.stream_options as { include_usage?: boolean }).include_usage ? { usage } : {});
       sink.write("data: [DONE]\n\n");
       return base;
     }
@@ -106,15 +80,16 @@ export class LocalBackend implements Backend {
       id,
       object: "chat.completion",
       created,
-      model,
-      choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: out.finish_reason }],
+      model: name,
+      choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: out.finishReason }],
       usage,
     };
     return { ...base, body: Buffer.from(JSON.stringify(json)), contentType: "application/json" };
   }
 
   async close(): Promise<void> {
-    const w = await this.worker?.catch(() => null);
-    await w?.close();
+    const lease = this.lease;
+    this.lease = null;
+    await lease?.release();
   }
 }

@@ -3,7 +3,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadTokenizer } from "../tokenize/load-tokenizer.js";
 import { REPO_ROOT } from "../test-support/paths.js";
-import { WorkerClient } from "../train/worker-client.js";
+import { WorkerClient } from "../runtime/worker-client.js";
 import { startTestGateway } from "./testing/gateway-fixture.js";
 
 // The shipped demo model (ChatML template) behind the gateway's embedded local-worker route.

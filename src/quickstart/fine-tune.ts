@@ -3,7 +3,7 @@ import type { Model, Run, Workspace } from "../registry/index.js";
 import { startTrainRun } from "../train/local-run.js";
 import { resolveTrainSpec } from "../train/spec-check.js";
 import { parseTrainSpec, type TrainSpec } from "../train/spec.js";
-import type { TrainResult } from "../train/worker-events.js";
+import type { TrainResult } from "../runtime/worker-events.js";
 import type { QuickstartSizes } from "./options.js";
 import type { QuickstartReporter } from "./reporter.js";
 

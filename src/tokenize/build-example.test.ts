@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ChatRecord } from "../data/record.js";
-import { buildExample } from "./build-example.js";
+import { buildExample, buildPrompt } from "./build-example.js";
 import { loadChatTemplate, type ChatTemplate } from "./chat-template.js";
 import { loadTokenizer, type Tokenizer } from "./load-tokenizer.js";
 import { LLAMA3_DIR, QWEN3_DIR, STORIES_DIR } from "./testing/models.js";
@@ -122,5 +122,36 @@ describe("loss masks from rendering", () => {
     expect(bare.warnings.map((w) => w.code)).toEqual(["no_end_of_turn", "zero_trained_turn", "no_end_of_turn"]);
     const doubled: ChatTemplate = { ...loadChatTemplate(llama), render: (m, o) => `<|begin_of_text|>${loadChatTemplate(llama).render(m, o)}` };
     expect((await build(TINY, llama, doubled)).warnings.map((w) => w.code)).toEqual(["doubled_bos"]);
+  });
+});
+
+describe("buildPrompt: inference prompts by training's rule", () => {
+  const prefixBeforeAnswer = (ex: Awaited<ReturnType<typeof buildExample>>, turn: number) => {
+    let seen = -1;
+    for (let t = 0; t < ex.ids.length; t++) if (ex.mask[t] === 1 && (t === 0 || ex.mask[t - 1] === 0) && ++seen === turn) return ex.ids.slice(0, t);
+    throw new Error(`no trained turn ${turn}`);
+  };
+
+  for (const [name, tokenizer, template] of [
+    ["stories260k (chatml fallback, BOS from the template)", stories, undefined],
+    ["Qwen3 (its own template, no BOS)", qwen, undefined],
+    ["Llama 3 (its own template, <|begin_of_text|> in it)", llama, undefined],
+  ] as const) {
+    it(`${name}: a chat prompt is the trained example's ids before each answer`, async () => {
+      const chatTemplate = loadChatTemplate(tokenizer, { template });
+      const example = await buildExample(TINY, { tokenizer, template: chatTemplate });
+      const first = await buildPrompt({ messages: TINY.messages.slice(0, 2) }, { tokenizer, template: chatTemplate });
+      const second = await buildPrompt({ messages: TINY.messages.slice(0, 4) }, { tokenizer, template: chatTemplate });
+      expect([first.ids, second.ids]).toEqual([prefixBeforeAnswer(example, 0), prefixBeforeAnswer(example, 1)]);
+      if (tokenizer.bosId !== null) expect(first.ids[1]).not.toBe(tokenizer.bosId);
+    });
+  }
+
+  it("a text prompt gets the tokenizer's BOS once and no EOS", async () => {
+    expect(await buildPrompt({ text: "Once upon a time" }, { tokenizer: stories })).toEqual({
+      kind: "text",
+      text: "Once upon a time",
+      ids: [stories.bosId, ...(await stories.encode("Once upon a time"))],
+    });
   });
 });

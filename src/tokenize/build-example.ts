@@ -1,6 +1,6 @@
-import { isChatRecord, isTextRecord, type DatasetRecord } from "../data/record.js";
+import { isChatRecord, isTextRecord, type DatasetRecord, type Message, type Tool } from "../data/record.js";
 import { DataError } from "../errors/index.js";
-import type { ChatTemplate } from "./chat-template.js";
+import { toTemplateMessages, type ChatTemplate } from "./chat-template.js";
 import { END_OF_TURN_TOKENS, type EncodedText, type Tokenizer } from "./load-tokenizer.js";
 import { renderConversation, type RenderWarning, type TrainedSpan } from "./render-spans.js";
 
@@ -39,10 +39,43 @@ export interface TokenizedExample {
   warnings: RenderWarning[];
 }
 
+/**
+ * The one BOS rule, for training and inference alike: text is encoded with the tokenizer's post-processor tokens
+ * (stories260k/Llama add BOS there); a chat is not, because chat templates write their own (`{{ bos_token }}`),
+ * and adding the tokenizer's too starts the sequence with BOS twice.
+ */
+export function addsSpecialTokens(kind: "chat" | "text"): boolean {
+  return kind === "text";
+}
+
+/** What a model is asked at inference: a chat (rendered with its generation prompt) or plain text to continue. */
+export type PromptInput = { messages: readonly Message[]; tools?: readonly Tool[] } | { text: string };
+
+export interface BuiltPrompt {
+  kind: "chat" | "text";
+  /** The rendered text the ids encode. */
+  text: string;
+  ids: number[];
+}
+
+/**
+ * Tokenizes an inference prompt exactly as training tokenizes the same text: a chat's prompt is the rendering
+ * training masks against (render(messages, add_generation_prompt=true), see renderConversation), so its ids are
+ * the ids a trained example has before the assistant's first trained token; text gets BOS and no EOS.
+ */
+export async function buildPrompt(input: PromptInput, options: Pick<ExampleOptions, "tokenizer" | "variables"> & { template?: ChatTemplate }): Promise<BuiltPrompt> {
+  if ("text" in input) {
+    return { kind: "text", text: input.text, ids: await options.tokenizer.encode(input.text, { addSpecialTokens: addsSpecialTokens("text") }) };
+  }
+  if (!options.template) throw new Error("buildPrompt: a chat prompt needs the chat template");
+  const text = options.template.render(toTemplateMessages(input.messages), { tools: input.tools, addGenerationPrompt: true, variables: options.variables });
+  return { kind: "chat", text, ids: await options.tokenizer.encode(text, { addSpecialTokens: addsSpecialTokens("chat") }) };
+}
+
 export function prepareExample(record: DatasetRecord, options: ExampleOptions): PreparedExample {
   const trainOn = options.trainOn ?? "assistant";
   if (isTextRecord(record)) {
-    return { kind: "text", text: record.text, spans: null, addSpecialTokens: true, appendEos: true, warnings: [] };
+    return { kind: "text", text: record.text, spans: null, addSpecialTokens: addsSpecialTokens("text"), appendEos: true, warnings: [] };
   }
   if (!isChatRecord(record)) {
     throw new DataError("TOKENIZE_RECORD_UNSUPPORTED", "preference records cannot be compiled for supervised fine-tuning", {
@@ -56,7 +89,7 @@ export function prepareExample(record: DatasetRecord, options: ExampleOptions): 
     kind: "chat",
     text: rendered.text,
     spans: trainOn === "all" ? null : rendered.spans,
-    addSpecialTokens: false,
+    addSpecialTokens: addsSpecialTokens("chat"),
     appendEos: false,
     warnings: rendered.warnings,
   };

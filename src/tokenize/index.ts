@@ -21,7 +21,19 @@ export {
   type RenderOptions,
 } from "./chat-template.js";
 export { renderConversation, type TrainedSpan, type RenderWarning, type RenderedConversation } from "./render-spans.js";
-export { buildExample, buildExamples, prepareExample, finishExample, type TokenizedExample, type ExampleOptions, type TrainOn } from "./build-example.js";
+export {
+  buildExample,
+  buildExamples,
+  prepareExample,
+  finishExample,
+  buildPrompt,
+  addsSpecialTokens,
+  type TokenizedExample,
+  type ExampleOptions,
+  type TrainOn,
+  type PromptInput,
+  type BuiltPrompt,
+} from "./build-example.js";
 export { previewExamples, type PreviewExample, type PreviewSegment, type PreviewOptions } from "./preview.js";
 export { renderPreview } from "./preview-render.js";
 export { compileShards, fitDocument, SHARD_SPLITS, type CompileInput, type CompileResult, type ShardHeader, type SplitSummary, type ShardSplit } from "./compile-shards.js";

@@ -8,11 +8,11 @@ import { compileRunData } from "./run-data.js";
 import { parseTrainSpec } from "./spec.js";
 import { resolveTrainSpec, type ResolvedTrainSpec } from "./spec-check.js";
 import { toWorkerTrainParams } from "./train-params.js";
-import type { WorkerClient } from "./worker-client.js";
-import { startWorker } from "./worker-session.js";
-import { DistributedTrain } from "./worker-once.js";
-import { findPython } from "./python.js";
-import type { ProgressEvent, TrainResult, WorkerEvent } from "./worker-events.js";
+import type { WorkerClient } from "../runtime/worker-client.js";
+import { startWorker } from "../runtime/worker-session.js";
+import { DistributedTrain } from "../runtime/worker-once.js";
+import { findPython } from "../runtime/python.js";
+import type { ProgressEvent, TrainResult, WorkerEvent } from "../runtime/worker-events.js";
 
 export interface TrainRunHooks {
   /** Called once the run exists (before compiling), e.g. to print its id. */

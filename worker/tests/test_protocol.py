@@ -167,3 +167,44 @@ def test_error_events_for_known_failures():
     internal = error_event(ValueError("boom"))
     assert (internal["code"], internal["message"], internal["fatal"]) == ("WORKER_INTERNAL", "ValueError: boom", False)
     assert error_event(RuntimeError("CUDA error: an illegal memory access was encountered"))["fatal"] is True
+
+
+def _served(line: str) -> list:
+    """The events one request line produces on a Server writing into a list."""
+    import io
+    from tunekit_worker.protocol import Server
+    out = io.StringIO()
+    Server(out).handle_line(line)
+    return [json.loads(x) for x in out.getvalue().splitlines()]
+
+
+def test_a_request_speaking_the_workers_protocol_or_none_is_served():
+    from tunekit_worker.protocol import PROTOCOL
+    assert PROTOCOL == 1  # src/runtime/protocol-version.ts WORKER_PROTOCOL must change with it
+    assert _served(json.dumps({"id": "r1", "method": "ping", "params": {}, "protocol": PROTOCOL})) == [
+        {"event": "done", "id": "r1", "result": {"pong": True}}]
+    assert _served(json.dumps({"id": "r2", "method": "ping"})) == [{"event": "done", "id": "r2", "result": {"pong": True}}]
+
+
+def test_a_request_speaking_another_protocol_is_refused_before_it_runs():
+    from tunekit_worker.protocol import PROTOCOL_FIX
+    import tunekit_worker
+    here = os.path.dirname(os.path.abspath(tunekit_worker.__file__))
+    for sent in (2, "1", True):
+        events = _served(json.dumps({"id": "r1", "method": "shutdown", "params": {}, "protocol": sent}))
+        assert events == [{"event": "error", "id": "r1", "code": "WORKER_PROTOCOL_MISMATCH",
+                           "message": f"request 'r1' speaks worker protocol {sent!r}; this worker (tunekit_worker "
+                                      f"{tunekit_worker.__version__} at {here}) speaks protocol 1",
+                           "fix": PROTOCOL_FIX}]
+
+
+def test_one_shot_mode_refuses_another_protocol(tmp_path):
+    params = tmp_path / "p.json"
+    params.write_text("{}")
+    env = dict(os.environ, PYTHONPATH=WORKER_DIR)
+    proc = subprocess.run([sys.executable, "-m", "tunekit_worker", "train", "--params", str(params), "--protocol", "7"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 1
+    event = json.loads(proc.stdout.splitlines()[-1])
+    assert (event["event"], event["id"], event["code"]) == ("error", "train", "WORKER_PROTOCOL_MISMATCH")
+    assert "speaks worker protocol 7" in event["message"]

@@ -13,8 +13,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m tunekit_worker")
     parser.add_argument("method", choices=["train", "generate", "score", "merge"])
     parser.add_argument("--params", required=True, help="JSON file with the request params")
+    parser.add_argument("--protocol", type=int, default=None,
+                        help="the protocol version the caller speaks; another one than the worker's is refused")
     args = parser.parse_args(argv)
-    return run_once(args.method, args.params)
+    return run_once(args.method, args.params, args.protocol)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,11 @@ import torch
 from . import __version__
 from .errors import WorkerError
 
+# The version of docs/worker-protocol.md spoken here; src/runtime/protocol-version.ts holds the same number.
 PROTOCOL = 1
+PROTOCOL_FIX = ("the TypeScript package and the Python worker come from different tunekit releases: reinstall "
+                "tunekit so both come from one release (the npm package ships worker/tunekit_worker), and make sure "
+                "neither worker.python, TUNEKIT_PYTHON nor PYTHONPATH points at another tunekit_worker")
 INTERNAL_FIX = "this is a bug in tunekit_worker: report it with the traceback from the worker log (stderr)"
 OOM_FIX = ("lower batch_size (raise grad_accum to keep the effective batch) or seq_len, enable "
            "gradient_checkpointing, use LoRA instead of full fine-tuning, or pick a GPU with more memory")
@@ -82,6 +86,17 @@ def error_event(exc: BaseException) -> dict:
             "fatal": fatal}
 
 
+def check_protocol(version, what: str) -> None:
+    """A request may say which protocol it speaks (tunekit's client always does; a hand-typed line may leave it
+    out). Another version would be misread, so it is refused before anything runs."""
+    if version is None:
+        return
+    if not isinstance(version, int) or isinstance(version, bool) or version != PROTOCOL:
+        raise WorkerError("WORKER_PROTOCOL_MISMATCH",
+                          f"{what} speaks worker protocol {version!r}; this worker (tunekit_worker {__version__} at "
+                          f"{os.path.dirname(os.path.abspath(__file__))}) speaks protocol {PROTOCOL}", PROTOCOL_FIX)
+
+
 def _check_request(msg) -> tuple:
     if not isinstance(msg, dict):
         raise WorkerError("WORKER_BAD_REQUEST", f"a request must be a JSON object, got {type(msg).__name__}",
@@ -90,6 +105,7 @@ def _check_request(msg) -> tuple:
     if not isinstance(rid, (str, int)) or isinstance(rid, bool):
         raise WorkerError("WORKER_BAD_REQUEST", f"request id must be a string or integer, got {rid!r}",
                           'give every request a unique "id"')
+    check_protocol(msg.get("protocol"), f"request {rid!r}")
     method, params = msg.get("method"), msg.get("params", {})
     if not isinstance(method, str):
         raise WorkerError("WORKER_BAD_REQUEST", f"request {rid!r} has no method", 'set "method", e.g. "ping"')
@@ -169,7 +185,7 @@ def serve(stdin: TextIO = None) -> int:
     return 0  # stdin closed: the supervisor is gone
 
 
-def run_once(method: str, params_path: str) -> int:
+def run_once(method: str, params_path: str, protocol: Optional[int] = None) -> int:
     """`python -m tunekit_worker train --params p.json`: one request, events on stdout (rank 0 only under torchrun)."""
     out = take_stdout()
     is_main = int(os.environ.get("RANK", "0")) == 0
@@ -181,7 +197,7 @@ def run_once(method: str, params_path: str) -> int:
         server.emit({"event": "error", "id": method, "code": "WORKER_BAD_REQUEST",
                      "message": f"cannot read params file {params_path}: {e}", "fix": "pass a JSON params file"})
         return 2
-    line = json.dumps({"id": method, "method": method, "params": params})
+    line = json.dumps({"id": method, "method": method, "params": params, "protocol": protocol})
     server.running = False  # one request, then exit
     code = server.handle_line(line)
     return 0 if code in (None, 0) and not server.failed else 1

@@ -1,17 +1,14 @@
-import { loadChatTemplate } from "../../tokenize/chat-template.js";
-import { loadTokenizer } from "../../tokenize/load-tokenizer.js";
-import { generateText } from "../../train/generate-text.js";
-import { findPython } from "../../train/python.js";
-import { WorkerClient } from "../../train/worker-client.js";
+import { localModels, type LocalModelLease } from "../../runtime/local-model-pool.js";
 import type { CandidateBackend, ChatMessage, Completion, CompletionRequest } from "./candidate.js";
 import { RequestCache, requestHash } from "./request-cache.js";
 
 /**
- * A local model folder (optionally with a LoRA adapter) generating through the Python worker (S1's
- * WorkerClient + generateText). One worker serves every example; the model stays loaded between calls.
- * Prompt format "chat" (default) renders the messages with the same chat template training uses (the
- * model's own, else chatml, or `template`), with the generation prompt — a fine-tuned adapter must be asked
- * in the format it learned. "plain" joins the turns as text, for base models without a chat format.
+ * A local model folder (optionally with a LoRA adapter) generating through the pooled LocalModel of
+ * src/runtime: one worker per model folder serves every example (and the gateway or other candidates of the
+ * same model in this process); the model stays loaded between calls. Prompt format "chat" (default) renders the
+ * messages with the same chat template training uses (the model's own, else chatml, or `template`), with the
+ * generation prompt, tokenized by training's rule — a fine-tuned adapter must be asked in the format it learned.
+ * "plain" joins the turns as text, for base models without a chat format.
  */
 export interface LocalCandidateOptions {
   modelDir: string;
@@ -33,9 +30,7 @@ export function renderPlainPrompt(messages: readonly ChatMessage[]): string {
 }
 
 export class LocalCandidate implements CandidateBackend {
-  private worker: Promise<WorkerClient> | undefined;
-  // The worker answers one request at a time; serialise so concurrency limits above don't interleave.
-  private queue: Promise<unknown> = Promise.resolve();
+  private lease: LocalModelLease | null = null;
 
   constructor(private readonly options: LocalCandidateOptions) {}
 
@@ -47,45 +42,36 @@ export class LocalCandidate implements CandidateBackend {
     return this.options.promptFormat ?? "chat";
   }
 
-  private renderPrompt(messages: readonly ChatMessage[]): string {
-    if (this.format() === "plain") return renderPlainPrompt(messages);
-    const template = loadChatTemplate(loadTokenizer(this.options.modelDir), { template: this.options.template });
-    return template.render(messages, { addGenerationPrompt: true });
-  }
-
-  private startWorker(): Promise<WorkerClient> {
-    this.worker ??= (async () => {
-      const python = (await findPython({ configured: this.options.python })).python;
-      return WorkerClient.start({ python, readyTimeoutMs: this.options.readyTimeoutMs });
-    })();
-    return this.worker;
+  private acquire(): LocalModelLease {
+    this.lease ??= localModels.acquire({ modelDir: this.options.modelDir, device: this.options.device, python: this.options.python, readyTimeoutMs: this.options.readyTimeoutMs });
+    return this.lease;
   }
 
   async complete(request: CompletionRequest): Promise<Completion> {
     const key = requestHash({ local: this.options.modelDir, adapter: this.options.adapterDir ?? null, format: this.format(), template: this.options.template ?? null, ...request });
     const hit = this.options.cache?.get(key);
     if (hit) return { ...hit, cached: true, attempts: 0 };
-    const run = this.queue.then(async () => {
-      const worker = await this.startWorker();
-      const out = await generateText(worker, {
-        modelDir: this.options.modelDir,
-        adapterDir: this.options.adapterDir,
-        prompt: this.renderPrompt(request.messages),
-        maxNewTokens: request.maxTokens,
-        temperature: request.temperature,
-        seed: request.seed,
-        stop: this.options.stop ?? ["\n\n"],
-        device: this.options.device,
-      });
-      const value = { text: out.text.trim(), promptTokens: out.promptTokens, completionTokens: out.completionTokens, latencyMs: out.seconds * 1000 };
-      await this.options.cache?.put(key, value);
-      return { ...value, cached: false, attempts: 1 };
-    });
-    this.queue = run.catch(() => undefined);
-    return run;
+    const { model } = this.acquire();
+    const sampling = {
+      adapterDir: this.options.adapterDir,
+      maxNewTokens: request.maxTokens,
+      temperature: request.temperature,
+      seed: request.seed,
+      stop: this.options.stop ?? ["\n\n"],
+    };
+    // The model queues requests itself (its worker serves one at a time), so concurrency above cannot interleave.
+    const out =
+      this.format() === "plain"
+        ? await model.complete(renderPlainPrompt(request.messages), sampling)
+        : await model.chat(request.messages, { ...sampling, template: this.options.template });
+    const value = { text: out.text.trim(), promptTokens: out.promptTokens, completionTokens: out.completionTokens, latencyMs: out.seconds * 1000 };
+    await this.options.cache?.put(key, value);
+    return { ...value, cached: false, attempts: 1 };
   }
 
   async close(): Promise<void> {
-    if (this.worker) await (await this.worker.catch(() => undefined))?.close();
+    const lease = this.lease;
+    this.lease = null;
+    await lease?.release();
   }
 }

@@ -4,6 +4,7 @@ import { cpus } from "node:os";
 import { writeFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { WorkerError } from "../errors/index.js";
+import { WORKER_PROTOCOL } from "./protocol-version.js";
 import { workerPackageRoot } from "./worker-client.js";
 import type { WorkerEvent } from "./worker-events.js";
 
@@ -74,7 +75,7 @@ export class DistributedTrain {
         OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? String(Math.max(1, Math.floor(cpus().length / options.processes))),
       };
       env.PYTHONPATH = env.PYTHONPATH ? `${workerRoot}:${env.PYTHONPATH}` : workerRoot;
-      ranks.push(spawn(options.python, ["-m", "tunekit_worker", "train", "--params", options.paramsPath], { stdio: ["ignore", "pipe", "pipe"], env }));
+      ranks.push(spawn(options.python, ["-m", "tunekit_worker", "train", "--params", options.paramsPath, "--protocol", String(WORKER_PROTOCOL)], { stdio: ["ignore", "pipe", "pipe"], env }));
     }
     const run = new DistributedTrain(ranks, options.tailLines ?? 40);
     ranks.forEach((child, rank) => {

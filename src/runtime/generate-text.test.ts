@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateText } from "./generate-text.js";
-import { STORIES260K } from "./testing/train-fixtures.js";
+import { STORIES260K } from "../train/testing/train-fixtures.js";
 import type { WorkerClient } from "./worker-client.js";
 import { startWorker } from "./worker-session.js";
 

@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { WorkerError } from "../errors/index.js";
+import { WORKER_PROTOCOL, assertProtocol } from "./protocol-version.js";
 import type { GenerateParams, GenerateResult, ReadyEvent, WorkerEvent } from "./worker-events.js";
 
 export type * from "./worker-events.js";
@@ -109,7 +110,13 @@ export class WorkerClient {
         if (!client) {
           if (event?.event === "ready") {
             clearTimeout(timer);
-            resolve(event as ReadyEvent);
+            try {
+              assertProtocol(event, { python: options.python, args, workerRoot });
+              resolve(event as ReadyEvent);
+            } catch (mismatch) {
+              child.kill("SIGKILL");
+              reject(mismatch as Error);
+            }
           } else early.push(`(stdout before ready) ${line}`);
           return;
         }
@@ -157,7 +164,7 @@ export class WorkerClient {
       },
     });
     try {
-      this.child.stdin!.write(`${JSON.stringify({ id, method, params })}\n`);
+      this.child.stdin!.write(`${JSON.stringify({ id, method, params, protocol: WORKER_PROTOCOL })}\n`);
       for (;;) {
         while (queue.length > 0) {
           const event = queue.shift()!;
@@ -197,7 +204,7 @@ export class WorkerClient {
   async close(graceMs = 3000): Promise<void> {
     if (!this.alive) return;
     try {
-      this.child.stdin!.write(`${JSON.stringify({ id: "shutdown", method: "shutdown", params: {} })}\n`);
+      this.child.stdin!.write(`${JSON.stringify({ id: "shutdown", method: "shutdown", params: {}, protocol: WORKER_PROTOCOL })}\n`);
       this.child.stdin!.end();
     } catch {
       // already gone

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { WorkerError } from "../errors/index.js";
+import { PROTOCOL_FIX, WORKER_PROTOCOL } from "./protocol-version.js";
 import { WorkerClient, workerPackageRoot } from "./worker-client.js";
 
 const FAKE = fileURLToPath(new URL("./testing/fake-worker.py", import.meta.url));
@@ -55,6 +56,33 @@ describe("WorkerClient", () => {
     expect((err as WorkerError).code).toBe("WORKER_CRASHED");
     expect((err as WorkerError).message).toContain("exit code 2");
     expect((err as WorkerError).message).toContain("boom");
+  });
+
+  it("sends its protocol version with every request", async () => {
+    const client = await WorkerClient.start({ python: "/usr/bin/python3", args: [FAKE] });
+    try {
+      expect(await client.call("echo", { a: 1 })).toEqual({ request: { id: "r1", method: "echo", params: { a: 1 }, protocol: WORKER_PROTOCOL } });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("refuses a worker that speaks another protocol version, and kills it", async () => {
+    const err = await WorkerClient.start({ python: "/usr/bin/python3", args: [FAKE, "--protocol", "2"] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkerError);
+    const w = err as WorkerError;
+    expect({ code: w.code, message: w.message, fix: w.fix, details: w.details }).toEqual({
+      code: "WORKER_PROTOCOL_MISMATCH",
+      message: `tunekit_worker fake started by \`/usr/bin/python3 ${FAKE} --protocol 2\` (PYTHONPATH ${workerPackageRoot()}) speaks protocol 2; this tunekit speaks worker protocol 1`,
+      fix: PROTOCOL_FIX,
+      details: { workerProtocol: 2, clientProtocol: 1, workerVersion: "fake", python: "/usr/bin/python3" },
+    });
+  });
+
+  it("refuses a worker whose ready event has no protocol version", async () => {
+    const err = await WorkerClient.start({ python: "/usr/bin/python3", args: [FAKE, "--protocol", "none"] }).catch((e: unknown) => e);
+    expect((err as WorkerError).code).toBe("WORKER_PROTOCOL_MISMATCH");
+    expect((err as WorkerError).message).toContain("speaks no protocol version (ready said null)");
   });
 
   it("finds worker/ from the source tree", () => {

@@ -1,10 +1,10 @@
-import { loadTokenizer } from "../tokenize/load-tokenizer.js";
+import { buildPrompt, type BuiltPrompt } from "../tokenize/build-example.js";
+import { loadTokenizer, type Tokenizer } from "../tokenize/load-tokenizer.js";
 import type { WorkerClient } from "./worker-client.js";
 
-export interface GenerateTextOptions {
-  modelDir: string;
+/** Sampling and stopping for one generation. */
+export interface SamplingOptions {
   adapterDir?: string;
-  prompt: string;
   maxNewTokens?: number;
   temperature?: number;
   topP?: number;
@@ -12,6 +12,11 @@ export interface GenerateTextOptions {
   /** Text stop sequences: generation ends when one is produced; the returned text ends before it. */
   stop?: string[];
   device?: string;
+}
+
+export interface GenerateTextOptions extends SamplingOptions {
+  modelDir: string;
+  prompt: string;
 }
 
 export interface GeneratedText {
@@ -26,19 +31,25 @@ export interface GeneratedText {
 }
 
 /**
- * Text in, text out through the worker: TypeScript tokenizes (with the model's BOS where its tokenizer adds one)
- * and decodes; the worker generates ids. Stops at the tokenizer's eos / end-of-turn ids and at `stop` strings.
+ * Text in, text out through the worker: the prompt is tokenized by the training rule (buildPrompt: BOS for
+ * plain text), the worker generates ids, TypeScript decodes. Stops at the tokenizer's eos / end-of-turn ids and
+ * at `stop` strings. LocalModel (local-model.ts) is the pooled, tokenizer-caching form; this is the one-off.
  */
 export async function generateText(worker: WorkerClient, options: GenerateTextOptions): Promise<GeneratedText> {
   const tokenizer = loadTokenizer(options.modelDir);
-  const promptIds = await tokenizer.encode(options.prompt, { addSpecialTokens: true });
+  const prompt = await buildPrompt({ text: options.prompt }, { tokenizer });
+  return generateFromPrompt(worker, tokenizer, options.modelDir, prompt, options);
+}
+
+/** Generates from already built prompt ids (a chat or a text prompt) and decodes the completion in context. */
+export async function generateFromPrompt(worker: WorkerClient, tokenizer: Tokenizer, modelDir: string, prompt: BuiltPrompt, options: SamplingOptions): Promise<GeneratedText> {
   const stop = options.stop ?? [];
   const stopSequences = (await Promise.all(stop.map((s) => tokenizer.encode(s, { addSpecialTokens: false })))).filter((ids) => ids.length > 0);
   const started = performance.now();
   const result = await worker.generate({
-    model_dir: options.modelDir,
+    model_dir: modelDir,
     adapter_dir: options.adapterDir ?? null,
-    prompts: [promptIds],
+    prompts: [prompt.ids],
     max_new_tokens: options.maxNewTokens ?? 64,
     temperature: options.temperature ?? 0,
     top_p: options.topP ?? 1,
@@ -49,12 +60,10 @@ export async function generateText(worker: WorkerClient, options: GenerateTextOp
   });
   const seconds = (performance.now() - started) / 1000;
   const out = result.outputs[0];
-  const promptText = await tokenizer.decode(promptIds, { skipSpecialTokens: true });
   // A matched stop *sequence* is decoded back in and cut at the text level: its ids may carry more than the
   // stop string (a SentencePiece "▁Lily" holds the space before "Lily"), and the text must end right before it.
   const tail = stopSequences.length && out.finish_reason === "stop" ? (out.stop_ids ?? []) : [];
-  const fullText = await tokenizer.decode([...promptIds, ...out.ids, ...tail], { skipSpecialTokens: true });
-  let text = fullText.startsWith(promptText) ? fullText.slice(promptText.length) : await tokenizer.decode([...out.ids, ...tail], { skipSpecialTokens: true });
+  let text = await decodeCompletion(tokenizer, prompt.ids, [...out.ids, ...tail]);
   let finishReason = out.finish_reason;
   const cuts = stop.map((s) => text.indexOf(s)).filter((at) => at >= 0);
   if (cuts.length) {
@@ -62,8 +71,8 @@ export async function generateText(worker: WorkerClient, options: GenerateTextOp
     finishReason = "stop";
   }
   return {
-    prompt: options.prompt,
-    promptIds,
+    prompt: prompt.text,
+    promptIds: prompt.ids,
     ids: out.ids,
     text,
     finishReason,
@@ -71,4 +80,14 @@ export async function generateText(worker: WorkerClient, options: GenerateTextOp
     completionTokens: result.completion_tokens,
     seconds,
   };
+}
+
+/**
+ * The text generated ids add after the prompt, decoded in context: alone, a SentencePiece decoder drops the
+ * leading space of the first token ("▁there" → "there"), which belongs to the continuation.
+ */
+export async function decodeCompletion(tokenizer: Tokenizer, promptIds: readonly number[], ids: readonly number[]): Promise<string> {
+  const promptText = await tokenizer.decode(promptIds, { skipSpecialTokens: true });
+  const fullText = await tokenizer.decode([...promptIds, ...ids], { skipSpecialTokens: true });
+  return fullText.startsWith(promptText) ? fullText.slice(promptText.length) : tokenizer.decode(ids, { skipSpecialTokens: true });
 }

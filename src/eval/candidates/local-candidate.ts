@@ -64,7 +64,7 @@ export class LocalCandidate implements CandidateBackend {
   async complete(request: CompletionRequest): Promise<Completion> {
     const key = requestHash({ local: this.options.modelDir, adapter: this.options.adapterDir ?? null, format: this.format(), template: this.options.template ?? null, ...request });
     const hit = this.options.cache?.get(key);
-    if (hit) return { ...hit, cached: true, attempts: 0 };
+    if (hit) return { ...hit, finishReason: hit.finishReason ?? null, cached: true, attempts: 0 };
     const run = this.queue.then(async () => {
       const worker = await this.startWorker();
       const out = await generateText(worker, {
@@ -77,7 +77,7 @@ export class LocalCandidate implements CandidateBackend {
         stop: this.options.stop ?? ["\n\n"],
         device: this.options.device,
       });
-      const value = { text: out.text.trim(), promptTokens: out.promptTokens, completionTokens: out.completionTokens, latencyMs: out.seconds * 1000 };
+      const value = { text: out.text.trim(), promptTokens: out.promptTokens, completionTokens: out.completionTokens, latencyMs: out.seconds * 1000, finishReason: out.finishReason };
       await this.options.cache?.put(key, value);
       return { ...value, cached: false, attempts: 1 };
     });

@@ -43,7 +43,7 @@ export class OpenAICandidate implements CandidateBackend {
   async complete(request: CompletionRequest, signal?: AbortSignal): Promise<Completion> {
     const key = requestHash({ baseURL: this.options.baseURL ?? null, model: this.options.model, ...request });
     const hit = this.options.cache?.get(key);
-    if (hit) return { ...hit, cached: true, attempts: 0 };
+    if (hit) return { ...hit, finishReason: hit.finishReason ?? null, cached: true, attempts: 0 };
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       try {
@@ -59,7 +59,8 @@ export class OpenAICandidate implements CandidateBackend {
         );
         const latencyMs = performance.now() - started;
         const text = res.choices[0]?.message?.content ?? "";
-        const value = { text, promptTokens: res.usage?.prompt_tokens ?? null, completionTokens: res.usage?.completion_tokens ?? null, latencyMs };
+        const finishReason = res.choices[0]?.finish_reason ?? null;
+        const value = { text, promptTokens: res.usage?.prompt_tokens ?? null, completionTokens: res.usage?.completion_tokens ?? null, latencyMs, finishReason };
         await this.options.cache?.put(key, value);
         return { ...value, cached: false, attempts: attempt };
       } catch (error) {

@@ -17,6 +17,9 @@ export interface CandidateOutput {
   completionTokens: number | null;
   cached: boolean;
   attempts: number;
+  /** "length": the answer hit maxTokens and is cut off; null when unknown or failed. */
+  finishReason: string | null;
+  truncated: boolean;
   retrieved?: string[];
 }
 
@@ -52,6 +55,8 @@ export async function runCandidate(input: RunCandidateInput): Promise<CandidateO
           completionTokens: c.completionTokens,
           cached: c.cached,
           attempts: c.attempts,
+          finishReason: c.finishReason,
+          truncated: c.finishReason === "length",
         };
       } catch (error) {
         if (input.signal?.aborted) throw error;
@@ -65,6 +70,8 @@ export async function runCandidate(input: RunCandidateInput): Promise<CandidateO
           completionTokens: null,
           cached: false,
           attempts,
+          finishReason: null,
+          truncated: false,
         };
       }
       if (built.retrieved.length) out.retrieved = built.retrieved.map((p) => p.id);

@@ -68,12 +68,15 @@ class Handlers:
         stop_sequences = params.get("stop_sequences") or []
         if stop_sequences:
             stop_sequences = _token_lists(params, "stop_sequences", "generate")
+        allowed = params.get("allowed_sequences")
+        if allowed is not None:  # [] is sent on as empty, so generate reports it instead of ignoring it
+            allowed = _token_lists(params, "allowed_sequences", "generate") if allowed else []
         pad = model.config.pad_token_id if model.config.pad_token_id is not None else 0
         with torch.no_grad():
             outs = generate(model, prompts, max_new_tokens=int(params.get("max_new_tokens", 64)),
                             temperature=float(params.get("temperature", 0.0)), top_p=float(params.get("top_p", 1.0)),
                             seed=params.get("seed"), stop_token_ids=params.get("stop_token_ids") or [],
-                            stop_sequences=stop_sequences, pad_token_id=pad)
+                            stop_sequences=stop_sequences, pad_token_id=pad, allowed_sequences=allowed)
         return {"outputs": [o.to_json() for o in outs], "prompt_tokens": sum(len(p) for p in prompts),
                 "completion_tokens": sum(len(o.ids) for o in outs)}
 

@@ -11,6 +11,8 @@ export interface GenerateTextOptions {
   seed?: number;
   /** Text stop sequences: generation ends when one is produced; the returned text ends before it. */
   stop?: string[];
+  /** Constrained decoding: the text is one of these strings (tokenized without BOS, as a continuation). */
+  allowed?: string[];
   device?: string;
 }
 
@@ -34,6 +36,7 @@ export async function generateText(worker: WorkerClient, options: GenerateTextOp
   const promptIds = await tokenizer.encode(options.prompt, { addSpecialTokens: true });
   const stop = options.stop ?? [];
   const stopSequences = (await Promise.all(stop.map((s) => tokenizer.encode(s, { addSpecialTokens: false })))).filter((ids) => ids.length > 0);
+  const allowed = options.allowed ? await Promise.all(options.allowed.map((s) => tokenizer.encode(s, { addSpecialTokens: false }))) : undefined;
   const started = performance.now();
   const result = await worker.generate({
     model_dir: options.modelDir,
@@ -45,6 +48,7 @@ export async function generateText(worker: WorkerClient, options: GenerateTextOp
     seed: options.seed ?? null,
     stop_token_ids: [...tokenizer.eosIds],
     stop_sequences: stopSequences,
+    ...(allowed ? { allowed_sequences: allowed } : {}),
     device: options.device ?? "auto",
   });
   const seconds = (performance.now() - started) / 1000;

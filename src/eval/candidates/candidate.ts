@@ -12,6 +12,8 @@ export interface CompletionRequest {
   maxTokens: number;
   temperature: number;
   seed?: number;
+  /** Constrained decoding: the answer must be exactly one of these strings (classification labels). */
+  allowed?: string[];
 }
 
 /**

@@ -75,6 +75,7 @@ export class LocalCandidate implements CandidateBackend {
         temperature: request.temperature,
         seed: request.seed,
         stop: this.options.stop ?? ["\n\n"],
+        allowed: request.allowed,
         device: this.options.device,
       });
       const value = { text: out.text.trim(), promptTokens: out.promptTokens, completionTokens: out.completionTokens, latencyMs: out.seconds * 1000, finishReason: out.finishReason };

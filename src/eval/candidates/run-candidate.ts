@@ -32,6 +32,8 @@ export interface RunCandidateInput {
   maxTokens: number;
   temperature: number;
   seed?: number;
+  /** Constrained decoding to these strings (the classification labels), for backends that support it. */
+  allowed?: string[];
   signal?: AbortSignal;
   onOutput?: (out: CandidateOutput, index: number) => void;
 }
@@ -45,7 +47,7 @@ export async function runCandidate(input: RunCandidateInput): Promise<CandidateO
       const built = buildPrompt(input.prompt, example, input.sources, shots);
       let out: CandidateOutput;
       try {
-        const c = await input.backend.complete({ messages: built.messages, maxTokens: input.maxTokens, temperature: input.temperature, seed: input.seed }, input.signal);
+        const c = await input.backend.complete({ messages: built.messages, maxTokens: input.maxTokens, temperature: input.temperature, seed: input.seed, ...(input.allowed ? { allowed: input.allowed } : {}) }, input.signal);
         out = {
           exampleId: example.id,
           output: c.text,

@@ -4,6 +4,7 @@ import { parse } from "yaml";
 import { z } from "zod";
 import { describeIssues } from "../../config/issues.js";
 import { ConfigError, NotFoundError } from "../../errors/index.js";
+import { CONSTRAIN_UNSUPPORTED_FIX } from "../candidates/openai-candidate.js";
 
 /**
  * eval.yaml: one zod schema gives the types, the defaults and the JSON Schema. Every problem is reported at
@@ -33,6 +34,10 @@ const CommonCandidate = {
   temperature: z.number().min(0).max(2).default(0),
   seed: z.number().int().optional(),
   fineTuned: z.boolean().optional().describe("marks a fine-tuned model for `tunekit advise` (default: a local adapter or an ft: model id)"),
+  constrain: z
+    .enum(["labels"])
+    .optional()
+    .describe("labels: decoding constrained to the classification label set (classification.labels, else inferred), so every answer is exactly one label; local candidates only"),
 };
 
 const OpenAICandidateSchema = z.strictObject({
@@ -133,6 +138,9 @@ export function parseEvalSuite(raw: unknown, source = "eval config"): EvalSuite 
     }
     s.candidates.forEach((c, i) => {
       if (c.prompt.retrieval && !s.retrieval) problems.push({ path: `candidates[${i}].prompt.retrieval`, value: c.prompt.retrieval, message: "retrieval needs documents", fix: "add retrieval.documents: [paths] at the top level", source });
+      if (c.constrain && c.type === "openai") {
+        problems.push({ path: `candidates[${i}].constrain`, value: c.constrain, message: "constrained decoding needs a local candidate: an OpenAI-compatible API can bias single tokens, not restrict answers to multi-token labels", fix: CONSTRAIN_UNSUPPORTED_FIX, source });
+      }
       if (c.prompt.template && !/\{\{\s*input\s*\}\}/.test(c.prompt.template)) {
         problems.push({ path: `candidates[${i}].prompt.template`, value: c.prompt.template, message: "the template never uses {{input}}", fix: 'include {{input}}, e.g. "Classify: {{input}}"', source });
       }

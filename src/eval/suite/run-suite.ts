@@ -11,7 +11,7 @@ import { checkTemplate, strategyName } from "../prompts/prompt-strategy.js";
 import { buildBackend, buildJudgeBackend, evalCacheDir } from "./build-candidates.js";
 import { buildMetrics, inferLabels } from "./build-metrics.js";
 import { loadDocuments } from "./load-documents.js";
-import { loadExamples } from "./load-examples.js";
+import { loadEvalData } from "./load-examples.js";
 import { metricName, type EvalSuite } from "./suite-config.js";
 import { summarizeEval, type EvalSummary, type ScoredCandidate } from "./summarize.js";
 
@@ -38,7 +38,7 @@ export interface SuiteOutcome {
 
 export async function runEvalSuite(ws: Workspace, suite: EvalSuite, options: RunSuiteOptions): Promise<SuiteOutcome> {
   suite.candidates.forEach((c, i) => c.prompt.template && checkTemplate(c.prompt.template, `candidates[${i}].prompt.template`));
-  const data = await loadExamples(ws, suite.dataset.version, suite.dataset.split, suite.dataset.trainSplit, suite.dataset.limit);
+  const data = await loadEvalData(ws, suite.dataset, { checkLeakage: suite.candidates.some((c) => c.prompt.fewShot) });
   const labels = suite.classification.labels ?? inferLabels(data.train, data.test);
   const constrained = suite.candidates.filter((c) => c.constrain === "labels").map((c) => c.name);
   if (constrained.length && labels.length === 0) {
@@ -63,7 +63,10 @@ export async function runEvalSuite(ws: Workspace, suite: EvalSuite, options: Run
     datasetVersionId: data.version.id,
     config: {
       suite,
-      dataset: { id: data.version.id, ref: `${data.version.datasetName}@${data.version.number}`, sha256: data.version.sha256, split: suite.dataset.split, examples: data.test.length },
+      // dataset: where the test examples came from (the held-out dataset when set); fewShot: the few-shot pool.
+      // The run's datasetVersionId stays the trained dataset (dataset.version), which `advise` profiles.
+      dataset: data.testSource,
+      fewShot: suite.candidates.some((c) => c.prompt.fewShot) ? data.fewShotSource : undefined,
       candidates: suite.candidates.map((c, i) => ({ name: c.name, backend: backends[i].describe(), prompt: strategyName(c.prompt), promptSpec: c.prompt, constrain: c.constrain ?? null })),
       metrics: metrics.map((m) => ({ name: m.name, version: m.version, unit: m.unit })),
       // A copy: the same array as suite.classification.labels would be stored as "[Circular]" (repeated reference).

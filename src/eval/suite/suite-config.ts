@@ -80,6 +80,20 @@ export const EvalSuiteSchema = z.strictObject({
     split: z.string().default("test"),
     trainSplit: z.string().default("train").describe("few-shot examples are drawn from here"),
     limit: z.number().int().positive().optional().describe("first N examples of the split (seeded order kept)"),
+    heldOut: z
+      .strictObject({
+        version: z.string().min(1).describe('the held-out dataset: "name", "name@N" or a version id'),
+        split: z.string().default("all").describe('its split to evaluate on ("all": every record)'),
+      })
+      .optional()
+      .describe("evaluate on a separately imported held-out dataset instead of dataset.version's split"),
+    fewShot: z
+      .strictObject({
+        version: z.string().min(1).describe('"name", "name@N" or a version id'),
+        split: z.string().default("train").describe('its split to draw from ("all": every record)'),
+      })
+      .optional()
+      .describe("draw few-shot examples from this dataset version instead of dataset.version's trainSplit; a held-out prompt also in it is refused"),
   }),
   candidates: z.array(CandidateSpecSchema).min(1),
   metrics: z.array(MetricSpecSchema).min(1),

@@ -18,21 +18,31 @@ const PricingSchema = z.strictObject({
 
 const PromptSchema = z
   .strictObject({
-    system: z.string().optional(),
+    system: z.string().optional().describe("system message sent first"),
     template: z.string().optional().describe("user turn; {{input}} is the example, {{context}} the retrieved passages"),
-    fewShot: z.strictObject({ k: z.number().int().positive(), seed: z.number().int().default(1) }).optional(),
-    retrieval: z.strictObject({ k: z.number().int().positive().default(3) }).optional(),
+    fewShot: z
+      .strictObject({
+        k: z.number().int().positive().describe("examples shown as earlier user/assistant turns"),
+        seed: z.number().int().default(1).describe("which k are drawn (the same k for every test example)"),
+      })
+      .optional()
+      .describe("few-shot examples from dataset.trainSplit (or dataset.fewShot)"),
+    retrieval: z
+      .strictObject({ k: z.number().int().positive().default(3).describe("passages retrieved per example") })
+      .optional()
+      .describe("BM25 passages from retrieval.documents, put where the template says {{context}}"),
   })
-  .default({});
+  .default({})
+  .describe("the prompt strategy; empty: the input alone (zero-shot)");
 
 const CommonCandidate = {
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, '.', '_' or '-'"),
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, '.', '_' or '-'").describe("unique name in reports and comparisons"),
   prompt: PromptSchema,
-  pricing: PricingSchema.optional(),
-  concurrency: z.number().int().positive().max(256).default(8),
-  maxTokens: z.number().int().positive().default(64),
-  temperature: z.number().min(0).max(2).default(0),
-  seed: z.number().int().optional(),
+  pricing: PricingSchema.optional().describe("prices for cost per request / per correct answer; absent: cost is reported as unknown"),
+  concurrency: z.number().int().positive().max(256).default(8).describe("requests in flight at once (a local candidate answers one at a time)"),
+  maxTokens: z.number().int().positive().default(64).describe("most tokens per answer; an answer that hits it is flagged truncated"),
+  temperature: z.number().min(0).max(2).default(0).describe("0: greedy"),
+  seed: z.number().int().optional().describe("sampling seed, where the backend supports one"),
   fineTuned: z.boolean().optional().describe("marks a fine-tuned model for `tunekit advise` (default: a local adapter or an ft: model id)"),
   constrain: z
     .enum(["labels"])
@@ -42,20 +52,20 @@ const CommonCandidate = {
 
 const OpenAICandidateSchema = z.strictObject({
   ...CommonCandidate,
-  type: z.literal("openai").describe("any OpenAI-compatible endpoint, incl. hosted fine-tuned model ids"),
-  model: z.string().min(1),
-  baseURL: z.url().optional(),
+  type: z.literal("openai").describe("openai: any OpenAI-compatible endpoint, incl. hosted fine-tuned model ids"),
+  model: z.string().min(1).describe("the model id sent to the endpoint (an ft: id for a hosted fine-tune)"),
+  baseURL: z.url().optional().describe("default https://api.openai.com/v1; vLLM, Ollama, the tunekit gateway …"),
   apiKeyEnv: z.string().optional().describe("env var holding the API key (the key itself never goes in the file)"),
-  timeoutMs: z.number().int().positive().default(120_000),
-  maxAttempts: z.number().int().positive().default(6),
+  timeoutMs: z.number().int().positive().default(120_000).describe("per request"),
+  maxAttempts: z.number().int().positive().default(6).describe("attempts per request on 429 / 5xx / connection errors (jittered backoff)"),
 });
 
 const LocalCandidateSchema = z.strictObject({
   ...CommonCandidate,
-  type: z.literal("local"),
-  modelDir: z.string().min(1),
-  adapterDir: z.string().optional(),
-  stop: z.array(z.string()).optional(),
+  type: z.literal("local").describe("local: a model folder generating through the Python worker"),
+  modelDir: z.string().min(1).describe("Hugging Face model folder (config.json, safetensors, tokenizer.json), relative to eval.yaml"),
+  adapterDir: z.string().optional().describe("LoRA adapter folder (PEFT format) applied to modelDir: a fine-tuned candidate"),
+  stop: z.array(z.string()).optional().describe('text stop sequences (default ["\\n\\n"])'),
   promptFormat: z.enum(["chat", "plain"]).default("chat").describe("chat: the model's chat template (as in training); plain: turns joined as text"),
   template: z.string().optional().describe('chat template override: "chatml" or a .jinja path'),
 });

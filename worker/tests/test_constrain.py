@@ -90,3 +90,25 @@ def test_the_generate_request_passes_allowed_sequences(tmp_path):
     with pytest.raises(WorkerError) as e:
         Handlers().generate({"model_dir": path, "prompts": [[1]], "allowed_sequences": [["a"]]}, lambda e: None)
     assert e.value.code == "WORKER_BAD_PARAMS"
+
+
+needs_cuda_graphs = pytest.mark.skipif(not torch.cuda.is_available() or not hasattr(torch.cuda, "CUDAGraph")
+                                       or int(torch.__version__.split(".")[0]) < 2,
+                                       reason="needs CUDA and torch >= 2 (the GPU machine)")
+
+
+@needs_cuda_graphs
+def test_constrained_decoding_on_the_cuda_graph_path_equals_eager(tmp_path):
+    from tunekit_worker.models.decode_step import graphs_supported
+    model = load_model(write_tiny_model(tmp_path, "llama"), device="cuda")
+    assert graphs_supported(model)
+    prompts = [[1, 2, 3], [7], [30, 31, 32, 33]]
+    labels = [[5, 6, 7, 8], [5, 9], [12, 13, 14], [40, 41]]
+    graphed = generate(model, prompts, max_new_tokens=8, allowed_sequences=labels, graphs=True)
+    runners = model.__dict__.get("_decode_runners", {})
+    assert any(r.graph is not None for r in runners.values()), "the constrained request did not replay a CUDA graph"
+    eager = generate(model, prompts, max_new_tokens=8, allowed_sequences=labels, graphs=False)
+    assert graphed == eager
+    assert all(o.ids in labels and o.finish_reason == "stop" for o in graphed)
+    sampled = generate(model, prompts, max_new_tokens=8, temperature=1.5, seed=3, allowed_sequences=labels)
+    assert all(o.ids in labels for o in sampled)

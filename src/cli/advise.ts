@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { UsageError } from "../errors/index.js";
 import { PriceCatalog } from "../cost/catalog/index.js";
-import { advise, bestBaseline, trainingPriceFor } from "../eval/advice/advise.js";
+import { advise, catalogTrainingPrice } from "../eval/advice/advise.js";
 import { profileTrainSplit } from "../eval/advice/dataset-profile.js";
 import type { EvalSuite } from "../eval/suite/suite-config.js";
 import type { EvalSummary } from "../eval/suite/summarize.js";
@@ -38,8 +38,7 @@ export function register(program: Command, ctx: CliContext): void {
           const summary = run.result as unknown as EvalSummary;
           // No invented price: the flag, else the catalog entry of the model a fine-tune would start from.
           const flagPrice = num(opts.trainPrice, "--train-price");
-          const baseline = bestBaseline(summary);
-          const catalogPrice = flagPrice === undefined && baseline ? trainingPriceFor(PriceCatalog.withOverrides(ws.config.cost.prices), baseline) : undefined;
+          const catalogPrice = flagPrice === undefined ? catalogTrainingPrice(summary, PriceCatalog.withOverrides(ws.config.cost.prices)) : undefined;
           const profile = await profileTrainSplit(ws, run.datasetVersionId ?? suite.dataset.version, suite.dataset.trainSplit);
           const result = advise({
             summary,

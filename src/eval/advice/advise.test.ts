@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { CandidateSummary, EvalSummary } from "../suite/summarize.js";
 import { PriceCatalog } from "../../cost/catalog/index.js";
 import { TunekitError } from "../../errors/index.js";
-import { advise, bestBaseline, trainingPriceFor } from "./advise.js";
+import { advise, bestBaseline, catalogTrainingPrice, trainingPriceFor } from "./advise.js";
 
 function cand(name: string, prompt: string, acc: number, costPerRequest: number, promptTokens: number): CandidateSummary {
   return {
@@ -107,5 +107,7 @@ describe("advise", () => {
     expect(trainingPriceFor(catalog, mini)).toEqual({ perMTok: 3, source: "catalog openai/gpt-4o-mini-2024-07-18" });
     expect(trainingPriceFor(catalog, { backend: { type: "openai", model: "my-vllm-model" } })).toBeUndefined();
     expect(trainingPriceFor(catalog, { backend: { type: "local", modelDir: "/m" } })).toBeUndefined();
+    expect(catalogTrainingPrice(summary([base, mini]), catalog)).toEqual({ perMTok: 3, source: "catalog openai/gpt-4o-mini-2024-07-18" });
+    expect(catalogTrainingPrice(summary([base, fewShot]), catalog)).toBeUndefined();
   });
 });

@@ -94,6 +94,12 @@ export function bestBaseline(summary: EvalSummary): CandidateSummary | undefined
   return summary.candidates.filter((c) => !isFineTuned(c)).sort((a, b) => value(b) - value(a))[0];
 }
 
+/** The catalog's training price for the best baseline's model: what `advise` uses when no price is given. */
+export function catalogTrainingPrice(summary: EvalSummary, catalog: Pick<PriceCatalog, "find">): { perMTok: number; source: string } | undefined {
+  const baseline = bestBaseline(summary);
+  return baseline ? trainingPriceFor(catalog, baseline) : undefined;
+}
+
 export function advise(input: AdviceInput): Advice {
   const { summary } = input;
   const m = summary.primaryMetric;

@@ -88,7 +88,7 @@ export const EvalSuiteSchema = z.strictObject({
   dataset: z.strictObject({
     version: z.string().min(1).describe('"name" (latest), "name@N" or a version id'),
     split: z.string().default("test"),
-    trainSplit: z.string().default("train").describe("few-shot examples are drawn from here"),
+    trainSplit: z.string().default("train").describe("few-shot examples are drawn from here (unless dataset.fewShot names another source)"),
     limit: z.number().int().positive().optional().describe("first N examples of the split (seeded order kept)"),
     heldOut: z
       .strictObject({

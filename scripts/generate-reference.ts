@@ -62,15 +62,42 @@ function typeOf(s: Schema): string {
   return `${t}${range}`;
 }
 
+/** The value(s) of a union variant's discriminator (`type: "openai"`), for "only with type: …" notes. */
+function discriminator(obj: Schema): string | undefined {
+  const t = obj.properties?.type;
+  if (!t) return undefined;
+  if (t.const !== undefined) return String(t.const);
+  return t.enum ? t.enum.map(String).join(" | ") : undefined;
+}
+
+/**
+ * One row per key. The variants of a union of objects (eval.yaml candidates by `type`, metrics by `type`) are
+ * merged key by key: a key every variant has is listed once; a key only some have says which.
+ */
 function walk(s: Schema, path: string, rows: string[]): void {
-  const objects = [s, ...(s.anyOf ?? s.oneOf ?? []).filter((a) => a.properties)];
+  const variants = (s.anyOf ?? s.oneOf ?? []).filter((a) => a.properties);
+  const objects = s.properties ? [s, ...variants] : variants;
+  const keys = new Map<string, { schemas: Schema[]; owners: string[] }>();
   for (const obj of objects) {
     for (const [key, child] of Object.entries(obj.properties ?? {})) {
-      const p = path ? `${path}.${key}` : key;
-      const def = child.default === undefined ? "" : `\`${cell(JSON.stringify(child.default))}\``;
-      rows.push(`| \`${p}\` | ${typeOf(child)} | ${def} | ${cell(child.description)} |`);
-      walk(child, p, rows);
-      if (child.items?.properties || child.items?.anyOf) walk(child.items, `${p}[]`, rows);
+      const entry = keys.get(key) ?? { schemas: [], owners: [] };
+      entry.schemas.push(child);
+      entry.owners.push(discriminator(obj) ?? "");
+      keys.set(key, entry);
+    }
+  }
+  const tagged = variants.length > 1 && variants.every((v) => discriminator(v) !== undefined);
+  for (const [key, { schemas, owners }] of keys) {
+    const p = path ? `${path}.${key}` : key;
+    const child = schemas[0];
+    const type = key === "type" && tagged ? owners.map((o) => o.split(" | ").map((v) => JSON.stringify(v)).join(" \\| ")).join(" \\| ") : [...new Set(schemas.map(typeOf))].join(" \\| ");
+    const def = child.default === undefined ? "" : `\`${cell(JSON.stringify(child.default))}\``;
+    const only = tagged && key !== "type" && schemas.length < objects.length ? `(only with type: ${owners.join(" / ")}) ` : "";
+    const description = [...new Set(schemas.map((c) => c.description).filter(Boolean))].join(" / ");
+    rows.push(`| \`${p}\` | ${type} | ${def} | ${cell(`${only}${description}`.trim())} |`);
+    for (const c of schemas.length > 1 && schemas.every((c) => JSON.stringify(c) === JSON.stringify(child)) ? [child] : schemas) {
+      walk(c, p, rows);
+      if (c.items?.properties || c.items?.anyOf || c.items?.oneOf) walk(c.items, `${p}[]`, rows);
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { UsageError } from "../errors/index.js";
-import { advise } from "../eval/advice/advise.js";
+import { PriceCatalog } from "../cost/catalog/index.js";
+import { advise, catalogTrainingPrice } from "../eval/advice/advise.js";
 import { profileTrainSplit } from "../eval/advice/dataset-profile.js";
 import type { EvalSuite } from "../eval/suite/suite-config.js";
 import type { EvalSummary } from "../eval/suite/summarize.js";
@@ -16,9 +17,9 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--volume <n>", "requests per month (default: the eval's volume)")
     .option("--changing-requirements", "the task's requirements change often")
     .option("--knowledge-heavy", "answers depend on facts from documents")
-    .option("--train-price <usd>", "USD per million training tokens", "3")
+    .option("--train-price <usd>", "USD per million training tokens (default: the price catalog's training price for the best baseline's model; none known: the training cost is reported as unavailable)")
     .option("--epochs <n>", "training epochs for the cost estimate", "3")
-    .action((opts: { eval?: string; target?: string; volume?: string; changingRequirements?: boolean; knowledgeHeavy?: boolean; trainPrice: string; epochs: string }) =>
+    .action((opts: { eval?: string; target?: string; volume?: string; changingRequirements?: boolean; knowledgeHeavy?: boolean; trainPrice?: string; epochs: string }) =>
       ctx.run(async (out) => {
         const num = (v: string | undefined, flag: string) => {
           if (v === undefined) return undefined;
@@ -34,16 +35,21 @@ export function register(program: Command, ctx: CliContext): void {
             throw new UsageError("EVAL_NO_BASELINE", `run ${runId} is not a succeeded eval run (${run.kind}, ${run.status})`, { fix: "pass --eval with a succeeded eval run id (tunekit runs list --kind eval)" });
           }
           const suite = (run.config as { suite: EvalSuite }).suite;
+          const summary = run.result as unknown as EvalSummary;
+          // No invented price: the flag, else the catalog entry of the model a fine-tune would start from.
+          const flagPrice = num(opts.trainPrice, "--train-price");
+          const catalogPrice = flagPrice === undefined ? catalogTrainingPrice(summary, PriceCatalog.withOverrides(ws.config.cost.prices)) : undefined;
           const profile = await profileTrainSplit(ws, run.datasetVersionId ?? suite.dataset.version, suite.dataset.trainSplit);
           const result = advise({
-            summary: run.result as unknown as EvalSummary,
+            summary,
             trainExamples: profile.trainExamples,
             labelCounts: profile.labelCounts,
             target: num(opts.target, "--target"),
             monthlyVolume: num(opts.volume, "--volume"),
             changingRequirements: opts.changingRequirements,
             knowledgeHeavy: opts.knowledgeHeavy,
-            trainPricePerMTok: num(opts.trainPrice, "--train-price"),
+            trainPricePerMTok: flagPrice ?? catalogPrice?.perMTok,
+            trainPriceSource: flagPrice !== undefined ? "--train-price" : catalogPrice?.source,
             epochs: num(opts.epochs, "--epochs"),
           });
           return { runId, ...result };

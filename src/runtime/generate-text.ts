@@ -11,6 +11,8 @@ export interface SamplingOptions {
   seed?: number;
   /** Text stop sequences: generation ends when one is produced; the returned text ends before it. */
   stop?: string[];
+  /** Constrained decoding: the text is one of these strings (tokenized without BOS, as a continuation). */
+  allowed?: string[];
   device?: string;
 }
 
@@ -45,6 +47,7 @@ export async function generateText(worker: WorkerClient, options: GenerateTextOp
 export async function generateFromPrompt(worker: WorkerClient, tokenizer: Tokenizer, modelDir: string, prompt: BuiltPrompt, options: SamplingOptions): Promise<GeneratedText> {
   const stop = options.stop ?? [];
   const stopSequences = (await Promise.all(stop.map((s) => tokenizer.encode(s, { addSpecialTokens: false })))).filter((ids) => ids.length > 0);
+  const allowed = options.allowed ? await Promise.all(options.allowed.map((s) => tokenizer.encode(s, { addSpecialTokens: false }))) : undefined;
   const started = performance.now();
   const result = await worker.generate({
     model_dir: modelDir,
@@ -56,6 +59,7 @@ export async function generateFromPrompt(worker: WorkerClient, tokenizer: Tokeni
     seed: options.seed ?? null,
     stop_token_ids: [...tokenizer.eosIds],
     stop_sequences: stopSequences,
+    ...(allowed ? { allowed_sequences: allowed } : {}),
     device: options.device ?? "auto",
   });
   const seconds = (performance.now() - started) / 1000;

@@ -72,6 +72,8 @@ export interface GenerateParams {
   seed?: number | null;
   stop_token_ids?: number[];
   stop_sequences?: number[][];
+  /** Constrained decoding: each output is one of these token sequences (worker/tunekit_worker/constrain.py). */
+  allowed_sequences?: number[][];
   device?: string;
   dtype?: string;
 }

@@ -113,6 +113,11 @@ export const WorkerGenerateParamsSchema = z.strictObject({
   seed: z.number().int().nullable().default(null),
   stop_token_ids: z.array(z.number().int()).default([]),
   stop_sequences: z.array(tokenIds).default([]),
+  allowed_sequences: z
+    .array(tokenIds)
+    .nullable()
+    .default(null)
+    .describe("Every row may only produce one of these token sequences (e.g. class labels); null: unconstrained."),
   ...inferenceDevice,
 });
 

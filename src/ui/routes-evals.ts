@@ -1,7 +1,8 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { ConflictError, NotFoundError } from "../errors/index.js";
-import { advise } from "../eval/advice/advise.js";
+import { PriceCatalog } from "../cost/catalog/index.js";
+import { advise, catalogTrainingPrice } from "../eval/advice/advise.js";
 import { profileTrainSplit } from "../eval/advice/dataset-profile.js";
 import type { LearningCurve } from "../eval/curve/learning-curve.js";
 import type { EvalSuite } from "../eval/suite/suite-config.js";
@@ -106,6 +107,8 @@ export const evalRoutes: Route[] = [
       const ref = run.datasetVersionId ?? suite?.dataset.version;
       const profile = ref ? await profileTrainSplit(ws, ref, suite?.dataset.trainSplit) : { trainExamples: 0, labelCounts: undefined };
       const target = query.get("target");
+      // No assumed price: the catalog's training price for the best baseline's model, else "unavailable".
+      const price = catalogTrainingPrice(run.result, PriceCatalog.withOverrides(ws.config.cost.prices));
       return {
         runId: run.id,
         ...advise({
@@ -114,6 +117,8 @@ export const evalRoutes: Route[] = [
           labelCounts: profile.labelCounts,
           target: target ? Number(target) : undefined,
           monthlyVolume: suite?.volume?.requestsPerMonth,
+          trainPricePerMTok: price?.perMTok,
+          trainPriceSource: price?.source,
         }),
       };
     },

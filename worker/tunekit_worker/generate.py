@@ -5,6 +5,8 @@ attention row (also during decoding, the KV cache remembers segments), and each 
 0..L_i-1, so a batched prompt produces the same tokens as the prompt alone. Decoding runs on a static KV cache,
 one CUDA graph replay per step where available (models/decode_step.py).
 
+With `allowed_sequences` (constrain.py), every row may only produce one of those token sequences (e.g. a label).
+
 Sampling with temperature > 0 draws for the whole batch at every step, finished rows included, so a row's tokens
 depend on the batch it is in (as before), but no longer on when the other rows stopped.
 """
@@ -16,6 +18,7 @@ from typing import List, Optional, Sequence
 
 import torch
 
+from .constrain import ConstrainedRows, SequenceTrie, validate_allowed_sequences
 from .errors import WorkerError
 from .models.decode_step import acquire_runner
 from .models.llama import CausalLM
@@ -31,8 +34,8 @@ class GenerationOutput:
         return {"ids": self.ids, "finish_reason": self.finish_reason, "stop_ids": self.stop_ids}
 
 
-def _validate(prompts, max_new_tokens, temperature, top_p, vocab_size):
-    problems = []
+def _validate(prompts, max_new_tokens, temperature, top_p, vocab_size, allowed_sequences=None):
+    problems = [] if allowed_sequences is None else validate_allowed_sequences(allowed_sequences, vocab_size)
     if not prompts:
         problems.append("prompts is empty")
     for i, p in enumerate(prompts):
@@ -48,8 +51,8 @@ def _validate(prompts, max_new_tokens, temperature, top_p, vocab_size):
         problems.append(f"top_p must be in (0, 1], got {top_p}")
     if problems:
         raise WorkerError("WORKER_INVALID_REQUEST", "invalid generate request: " + "; ".join(problems),
-                          "send non-empty prompts of valid token ids, max_new_tokens >= 0, temperature >= 0 "
-                          "and 0 < top_p <= 1")
+                          "send non-empty prompts of valid token ids, max_new_tokens >= 0, temperature >= 0, "
+                          "0 < top_p <= 1 and (if any) non-empty allowed_sequences of valid token ids")
 
 
 def sample_next(logits: torch.Tensor, temperature: float, top_p: float,
@@ -131,26 +134,30 @@ class _HostIds:
 def generate(model: CausalLM, prompts: List[List[int]], max_new_tokens: int = 64, temperature: float = 0.0,
              top_p: float = 1.0, seed: Optional[int] = None, stop_token_ids: Sequence[int] = (),
              stop_sequences: Sequence[Sequence[int]] = (), pad_token_id: int = 0,
-             graphs: bool = True) -> List[GenerationOutput]:
+             graphs: bool = True, allowed_sequences: Optional[Sequence[Sequence[int]]] = None) -> List[GenerationOutput]:
     """Generate up to max_new_tokens per prompt (docs/worker-protocol.md `generate`).
 
     A batched prefill fills a static KV cache, then every decode step runs on fixed shapes: on CUDA (torch >= 2.0)
     as a replayed CUDA graph (`graphs=False`: eagerly, for comparison), elsewhere eagerly; the tokens are the same.
-    docs/generation-speed.md has the design and the figures."""
-    _validate(prompts, max_new_tokens, temperature, top_p, model.config.vocab_size)
+    docs/generation-speed.md has the design and the figures.
+
+    `allowed_sequences`: each row produces only one of these token sequences (or a prefix, if max_new_tokens runs
+    out: finish reason "length"); stop_sequences do not apply, stop_token_ids only end a row whose sequence is
+    complete (constrain.py)."""
+    _validate(prompts, max_new_tokens, temperature, top_p, model.config.vocab_size, allowed_sequences)
     if max_new_tokens == 0:
         return [GenerationOutput([], "length") for _ in prompts]
     was_training = model.training
     model.eval()
     try:
         return _generate(model, prompts, max_new_tokens, temperature, top_p, seed, stop_token_ids, stop_sequences,
-                         pad_token_id, graphs)
+                         pad_token_id, graphs, allowed_sequences)
     finally:
         model.train(was_training)
 
 
 def _generate(model, prompts, max_new_tokens, temperature, top_p, seed, stop_token_ids, stop_sequences,
-              pad_token_id, graphs) -> List[GenerationOutput]:
+              pad_token_id, graphs, allowed_sequences=None) -> List[GenerationOutput]:
     device = model.model.embed_tokens.weight.device
     generator = None
     if temperature > 0:
@@ -167,6 +174,9 @@ def _generate(model, prompts, max_new_tokens, temperature, top_p, seed, stop_tok
 
     runner = acquire_runner(model, B, L + max_new_tokens, graphs)
     logits = runner.prefill(model, ids.to(device), segments.to(device), torch.tensor(lengths, device=device))
+    if allowed_sequences is not None:
+        return _decode_constrained(model, runner, logits, SequenceTrie(allowed_sequences), max_new_tokens,
+                                   temperature, top_p, generator, [int(t) for t in stop_token_ids])
     rows = _Rows(B, max_new_tokens, set(int(t) for t in stop_token_ids), stop_sequences)
     host = _HostIds(device, B)
     tokens = sample_next(logits, temperature, top_p, generator)  # [B]
@@ -179,6 +189,22 @@ def _generate(model, prompts, max_new_tokens, temperature, top_p, seed, stop_tok
         if rows.push(host.get(step)):
             break
     return rows.outputs()
+
+
+def _decode_constrained(model, runner, logits, trie, max_new_tokens, temperature, top_p, generator,
+                        stop_tokens) -> List[GenerationOutput]:
+    """The decode loop of a constrained request, on the same runner as any other: eager, or replayed CUDA graph.
+    The mask is added to the step's logits outside the graph (out of place, the graph's static output stays
+    intact), so the graph path needs no change; what it gives up is the overlap of the next step with the host's
+    reading of this one, since the next mask depends on this step's ids. Label-length outputs make that cheap."""
+    device = logits.device
+    rows = ConstrainedRows(trie, logits.shape[0], max_new_tokens, stop_tokens, logits.shape[-1], device)
+    for step in range(max_new_tokens):
+        tokens = sample_next(rows.apply(logits), temperature, top_p, generator)  # [B]
+        if rows.push(tokens.tolist()) or step + 1 == max_new_tokens:
+            break
+        logits = runner.decode(model, tokens)
+    return [GenerationOutput(ids, reason, stop_ids) for ids, reason, stop_ids in rows.results()]
 
 
 class ModelCache:

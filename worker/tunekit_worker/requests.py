@@ -55,7 +55,8 @@ class Handlers:
             outs = generate(model, prompts, max_new_tokens=params["max_new_tokens"],
                             temperature=float(params["temperature"]), top_p=float(params["top_p"]),
                             seed=params["seed"], stop_token_ids=params["stop_token_ids"],
-                            stop_sequences=params["stop_sequences"], pad_token_id=pad)
+                            stop_sequences=params["stop_sequences"], pad_token_id=pad,
+                            allowed_sequences=params["allowed_sequences"])
         return {"outputs": [o.to_json() for o in outs], "prompt_tokens": sum(len(p) for p in prompts),
                 "completion_tokens": sum(len(o.ids) for o in outs)}
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { CandidateSummary, EvalSummary } from "../suite/summarize.js";
-import { advise } from "./advise.js";
+import { PriceCatalog } from "../../cost/catalog/index.js";
+import { TunekitError } from "../../errors/index.js";
+import { advise, bestBaseline, catalogTrainingPrice, trainingPriceFor } from "./advise.js";
 
 function cand(name: string, prompt: string, acc: number, costPerRequest: number, promptTokens: number): CandidateSummary {
   return {
@@ -38,7 +40,7 @@ describe("advise", () => {
     expect(a.recommendation).toBe("add-retrieval");
   });
   it("recommends fine-tuning with the numbers: gap, saving, break-even", () => {
-    const a = advise({ summary: summary([base, fewShot]), trainExamples: 2000, target: 0.9, labelCounts: { a: 1000, b: 1000 } });
+    const a = advise({ summary: summary([base, fewShot]), trainExamples: 2000, target: 0.9, labelCounts: { a: 1000, b: 1000 }, trainPricePerMTok: 3 });
     expect(a.recommendation).toBe("fine-tune");
     expect(a.reasons[0]).toBe("the best prompt (few, 70.0%) is 20.0 points short of the target, and there are 2000 training examples to learn from.");
     // saving (0.0004 − 0.0001)·1e6 = $300/month; training 600 tok · 2000 · 3 epochs · $3/M = $10.80
@@ -52,5 +54,60 @@ describe("advise", () => {
     const a = advise({ summary: summary([base, fewShot, tuned], [cmp]), trainExamples: 5000, target: 0.9 });
     expect(a.recommendation).toBe("keep-prompting");
     expect(a.reasons.slice(0, 2)).toEqual([`measured: ${cmp.verdict}`, "the fine-tuned candidate ft does not beat few; fine-tuning has not paid off on this data."]);
+  });
+
+  it("refuses without a baseline candidate instead of comparing a fine-tune with itself", () => {
+    const ft1 = { ...cand("ft1", "template", 0.8, 0.0002, 40), fineTuned: true };
+    const ft2 = { ...cand("ft2", "template", 0.7, 0.0002, 40), backend: { type: "openai", model: "ft:gpt-4o-mini:acme::x" } };
+    let caught: unknown;
+    try {
+      advise({ summary: summary([ft1, ft2]), trainExamples: 5000, target: 0.9 });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(TunekitError);
+    const e = caught as TunekitError;
+    expect({ code: e.code, message: e.message, details: e.details }).toEqual({
+      code: "EVAL_NO_BASELINE",
+      message: "the eval has no baseline candidate: every candidate (ft1, ft2) is fine-tuned, so there is no prompted base model to compare against",
+      details: { candidates: ["ft1", "ft2"] },
+    });
+    expect(e.fix).toContain("add the base model as a candidate (zero-shot and with your best prompt) to eval.yaml");
+    expect(e.fix).toContain("fewShot: { k: 8 }");
+  });
+  it("says when every candidate misses the target, with each score and interval", () => {
+    const tuned = { ...cand("ft", "template", 0.8, 0.0002, 40), fineTuned: true };
+    const a = advise({ summary: summary([base, fewShot, tuned]), trainExamples: 5000, target: 0.9, trainPricePerMTok: 3 });
+    expect(a.numbers.candidatesMeetingTarget).toBe(0);
+    expect(a.reasons).toContain("no candidate reaches the target 90.0% accuracy: zero 55.0% [50.0%, 60.0%]; few 70.0% [65.0%, 75.0%]; ft 80.0% [75.0%, 85.0%] (accuracy with its confidence interval).");
+    const met = advise({ summary: summary([base, fewShot, tuned]), trainExamples: 5000, target: 0.75, trainPricePerMTok: 3 });
+    expect(met.numbers.candidatesMeetingTarget).toBe(1);
+    expect(met.reasons.some((r) => r.startsWith("no candidate reaches"))).toBe(false);
+  });
+  it("invents no training price: without one the training cost and break-even are unavailable", () => {
+    const a = advise({ summary: summary([base, fewShot]), trainExamples: 2000, target: 0.9 });
+    expect(a.numbers.monthlySavingFromShorterPrompts).toBeCloseTo(300, 9);
+    expect(a.numbers.estimatedTrainingCost).toBeNull();
+    expect(a.numbers.breakEvenMonths).toBeNull();
+    expect(a.reasons).toContain(
+      "a fine-tuned model without the long prompt would save about $300.00/month; the training cost and break-even are unavailable: no training price is known for few — pass --train-price USD_PER_MTOK, or add its training price under cost.prices in tunekit.yaml.",
+    );
+  });
+  it("names the candidates whose cost is unknown instead of pricing them", () => {
+    const unpriced = { ...cand("local-base", "zero-shot", 0.5, 0, 40), cost: { ...base.cost, costPerRequestUsd: null, totalCostUsd: null, costPerCorrectUsd: null, monthlyCostUsd: null } };
+    const a = advise({ summary: summary([unpriced, fewShot]), trainExamples: 5000, target: 0.9 });
+    expect(a.reasons).toContain(
+      "cost comparison unavailable for local-base: no price known; give each candidate pricing: {inputPerMTok, outputPerMTok} in eval.yaml (its provider's figures; the built-in catalog is listed in docs/cost.md) and run the eval again.",
+    );
+  });
+  it("takes the training price of the best baseline's model from the catalog, or none", () => {
+    const catalog = PriceCatalog.withOverrides([]);
+    const mini = { ...fewShot, backend: { type: "openai", model: "gpt-4o-mini" } };
+    expect(bestBaseline(summary([base, mini]))?.name).toBe("few");
+    expect(trainingPriceFor(catalog, mini)).toEqual({ perMTok: 3, source: "catalog openai/gpt-4o-mini-2024-07-18" });
+    expect(trainingPriceFor(catalog, { backend: { type: "openai", model: "my-vllm-model" } })).toBeUndefined();
+    expect(trainingPriceFor(catalog, { backend: { type: "local", modelDir: "/m" } })).toBeUndefined();
+    expect(catalogTrainingPrice(summary([base, mini]), catalog)).toEqual({ perMTok: 3, source: "catalog openai/gpt-4o-mini-2024-07-18" });
+    expect(catalogTrainingPrice(summary([base, fewShot]), catalog)).toBeUndefined();
   });
 });

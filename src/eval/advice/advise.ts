@@ -1,3 +1,5 @@
+import { UsageError } from "../../errors/index.js";
+import type { PriceCatalog } from "../../cost/catalog/index.js";
 import type { EvalSummary, CandidateSummary } from "../suite/summarize.js";
 import { formatMetric, formatUsd } from "../report/format-values.js";
 
@@ -20,8 +22,14 @@ export interface AdviceInput {
   changingRequirements?: boolean;
   knowledgeHeavy?: boolean;
   monthlyVolume?: number;
-  /** USD per million training tokens and epochs, to price a fine-tune. */
+  /**
+   * USD per million training tokens, to price a fine-tune: `--train-price`, else the price catalog's entry for
+   * the model to fine-tune (`trainingPriceFor`). Absent: the training cost and break-even are reported as
+   * unavailable — never an assumed price.
+   */
   trainPricePerMTok?: number;
+  /** Where trainPricePerMTok came from ("--train-price", "catalog openai/gpt-4o-mini-2024-07-18"), for the reasons. */
+  trainPriceSource?: string;
   epochs?: number;
   meanTrainTokensPerExample?: number;
 }
@@ -45,6 +53,53 @@ function isFineTuned(c: CandidateSummary): boolean {
   return c.backend.type === "local" ? c.backend.adapterDir !== null && c.backend.adapterDir !== undefined : /^ft:/i.test(String(c.backend.model ?? ""));
 }
 
+const BASELINE_YAML = `candidates:
+  - name: base-zero-shot
+    type: openai            # or local with modelDir: (the base model you would fine-tune)
+    model: gpt-4o-mini
+  - name: base-few-shot
+    type: openai
+    model: gpt-4o-mini
+    prompt: { system: "…", fewShot: { k: 8 } }`;
+
+/**
+ * Without a baseline (the base model, prompted) there is nothing to compare a fine-tune against: a fine-tuned
+ * candidate would be compared with itself. Refuse instead of advising on it.
+ */
+function requireBaseline(summary: EvalSummary, baselines: readonly CandidateSummary[]): void {
+  if (baselines.length > 0) return;
+  const names = summary.candidates.map((c) => c.name);
+  throw new UsageError("EVAL_NO_BASELINE", `the eval has no baseline candidate: every candidate (${names.join(", ") || "none"}) is fine-tuned, so there is no prompted base model to compare against`, {
+    fix: `add the base model as a candidate (zero-shot and with your best prompt) to eval.yaml, run the eval again and advise from that run:\n${BASELINE_YAML}\n(a candidate counts as fine-tuned when it has a local adapterDir, an ft: model id or fineTuned: true)`,
+    details: { candidates: names },
+  });
+}
+
+/**
+ * The supervised training price of the model a baseline candidate runs, from the price catalog (built-in plus
+ * tunekit.yaml `cost.prices`); undefined when the catalog has none (a local model trains on GPU hours, not per
+ * token, and an unknown endpoint has no catalog entry).
+ */
+export function trainingPriceFor(catalog: Pick<PriceCatalog, "find">, candidate: Pick<CandidateSummary, "backend">): { perMTok: number; source: string } | undefined {
+  if (candidate.backend.type !== "openai" || typeof candidate.backend.model !== "string") return undefined;
+  const entry = catalog.find("openai", candidate.backend.model);
+  const price = entry?.training.find((t) => t.method === "sft");
+  return entry && price ? { perMTok: price.perMTok, source: `catalog ${entry.provider}/${entry.model}` } : undefined;
+}
+
+/** The baseline whose model a fine-tune would start from: the best prompted candidate on the primary metric. */
+export function bestBaseline(summary: EvalSummary): CandidateSummary | undefined {
+  const m = summary.primaryMetric;
+  const value = (c: CandidateSummary) => c.metrics[m]?.value ?? Number.NEGATIVE_INFINITY;
+  return summary.candidates.filter((c) => !isFineTuned(c)).sort((a, b) => value(b) - value(a))[0];
+}
+
+/** The catalog's training price for the best baseline's model: what `advise` uses when no price is given. */
+export function catalogTrainingPrice(summary: EvalSummary, catalog: Pick<PriceCatalog, "find">): { perMTok: number; source: string } | undefined {
+  const baseline = bestBaseline(summary);
+  return baseline ? trainingPriceFor(catalog, baseline) : undefined;
+}
+
 export function advise(input: AdviceInput): Advice {
   const { summary } = input;
   const m = summary.primaryMetric;
@@ -53,8 +108,9 @@ export function advise(input: AdviceInput): Advice {
   const prompting = summary.candidates.filter((c) => !isFineTuned(c) && !isRetrieval(c));
   const retrieval = summary.candidates.filter((c) => !isFineTuned(c) && isRetrieval(c));
   const tuned = summary.candidates.filter(isFineTuned);
+  requireBaseline(summary, [...prompting, ...retrieval]);
   const best = (cs: CandidateSummary[]) => cs.slice().sort((a, b) => value(b) - value(a))[0];
-  const bestPrompt = best(prompting) ?? best(summary.candidates);
+  const bestPrompt = best(prompting) ?? best(retrieval);
   const bestRag = best(retrieval);
   const bestTuned = best(tuned);
   const reasons: string[] = [];
@@ -119,11 +175,28 @@ export function advise(input: AdviceInput): Advice {
         : `prompting reaches ${fmt(bestPrompt ? value(bestPrompt) : null)} ${m}; with ${input.trainExamples} training examples a fine-tune is the next lever for a narrow, well-defined task.`,
     );
   }
+  // Every candidate below the target: say so with each score and its interval, whatever is recommended.
+  if (input.target !== undefined) {
+    const meeting = summary.candidates.filter((c) => value(c) >= (input.target as number));
+    numbers.candidatesMeetingTarget = meeting.length;
+    if (meeting.length === 0) {
+      const scores = summary.candidates.map((c) => {
+        const v = c.metrics[m];
+        return `${c.name} ${fmt(v?.value)}${v && v.low !== null && v.high !== null ? ` [${fmt(v.low)}, ${fmt(v.high)}]` : ""}`;
+      });
+      reasons.push(`no candidate reaches the target ${fmt(input.target)} ${m}: ${scores.join("; ")} (${m} with its confidence interval).`);
+    }
+  }
   if (rare.length && recommendation === "fine-tune") reasons.push(`${rare.length} labels have fewer than ${MIN_PER_LABEL} examples (${rare.slice(0, 5).join(", ")}${rare.length > 5 ? ", …" : ""}): collect more for them or expect them to stay weak.`);
   if (typeof numbers.imbalanceRatio === "number" && numbers.imbalanceRatio > 10) reasons.push(`labels are imbalanced (largest/smallest = ${numbers.imbalanceRatio.toFixed(0)}×): watch macro-F1, not only accuracy.`);
 
   // Cost: a fine-tuned model needs no few-shot examples in its prompt; price the saving against training.
+  // Only measured token counts and known prices go in: a candidate without a price is named, never guessed.
   const volume = input.monthlyVolume ?? bestPrompt?.cost.monthlyVolume ?? null;
+  const unpriced = summary.candidates.filter((c) => c.cost.costPerRequestUsd === null).map((c) => c.name);
+  if (unpriced.length) {
+    reasons.push(`cost comparison unavailable for ${unpriced.join(", ")}: no price known; give each candidate pricing: {inputPerMTok, outputPerMTok} in eval.yaml (its provider's figures; the built-in catalog is listed in docs/cost.md) and run the eval again.`);
+  }
   const zeroShot = summary.candidates.filter((c) => c.prompt === "zero-shot" || c.prompt === "template").sort((a, b) => (a.cost.meanPromptTokens ?? 0) - (b.cost.meanPromptTokens ?? 0))[0];
   if (bestPrompt?.cost.costPerRequestUsd != null && volume) {
     numbers.monthlyCostBestPrompt = bestPrompt.cost.costPerRequestUsd * volume;
@@ -132,10 +205,21 @@ export function advise(input: AdviceInput): Advice {
     if (tunedCost !== null && tunedCost < bestPrompt.cost.costPerRequestUsd) {
       const saving = (bestPrompt.cost.costPerRequestUsd - tunedCost) * volume;
       numbers.monthlySavingFromShorterPrompts = saving;
-      const trainCost = ((input.meanTrainTokensPerExample ?? bestPrompt.cost.meanPromptTokens ?? 100) * input.trainExamples * (input.epochs ?? 3) * (input.trainPricePerMTok ?? 3)) / 1e6;
-      numbers.estimatedTrainingCost = trainCost;
-      numbers.breakEvenMonths = saving > 0 ? trainCost / saving : null;
-      reasons.push(`a fine-tuned model without the long prompt would save about ${formatUsd(saving)}/month; training costs about ${formatUsd(trainCost)}, paid back in ${(trainCost / saving).toFixed(1)} months.`);
+      const tokensPerExample = input.meanTrainTokensPerExample ?? bestPrompt.cost.meanPromptTokens;
+      if (input.trainPricePerMTok === undefined || tokensPerExample === null) {
+        numbers.estimatedTrainingCost = null;
+        numbers.breakEvenMonths = null;
+        reasons.push(
+          `a fine-tuned model without the long prompt would save about ${formatUsd(saving)}/month; the training cost and break-even are unavailable: ${input.trainPricePerMTok === undefined ? `no training price is known for ${String(bestPrompt.backend.model ?? bestPrompt.name)} — pass --train-price USD_PER_MTOK, or add its training price under cost.prices in tunekit.yaml` : "no token count per training example was measured"}.`,
+        );
+      } else {
+        const trainCost = (tokensPerExample * input.trainExamples * (input.epochs ?? 3) * input.trainPricePerMTok) / 1e6;
+        numbers.estimatedTrainingCost = trainCost;
+        numbers.trainPricePerMTok = input.trainPricePerMTok;
+        if (input.trainPriceSource) numbers.trainPriceSource = input.trainPriceSource;
+        numbers.breakEvenMonths = saving > 0 ? trainCost / saving : null;
+        reasons.push(`a fine-tuned model without the long prompt would save about ${formatUsd(saving)}/month; training costs about ${formatUsd(trainCost)}, paid back in ${(trainCost / saving).toFixed(1)} months.`);
+      }
     }
   }
   const headline = {

@@ -25,8 +25,9 @@ describe("local candidate (stories260k through the worker)", () => {
     const cases = expected.prompts.filter((p) => p.prompt !== "");
     const outs = await Promise.all(cases.map((p) => candidate.complete({ messages: [{ role: "user", content: p.prompt }], maxTokens: 64, temperature: 0 })));
     expect(outs.map((o) => o.text)).toEqual(cases.map((p) => p.continuation_text.trim()));
-    expect(outs.every((o) => o.completionTokens === 64 && !o.cached)).toBe(true);
+    // 64 new tokens with no stop: every answer hit maxTokens, so it is reported as truncated ("length").
+    expect(outs.every((o) => o.completionTokens === 64 && !o.cached && o.finishReason === "length")).toBe(true);
     const again = await candidate.complete({ messages: [{ role: "user", content: cases[0].prompt }], maxTokens: 64, temperature: 0 });
-    expect(again).toMatchObject({ cached: true, attempts: 0, text: outs[0].text });
+    expect(again).toMatchObject({ cached: true, attempts: 0, text: outs[0].text, finishReason: "length" });
   });
 });

@@ -50,7 +50,7 @@ export class LocalCandidate implements CandidateBackend {
   async complete(request: CompletionRequest): Promise<Completion> {
     const key = requestHash({ local: this.options.modelDir, adapter: this.options.adapterDir ?? null, format: this.format(), template: this.options.template ?? null, ...request });
     const hit = this.options.cache?.get(key);
-    if (hit) return { ...hit, cached: true, attempts: 0 };
+    if (hit) return { ...hit, finishReason: hit.finishReason ?? null, cached: true, attempts: 0 };
     const { model } = this.acquire();
     const sampling = {
       adapterDir: this.options.adapterDir,
@@ -58,13 +58,14 @@ export class LocalCandidate implements CandidateBackend {
       temperature: request.temperature,
       seed: request.seed,
       stop: this.options.stop ?? ["\n\n"],
+      allowed: request.allowed,
     };
     // The model queues requests itself (its worker serves one at a time), so concurrency above cannot interleave.
     const out =
       this.format() === "plain"
         ? await model.complete(renderPlainPrompt(request.messages), sampling)
         : await model.chat(request.messages, { ...sampling, template: this.options.template });
-    const value = { text: out.text.trim(), promptTokens: out.promptTokens, completionTokens: out.completionTokens, latencyMs: out.seconds * 1000 };
+    const value = { text: out.text.trim(), promptTokens: out.promptTokens, completionTokens: out.completionTokens, latencyMs: out.seconds * 1000, finishReason: out.finishReason };
     await this.options.cache?.put(key, value);
     return { ...value, cached: false, attempts: 1 };
   }

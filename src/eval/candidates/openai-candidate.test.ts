@@ -68,6 +68,28 @@ describe("OpenAI-compatible candidate against a local chat-completions server", 
     expect(server.calls.length - callsAfterFirst).toBe(1);
   });
 
+  it("flags an answer that hit max_tokens (finish_reason length) as truncated, also when served from the cache", async () => {
+    dir = mkdtempSync(join(tmpdir(), "tunekit-eval-cache-"));
+    const cache = new RequestCache(dir);
+    server = await startChatStub((req) => (req.messages.at(-1)!.content === "beta" ? "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen" : "short"));
+    const out = await run(new OpenAICandidate({ model: "stub", baseURL: server.url, cache, retry: fast }));
+    expect(out.map((o) => [o.finishReason, o.truncated])).toEqual([["stop", false], ["length", true], ["stop", false], ["stop", false]]);
+    expect(out[1].output).toBe("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen");
+    const again = await run(new OpenAICandidate({ model: "stub", baseURL: server.url, cache, retry: fast }));
+    expect(again.map((o) => [o.cached, o.truncated])).toEqual([[true, false], [true, true], [true, false], [true, false]]);
+  });
+
+  it("refuses constrained decoding without calling the endpoint (EVAL_CONSTRAIN_UNSUPPORTED)", async () => {
+    server = await startChatStub(() => "x");
+    const candidate = new OpenAICandidate({ model: "stub", baseURL: server.url, retry: fast });
+    await expect(candidate.complete({ messages: [{ role: "user", content: "hi" }], maxTokens: 4, temperature: 0, allowed: ["a", "b"] })).rejects.toMatchObject({
+      code: "EVAL_CONSTRAIN_UNSUPPORTED",
+      message: "constrained decoding to the label set is not available for the OpenAI-compatible model stub: the chat-completions API can bias single tokens (logit_bias), not restrict an answer to multi-token labels",
+      fix: "use constrain: labels with a local candidate (type: local), or drop it and keep classification.match: contains",
+    });
+    expect(server.calls).toHaveLength(0);
+  });
+
   it("keeps at most `concurrency` requests in flight", async () => {
     let inFlight = 0;
     let peak = 0;

@@ -1,5 +1,5 @@
 import OpenAI from "openai";
-import { AuthError, ProviderError } from "../../errors/index.js";
+import { AuthError, ConfigError, ProviderError } from "../../errors/index.js";
 import type { CandidateBackend, Completion, CompletionRequest } from "./candidate.js";
 import { RequestCache, requestHash } from "./request-cache.js";
 import { DEFAULT_RETRY, backoffDelayMs, isRetryable, sleep, type RetryPolicy } from "./retry.js";
@@ -22,6 +22,19 @@ export interface OpenAICandidateOptions {
   random?: () => number;
 }
 
+/**
+ * Why an OpenAI-compatible candidate refuses `constrain: labels`: chat completions can bias single tokens
+ * (logit_bias) but not restrict the answer to a set of multi-token strings, and structured outputs change the
+ * answer's shape (JSON) and are not offered by every compatible server. Refusing is the honest answer.
+ */
+export const CONSTRAIN_UNSUPPORTED_FIX = "use constrain: labels with a local candidate (type: local), or drop it and keep classification.match: contains";
+
+export function constrainUnsupported(model: string): ConfigError {
+  return new ConfigError("EVAL_CONSTRAIN_UNSUPPORTED", `constrained decoding to the label set is not available for the OpenAI-compatible model ${model}: the chat-completions API can bias single tokens (logit_bias), not restrict an answer to multi-token labels`, {
+    fix: CONSTRAIN_UNSUPPORTED_FIX,
+  });
+}
+
 export class OpenAICandidate implements CandidateBackend {
   private readonly client: OpenAI;
   private readonly retry: RetryPolicy;
@@ -41,9 +54,10 @@ export class OpenAICandidate implements CandidateBackend {
   }
 
   async complete(request: CompletionRequest, signal?: AbortSignal): Promise<Completion> {
+    if (request.allowed) throw constrainUnsupported(this.options.model);
     const key = requestHash({ baseURL: this.options.baseURL ?? null, model: this.options.model, ...request });
     const hit = this.options.cache?.get(key);
-    if (hit) return { ...hit, cached: true, attempts: 0 };
+    if (hit) return { ...hit, finishReason: hit.finishReason ?? null, cached: true, attempts: 0 };
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       try {
@@ -59,7 +73,8 @@ export class OpenAICandidate implements CandidateBackend {
         );
         const latencyMs = performance.now() - started;
         const text = res.choices[0]?.message?.content ?? "";
-        const value = { text, promptTokens: res.usage?.prompt_tokens ?? null, completionTokens: res.usage?.completion_tokens ?? null, latencyMs };
+        const finishReason = res.choices[0]?.finish_reason ?? null;
+        const value = { text, promptTokens: res.usage?.prompt_tokens ?? null, completionTokens: res.usage?.completion_tokens ?? null, latencyMs, finishReason };
         await this.options.cache?.put(key, value);
         return { ...value, cached: false, attempts: attempt };
       } catch (error) {

@@ -13,6 +13,8 @@ export interface CachedCompletion {
   promptTokens: number | null;
   completionTokens: number | null;
   latencyMs: number;
+  /** Absent in entries written before finish reasons were recorded. */
+  finishReason?: string | null;
 }
 
 function canonical(value: unknown): string {

@@ -17,6 +17,9 @@ export interface CandidateOutput {
   completionTokens: number | null;
   cached: boolean;
   attempts: number;
+  /** "length": the answer hit maxTokens and is cut off; null when unknown or failed. */
+  finishReason: string | null;
+  truncated: boolean;
   retrieved?: string[];
 }
 
@@ -29,6 +32,8 @@ export interface RunCandidateInput {
   maxTokens: number;
   temperature: number;
   seed?: number;
+  /** Constrained decoding to these strings (the classification labels), for backends that support it. */
+  allowed?: string[];
   signal?: AbortSignal;
   onOutput?: (out: CandidateOutput, index: number) => void;
 }
@@ -42,7 +47,7 @@ export async function runCandidate(input: RunCandidateInput): Promise<CandidateO
       const built = buildPrompt(input.prompt, example, input.sources, shots);
       let out: CandidateOutput;
       try {
-        const c = await input.backend.complete({ messages: built.messages, maxTokens: input.maxTokens, temperature: input.temperature, seed: input.seed }, input.signal);
+        const c = await input.backend.complete({ messages: built.messages, maxTokens: input.maxTokens, temperature: input.temperature, seed: input.seed, ...(input.allowed ? { allowed: input.allowed } : {}) }, input.signal);
         out = {
           exampleId: example.id,
           output: c.text,
@@ -52,6 +57,8 @@ export async function runCandidate(input: RunCandidateInput): Promise<CandidateO
           completionTokens: c.completionTokens,
           cached: c.cached,
           attempts: c.attempts,
+          finishReason: c.finishReason,
+          truncated: c.finishReason === "length",
         };
       } catch (error) {
         if (input.signal?.aborted) throw error;
@@ -65,6 +72,8 @@ export async function runCandidate(input: RunCandidateInput): Promise<CandidateO
           completionTokens: null,
           cached: false,
           attempts,
+          finishReason: null,
+          truncated: false,
         };
       }
       if (built.retrieved.length) out.retrieved = built.retrieved.map((p) => p.id);

@@ -2,7 +2,7 @@ import type { LearningCurve } from "../curve/learning-curve.js";
 import type { EvalSummary } from "../suite/summarize.js";
 import { escapeHtml, inlineJson } from "./escape-html.js";
 import { formatMetric, formatMs, formatUsd } from "./format-values.js";
-import type { ReportMeta } from "./markdown-report.js";
+import { truncationWarnings, type ReportMeta } from "./markdown-report.js";
 import { barChart, lineChart, scatterChart } from "./svg-charts.js";
 import { EXAMPLE_TABLE_SCRIPT, REPORT_CSS } from "./report-assets.js";
 import { wordDiff } from "./word-diff.js";
@@ -16,7 +16,7 @@ export interface ExampleRow {
   id: string;
   input: string;
   reference: string | null;
-  candidates: Record<string, { output: string | null; error: { code: string; message: string } | null; scores: Record<string, number | null> }>;
+  candidates: Record<string, { output: string | null; error: { code: string; message: string } | null; scores: Record<string, number | null>; truncated?: boolean }>;
 }
 
 export const MAX_HTML_EXAMPLES = 2000;
@@ -66,7 +66,7 @@ export function renderHtml(meta: ReportMeta, summary: EvalSummary, rows: readonl
   const table = summary.candidates
     .map(
       (c) =>
-        `<tr><td>${escapeHtml(c.name)}</td><td>${escapeHtml(c.prompt)}</td>${metricNames.map((m) => `<td>${formatMetric(c.metrics[m].value, c.metrics[m].unit)} <span class="muted">[${formatMetric(c.metrics[m].low, c.metrics[m].unit)}, ${formatMetric(c.metrics[m].high, c.metrics[m].unit)}]</span></td>`).join("")}<td>${c.failures}/${c.examples}</td><td>${formatMs(c.latency?.p50Ms)} / ${formatMs(c.latency?.p95Ms)}</td><td>${formatUsd(c.cost.costPerRequestUsd)}</td><td>${formatUsd(c.cost.costPerCorrectUsd)}</td><td>${c.cost.monthlyCostUsd === null ? "–" : formatUsd(c.cost.monthlyCostUsd)}</td></tr>`,
+        `<tr><td>${escapeHtml(c.name)}</td><td>${escapeHtml(c.prompt)}</td>${metricNames.map((m) => `<td>${formatMetric(c.metrics[m].value, c.metrics[m].unit)} <span class="muted">[${formatMetric(c.metrics[m].low, c.metrics[m].unit)}, ${formatMetric(c.metrics[m].high, c.metrics[m].unit)}]</span></td>`).join("")}<td>${c.failures}/${c.examples}</td><td>${c.truncated === undefined ? "–" : `${c.truncated}/${c.examples}`}</td><td>${formatMs(c.latency?.p50Ms)} / ${formatMs(c.latency?.p95Ms)}</td><td>${formatUsd(c.cost.costPerRequestUsd)}</td><td>${formatUsd(c.cost.costPerCorrectUsd)}</td><td>${c.cost.monthlyCostUsd === null ? "–" : formatUsd(c.cost.monthlyCostUsd)}</td></tr>`,
     )
     .join("");
   const shown = rows.slice(0, MAX_HTML_EXAMPLES).map((r) => ({
@@ -75,7 +75,7 @@ export function renderHtml(meta: ReportMeta, summary: EvalSummary, rows: readonl
     reference: r.reference,
     c: names.map((n) => {
       const x = r.candidates[n];
-      return { output: x?.output ?? null, error: x?.error?.message ?? null, score: x?.scores[primary] ?? null, diff: r.reference !== null && x?.output ? wordDiff(r.reference, x.output) : null };
+      return { output: x?.output ?? null, error: x?.error?.message ?? null, truncated: x?.truncated === true, score: x?.scores[primary] ?? null, diff: r.reference !== null && x?.output ? wordDiff(r.reference, x.output) : null };
     }),
   }));
   const data = { names, primary, rows: shown };
@@ -86,13 +86,13 @@ export function renderHtml(meta: ReportMeta, summary: EvalSummary, rows: readonl
 <h1>Evaluation: ${escapeHtml(meta.suite)}</h1>
 <p class="muted">Run ${escapeHtml(meta.runId)} · dataset ${escapeHtml(meta.dataset)} (${escapeHtml(meta.split)}, ${summary.examples} examples) · ${escapeHtml(meta.createdAt)}</p>
 <section><h2>Verdict</h2>${summary.verdicts.length ? `<ul>${summary.verdicts.map((v) => `<li>${escapeHtml(v)}</li>`).join("")}</ul>` : `<p class="muted">One candidate: nothing to compare.</p>`}</section>
-<section><h2>Candidates</h2><div class="scroll"><table class="summary"><tr><th>candidate</th><th>prompt</th>${metricNames.map((m) => `<th>${escapeHtml(m)}</th>`).join("")}<th>failures</th><th>latency p50 / p95</th><th>cost / request</th><th>cost / correct</th><th>monthly</th></tr>${table}</table></div></section>
+<section><h2>Candidates</h2><div class="scroll"><table class="summary"><tr><th>candidate</th><th>prompt</th>${metricNames.map((m) => `<th>${escapeHtml(m)}</th>`).join("")}<th>failures</th><th>truncated</th><th>latency p50 / p95</th><th>cost / request</th><th>cost / correct</th><th>monthly</th></tr>${table}</table></div>${truncationWarnings(summary).map((t) => `<p class="warn">${escapeHtml(t)}</p>`).join("")}</section>
 <section><h2>Metrics</h2><div class="charts">${bars}</div></section>
 <section><h2>Cost vs quality</h2>${scatter}</section>
 ${confusion ? `<section><h2>Confusion matrices</h2>${confusion}</section>` : ""}
 ${curveHtml ? `<section><h2>Learning curve</h2>${curveHtml}</section>` : ""}
 <section><h2>Examples</h2>
-<div class="filters"><input id="q" type="search" placeholder="search input, reference, outputs"> <label><input type="checkbox" id="disagree"> candidates disagree</label> <label><input type="checkbox" id="failed"> failures only</label> <label>wrong for <select id="wrong"><option value="">(any)</option>${names.map((n, i) => `<option value="${i}">${escapeHtml(n)}</option>`).join("")}</select></label> <span id="count" class="muted"></span></div>
+<div class="filters"><input id="q" type="search" placeholder="search input, reference, outputs"> <label><input type="checkbox" id="disagree"> candidates disagree</label> <label><input type="checkbox" id="failed"> failures only</label> <label><input type="checkbox" id="truncated"> truncated only</label> <label>wrong for <select id="wrong"><option value="">(any)</option>${names.map((n, i) => `<option value="${i}">${escapeHtml(n)}</option>`).join("")}</select></label> <span id="count" class="muted"></span></div>
 ${totalRows > Math.min(rows.length, MAX_HTML_EXAMPLES) ? `<p class="muted">Showing the first ${Math.min(rows.length, MAX_HTML_EXAMPLES)} of ${totalRows} examples; all are in the run's eval-results artifact.</p>` : ""}
 <div class="scroll"><table id="examples"><thead><tr><th>id</th><th>input</th><th>reference</th>${names.map((n) => `<th>${escapeHtml(n)}</th>`).join("")}</tr></thead><tbody></tbody></table></div>
 </section>

@@ -11,6 +11,13 @@ export interface ReportMeta {
   createdAt: string;
 }
 
+/** One line per candidate whose answers hit maxTokens: their scores judge cut-off text. */
+export function truncationWarnings(summary: EvalSummary): string[] {
+  return summary.candidates
+    .filter((c) => (c.truncated ?? 0) > 0)
+    .map((c) => `${c.name}: ${c.truncated} of ${c.examples} answers hit maxTokens and are truncated (finish reason "length"); raise the candidate's maxTokens or shorten the expected answer.`);
+}
+
 export function renderMarkdown(meta: ReportMeta, summary: EvalSummary, curve?: LearningCurve): string {
   const lines: string[] = [];
   lines.push(`# Evaluation: ${meta.suite}`, "");
@@ -22,18 +29,20 @@ export function renderMarkdown(meta: ReportMeta, summary: EvalSummary, curve?: L
   }
   const metricNames = Object.keys(summary.candidates[0]?.metrics ?? {});
   lines.push("## Candidates", "");
-  lines.push(`| candidate | prompt | ${metricNames.join(" | ")} | failures | p50 latency | p95 latency | cost/request | cost/correct | monthly |`);
-  lines.push(`|${"---|".repeat(metricNames.length + 8)}`);
+  lines.push(`| candidate | prompt | ${metricNames.join(" | ")} | failures | truncated | p50 latency | p95 latency | cost/request | cost/correct | monthly |`);
+  lines.push(`|${"---|".repeat(metricNames.length + 9)}`);
   for (const c of summary.candidates) {
     const cells = metricNames.map((m) => {
       const v = c.metrics[m];
       return v.value === null ? "–" : `${formatMetric(v.value, v.unit)} [${formatMetric(v.low, v.unit)}, ${formatMetric(v.high, v.unit)}]`;
     });
     lines.push(
-      `| ${c.name} | ${c.prompt} | ${cells.join(" | ")} | ${c.failures}/${c.examples} | ${formatMs(c.latency?.p50Ms)} | ${formatMs(c.latency?.p95Ms)} | ${formatUsd(c.cost.costPerRequestUsd)} | ${formatUsd(c.cost.costPerCorrectUsd)} | ${c.cost.monthlyCostUsd === null ? "–" : `${formatUsd(c.cost.monthlyCostUsd)} at ${c.cost.monthlyVolume?.toLocaleString("en-US")}/month`} |`,
+      `| ${c.name} | ${c.prompt} | ${cells.join(" | ")} | ${c.failures}/${c.examples} | ${c.truncated === undefined ? "–" : `${c.truncated}/${c.examples}`} | ${formatMs(c.latency?.p50Ms)} | ${formatMs(c.latency?.p95Ms)} | ${formatUsd(c.cost.costPerRequestUsd)} | ${formatUsd(c.cost.costPerCorrectUsd)} | ${c.cost.monthlyCostUsd === null ? "–" : `${formatUsd(c.cost.monthlyCostUsd)} at ${c.cost.monthlyVolume?.toLocaleString("en-US")}/month`} |`,
     );
   }
   lines.push("", "Values in brackets are 95% bootstrap confidence intervals.", "");
+  const truncated = truncationWarnings(summary);
+  if (truncated.length) lines.push("## Truncated answers", "", ...truncated.map((t) => `- ${t}`), "");
   const judged = summary.candidates.filter((c) => c.judge);
   if (judged.length) {
     lines.push("## Judge reliability", "");

@@ -10,6 +10,7 @@ table.confusion td{min-width:18px;text-align:center;font-size:11px}table.confusi
 th.rot{height:120px;white-space:nowrap;vertical-align:bottom}th.rot span{writing-mode:vertical-rl;transform:rotate(180deg)}
 #examples td{max-width:360px;white-space:pre-wrap;word-break:break-word}
 td.ok{background:#f0fdf4}td.bad{background:#fef2f2}td.err{background:#fff7ed;color:#9a3412}
+.warn{color:#9a3412}span.trunc{display:inline-block;margin-left:4px;padding:0 4px;border-radius:3px;background:#fde68a;color:#78350f;font-size:11px}
 ins{background:#bbf7d0;text-decoration:none}del{background:#fecaca}.filters{margin:8px 0;display:flex;gap:12px;align-items:center;flex-wrap:wrap}
 `;
 
@@ -22,18 +23,21 @@ export const EXAMPLE_TABLE_SCRIPT = `
     if (c.error) return '<td class="err">failed: '+esc(c.error)+'</td>';
     var cls = c.score===null ? '' : (c.score>=0.5 ? 'ok' : 'bad');
     var body = c.diff ? c.diff.map(function(p){return p.op==='same'?esc(p.text):p.op==='add'?'<ins>'+esc(p.text)+'</ins>':'<del>'+esc(p.text)+'</del>';}).join('') : esc(c.output);
-    return '<td class="'+cls+'" title="'+esc(data.primary)+': '+(c.score===null?'–':c.score)+'">'+body+'</td>';
+    var flag = c.truncated ? '<span class="trunc" title="hit maxTokens: the answer is cut off">truncated</span>' : '';
+    return '<td class="'+cls+'" title="'+esc(data.primary)+': '+(c.score===null?'–':c.score)+'">'+body+flag+'</td>';
   }
   function render(){
     var q = document.getElementById('q').value.toLowerCase();
     var dis = document.getElementById('disagree').checked;
     var fail = document.getElementById('failed').checked;
+    var trunc = document.getElementById('truncated').checked;
     var wrong = document.getElementById('wrong').value;
     var html = [], n = 0;
     data.rows.forEach(function(r){
       if (q){ var hay=(r.input+' '+(r.reference||'')+' '+r.c.map(function(c){return c.output||'';}).join(' ')).toLowerCase(); if (hay.indexOf(q)<0) return; }
       if (dis){ var outs=r.c.map(function(c){return (c.output||'').trim();}); if (outs.every(function(o){return o===outs[0];})) return; }
       if (fail && !r.c.some(function(c){return c.error;})) return;
+      if (trunc && !r.c.some(function(c){return c.truncated;})) return;
       if (wrong!=='' && !(r.c[+wrong].score!==null && r.c[+wrong].score<0.5)) return;
       n++;
       html.push('<tr><td>'+esc(r.id)+'</td><td>'+esc(r.input)+'</td><td>'+esc(r.reference)+'</td>'+r.c.map(cell).join('')+'</tr>');
@@ -41,7 +45,7 @@ export const EXAMPLE_TABLE_SCRIPT = `
     tbody.innerHTML = html.join('');
     document.getElementById('count').textContent = n+' of '+data.rows.length+' examples';
   }
-  ['q','disagree','failed','wrong'].forEach(function(id){document.getElementById(id).addEventListener('input',render);document.getElementById(id).addEventListener('change',render);});
+  ['q','disagree','failed','truncated','wrong'].forEach(function(id){document.getElementById(id).addEventListener('input',render);document.getElementById(id).addEventListener('change',render);});
   render();
 })();
 `;

@@ -29,7 +29,7 @@ beforeAll(async () => {
   await commitVersion(ws, { dataset: "tiny", transform: "import", params: {}, records: fromArray(records) });
   server = await startChatStub((req) => {
     const q = req.messages.at(-1)!.content;
-    return req.model === "good" ? (q.match(/about (\w+)/)?.[1] ?? "") : "fee";
+    return req.model === "good" || req.model === "gpt-4o-mini" ? (q.match(/about (\w+)/)?.[1] ?? "") : "fee";
   });
   writeFileSync(
     join(ws.root, "eval.yaml"),
@@ -75,6 +75,40 @@ describe("tunekit eval / advise CLI", () => {
     const advice = await cli("--json", "advise", "--eval", doc.runId, "--target", "0.9");
     expect(advice.code).toBe(0);
     expect(JSON.parse(advice.stdout)).toMatchObject({ runId: doc.runId, recommendation: "keep-prompting", numbers: { bestPrompt: "good", bestPromptValue: 1, trainExamples: 75, labels: 3 } });
+  });
+
+  const suite = (name: string, candidates: Record<string, unknown>[]) => {
+    const path = join(ws.root, `${name}.yaml`);
+    writeFileSync(path, stringify({ name, dataset: { version: "tiny" }, candidates, metrics: ["accuracy"], volume: { requestsPerMonth: 1000 }, statistics: { resamples: 100 } }));
+    return path;
+  };
+  const evalRun = async (path: string) => (JSON.parse((await cli("--json", "eval", "run", "--config", path)).stdout) as { runId: string }).runId;
+  const pricing = { inputPerMTok: 1, outputPerMTok: 1 };
+  const weak = () => ({ name: "weak", type: "openai", model: "weak", baseURL: server.url, pricing });
+  const fewShot = { k: 3 };
+
+  it("advise refuses an eval without a baseline candidate", async () => {
+    const tunedOnly = await evalRun(suite("tuned-only", [{ ...weak(), fineTuned: true }, { name: "good", type: "openai", model: "good", baseURL: server.url, pricing, fineTuned: true }]));
+    const refused = await cli("--json", "advise", "--eval", tunedOnly, "--target", "0.9");
+    expect(refused.code).toBe(2);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ error: { code: "EVAL_NO_BASELINE", message: "the eval has no baseline candidate: every candidate (weak, good) is fine-tuned, so there is no prompted base model to compare against" } });
+  });
+
+  // Several CLI processes in one test: a longer limit for a loaded machine.
+  it("advise prices training only from --train-price or the catalog, else says it is unavailable", { timeout: 180_000 }, async () => {
+    // "good" is in no price catalog: no training cost instead of an assumed $3/M.
+    const unknown = await evalRun(suite("unknown-price", [weak(), { name: "good", type: "openai", model: "good", baseURL: server.url, pricing, prompt: { fewShot } }]));
+    const noPrice = JSON.parse((await cli("--json", "advise", "--eval", unknown, "--target", "0.9")).stdout) as { numbers: Record<string, unknown>; reasons: string[] };
+    expect(noPrice.numbers).toMatchObject({ estimatedTrainingCost: null, breakEvenMonths: null });
+    expect(noPrice.reasons.some((r) => r.includes("no training price is known for good — pass --train-price USD_PER_MTOK"))).toBe(true);
+    const flagged = JSON.parse((await cli("--json", "advise", "--eval", unknown, "--train-price", "8")).stdout) as { numbers: Record<string, unknown> };
+    expect(flagged.numbers).toMatchObject({ trainPricePerMTok: 8, trainPriceSource: "--train-price" });
+
+    // gpt-4o-mini is in the catalog: its training price is used and named.
+    const known = await evalRun(suite("catalog-price", [weak(), { name: "mini", type: "openai", model: "gpt-4o-mini", baseURL: server.url, pricing, prompt: { fewShot } }]));
+    const catalog = JSON.parse((await cli("--json", "advise", "--eval", known, "--target", "0.9")).stdout) as { numbers: Record<string, unknown> };
+    expect(catalog.numbers).toMatchObject({ bestPrompt: "mini", trainPricePerMTok: 3, trainPriceSource: "catalog openai/gpt-4o-mini-2024-07-18" });
+    expect(typeof catalog.numbers.estimatedTrainingCost).toBe("number");
   });
 
   it("reports config problems and a missing config with stable codes", async () => {

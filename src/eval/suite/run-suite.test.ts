@@ -102,6 +102,28 @@ describe("eval suite on banking77", () => {
     expect(again.summary.candidates.map((c) => c.cached)).toEqual([120, 120]);
   });
 
+  it("counts answers that hit maxTokens per candidate and flags them per example", async () => {
+    const suite = parseEvalSuite({
+      name: "banking77-truncation",
+      dataset: { version: "banking77", limit: 20 },
+      candidates: [{ name: "short", type: "openai", model: "base", baseURL: server.url, prompt: { template: "Classify: {{input}}" }, maxTokens: 3 }],
+      metrics: ["accuracy"],
+      statistics: { resamples: 100 },
+    });
+    const outcome = await runEvalSuite(ws, suite, { baseDir: ws.root });
+    const testRows = rows.filter((_, i) => isTest(i)).slice(0, 20);
+    // The stub answers in prose ("The category is …", > 3 words) for a third of the texts: those are cut at 3.
+    const long = testRows.filter((r) => answer("base", r.text).split(/\s+/).length > 3).length;
+    expect(long).toBeGreaterThan(0);
+    expect(outcome.summary.candidates[0].truncated).toBe(long);
+    const artifact = await ws.artifacts.getArtifact(outcome.resultsArtifactId);
+    const flagged = readFileSync(ws.artifacts.absolutePath(artifact), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { candidates: { short: { truncated: boolean; finishReason: string } } });
+    expect(flagged.filter((r) => r.candidates.short.truncated).length).toBe(long);
+    expect(new Set(flagged.map((r) => r.candidates.short.finishReason))).toEqual(new Set(["stop", "length"]));
+    const report = await writeEvalReport(ws, outcome.runId);
+    expect(readFileSync(report.markdown, "utf8")).toContain(`- short: ${long} of 20 answers hit maxTokens and are truncated`);
+  });
+
   it("reports every config problem at once", () => {
     let error: unknown;
     try {

@@ -1,5 +1,5 @@
 import type { Workspace } from "../../registry/index.js";
-import { isTunekitError } from "../../errors/index.js";
+import { ConfigError, isTunekitError } from "../../errors/index.js";
 import type { CandidateBackend } from "../candidates/candidate.js";
 import { mapConcurrent } from "../candidates/concurrency.js";
 import { RequestCache } from "../candidates/request-cache.js";
@@ -11,7 +11,7 @@ import { checkTemplate, strategyName } from "../prompts/prompt-strategy.js";
 import { buildBackend, buildJudgeBackend, evalCacheDir } from "./build-candidates.js";
 import { buildMetrics, inferLabels } from "./build-metrics.js";
 import { loadDocuments } from "./load-documents.js";
-import { loadExamples } from "./load-examples.js";
+import { loadEvalData } from "./load-examples.js";
 import { metricName, type EvalSuite } from "./suite-config.js";
 import { summarizeEval, type EvalSummary, type ScoredCandidate } from "./summarize.js";
 
@@ -38,8 +38,14 @@ export interface SuiteOutcome {
 
 export async function runEvalSuite(ws: Workspace, suite: EvalSuite, options: RunSuiteOptions): Promise<SuiteOutcome> {
   suite.candidates.forEach((c, i) => c.prompt.template && checkTemplate(c.prompt.template, `candidates[${i}].prompt.template`));
-  const data = await loadExamples(ws, suite.dataset.version, suite.dataset.split, suite.dataset.trainSplit, suite.dataset.limit);
+  const data = await loadEvalData(ws, suite.dataset, { checkLeakage: suite.candidates.some((c) => c.prompt.fewShot) });
   const labels = suite.classification.labels ?? inferLabels(data.train, data.test);
+  const constrained = suite.candidates.filter((c) => c.constrain === "labels").map((c) => c.name);
+  if (constrained.length && labels.length === 0) {
+    throw new ConfigError("EVAL_CONSTRAIN_NO_LABELS", `candidates ${constrained.join(", ")} use constrain: labels, but there is no label set: classification.labels is not set and the dataset's references are empty`, {
+      fix: "list the labels under classification.labels in eval.yaml, or drop constrain from those candidates",
+    });
+  }
   const metrics: Metric[] = await buildMetrics(suite.metrics, { labels, match: suite.classification.match, baseDir: options.baseDir });
   const cache = new RequestCache(evalCacheDir(ws.stateDir));
   if (suite.judge) {
@@ -57,10 +63,14 @@ export async function runEvalSuite(ws: Workspace, suite: EvalSuite, options: Run
     datasetVersionId: data.version.id,
     config: {
       suite,
-      dataset: { id: data.version.id, ref: `${data.version.datasetName}@${data.version.number}`, sha256: data.version.sha256, split: suite.dataset.split, examples: data.test.length },
-      candidates: suite.candidates.map((c, i) => ({ name: c.name, backend: backends[i].describe(), prompt: strategyName(c.prompt), promptSpec: c.prompt })),
+      // dataset: where the test examples came from (the held-out dataset when set); fewShot: the few-shot pool.
+      // The run's datasetVersionId stays the trained dataset (dataset.version), which `advise` profiles.
+      dataset: data.testSource,
+      fewShot: suite.candidates.some((c) => c.prompt.fewShot) ? data.fewShotSource : undefined,
+      candidates: suite.candidates.map((c, i) => ({ name: c.name, backend: backends[i].describe(), prompt: strategyName(c.prompt), promptSpec: c.prompt, constrain: c.constrain ?? null })),
       metrics: metrics.map((m) => ({ name: m.name, version: m.version, unit: m.unit })),
-      labels: metrics.some((m) => m.name === "accuracy" || m.name === "macro_f1") ? labels : undefined,
+      // A copy: the same array as suite.classification.labels would be stored as "[Circular]" (repeated reference).
+      labels: metrics.some((m) => m.name === "accuracy" || m.name === "macro_f1") || suite.candidates.some((c) => c.constrain) ? [...labels] : undefined,
       retrieval: index ? { passages: index.size } : undefined,
     },
   });
@@ -79,6 +89,7 @@ export async function runEvalSuite(ws: Workspace, suite: EvalSuite, options: Run
         maxTokens: spec.maxTokens,
         temperature: spec.temperature,
         seed: spec.seed,
+        allowed: spec.constrain === "labels" ? labels : undefined,
         signal: options.signal,
         onOutput: (o) => {
           done += 1;

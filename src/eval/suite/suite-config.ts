@@ -4,6 +4,7 @@ import { parse } from "yaml";
 import { z } from "zod";
 import { describeIssues } from "../../config/issues.js";
 import { ConfigError, NotFoundError } from "../../errors/index.js";
+import { CONSTRAIN_UNSUPPORTED_FIX } from "../candidates/openai-candidate.js";
 
 /**
  * eval.yaml: one zod schema gives the types, the defaults and the JSON Schema. Every problem is reported at
@@ -17,40 +18,54 @@ const PricingSchema = z.strictObject({
 
 const PromptSchema = z
   .strictObject({
-    system: z.string().optional(),
+    system: z.string().optional().describe("system message sent first"),
     template: z.string().optional().describe("user turn; {{input}} is the example, {{context}} the retrieved passages"),
-    fewShot: z.strictObject({ k: z.number().int().positive(), seed: z.number().int().default(1) }).optional(),
-    retrieval: z.strictObject({ k: z.number().int().positive().default(3) }).optional(),
+    fewShot: z
+      .strictObject({
+        k: z.number().int().positive().describe("examples shown as earlier user/assistant turns"),
+        seed: z.number().int().default(1).describe("which k are drawn (the same k for every test example)"),
+      })
+      .optional()
+      .describe("few-shot examples from dataset.trainSplit (or dataset.fewShot)"),
+    retrieval: z
+      .strictObject({ k: z.number().int().positive().default(3).describe("passages retrieved per example") })
+      .optional()
+      .describe("BM25 passages from retrieval.documents, put where the template says {{context}}"),
   })
-  .default({});
+  .default({})
+  .describe("the prompt strategy; empty: the input alone (zero-shot)");
 
 const CommonCandidate = {
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, '.', '_' or '-'"),
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, '.', '_' or '-'").describe("unique name in reports and comparisons"),
   prompt: PromptSchema,
-  pricing: PricingSchema.optional(),
-  concurrency: z.number().int().positive().max(256).default(8),
-  maxTokens: z.number().int().positive().default(64),
-  temperature: z.number().min(0).max(2).default(0),
-  seed: z.number().int().optional(),
+  pricing: PricingSchema.optional().describe("prices for cost per request / per correct answer; absent: cost is reported as unknown"),
+  concurrency: z.number().int().positive().max(256).default(8).describe("requests in flight at once (a local candidate answers one at a time)"),
+  maxTokens: z.number().int().positive().default(64).describe("most tokens per answer; an answer that hits it is flagged truncated"),
+  temperature: z.number().min(0).max(2).default(0).describe("0: greedy"),
+  seed: z.number().int().optional().describe("sampling seed, where the backend supports one"),
   fineTuned: z.boolean().optional().describe("marks a fine-tuned model for `tunekit advise` (default: a local adapter or an ft: model id)"),
+  constrain: z
+    .enum(["labels"])
+    .optional()
+    .describe("labels: decoding constrained to the classification label set (classification.labels, else inferred), so every answer is exactly one label; local candidates only"),
 };
 
 const OpenAICandidateSchema = z.strictObject({
   ...CommonCandidate,
-  type: z.literal("openai").describe("any OpenAI-compatible endpoint, incl. hosted fine-tuned model ids"),
-  model: z.string().min(1),
-  baseURL: z.url().optional(),
+  type: z.literal("openai").describe("openai: any OpenAI-compatible endpoint, incl. hosted fine-tuned model ids"),
+  model: z.string().min(1).describe("the model id sent to the endpoint (an ft: id for a hosted fine-tune)"),
+  baseURL: z.url().optional().describe("default https://api.openai.com/v1; vLLM, Ollama, the tunekit gateway …"),
   apiKeyEnv: z.string().optional().describe("env var holding the API key (the key itself never goes in the file)"),
-  timeoutMs: z.number().int().positive().default(120_000),
-  maxAttempts: z.number().int().positive().default(6),
+  timeoutMs: z.number().int().positive().default(120_000).describe("per request"),
+  maxAttempts: z.number().int().positive().default(6).describe("attempts per request on 429 / 5xx / connection errors (jittered backoff)"),
 });
 
 const LocalCandidateSchema = z.strictObject({
   ...CommonCandidate,
-  type: z.literal("local"),
-  modelDir: z.string().min(1),
-  adapterDir: z.string().optional(),
-  stop: z.array(z.string()).optional(),
+  type: z.literal("local").describe("local: a model folder generating through the Python worker"),
+  modelDir: z.string().min(1).describe("Hugging Face model folder (config.json, safetensors, tokenizer.json), relative to eval.yaml"),
+  adapterDir: z.string().optional().describe("LoRA adapter folder (PEFT format) applied to modelDir: a fine-tuned candidate"),
+  stop: z.array(z.string()).optional().describe('text stop sequences (default ["\\n\\n"])'),
   promptFormat: z.enum(["chat", "plain"]).default("chat").describe("chat: the model's chat template (as in training); plain: turns joined as text"),
   template: z.string().optional().describe('chat template override: "chatml" or a .jinja path'),
 });
@@ -73,8 +88,22 @@ export const EvalSuiteSchema = z.strictObject({
   dataset: z.strictObject({
     version: z.string().min(1).describe('"name" (latest), "name@N" or a version id'),
     split: z.string().default("test"),
-    trainSplit: z.string().default("train").describe("few-shot examples are drawn from here"),
+    trainSplit: z.string().default("train").describe("few-shot examples are drawn from here (unless dataset.fewShot names another source)"),
     limit: z.number().int().positive().optional().describe("first N examples of the split (seeded order kept)"),
+    heldOut: z
+      .strictObject({
+        version: z.string().min(1).describe('the held-out dataset: "name", "name@N" or a version id'),
+        split: z.string().default("all").describe('its split to evaluate on ("all": every record)'),
+      })
+      .optional()
+      .describe("evaluate on a separately imported held-out dataset instead of dataset.version's split"),
+    fewShot: z
+      .strictObject({
+        version: z.string().min(1).describe('"name", "name@N" or a version id'),
+        split: z.string().default("train").describe('its split to draw from ("all": every record)'),
+      })
+      .optional()
+      .describe("draw few-shot examples from this dataset version instead of dataset.version's trainSplit; a held-out prompt also in it is refused"),
   }),
   candidates: z.array(CandidateSpecSchema).min(1),
   metrics: z.array(MetricSpecSchema).min(1),
@@ -133,6 +162,9 @@ export function parseEvalSuite(raw: unknown, source = "eval config"): EvalSuite 
     }
     s.candidates.forEach((c, i) => {
       if (c.prompt.retrieval && !s.retrieval) problems.push({ path: `candidates[${i}].prompt.retrieval`, value: c.prompt.retrieval, message: "retrieval needs documents", fix: "add retrieval.documents: [paths] at the top level", source });
+      if (c.constrain && c.type === "openai") {
+        problems.push({ path: `candidates[${i}].constrain`, value: c.constrain, message: "constrained decoding needs a local candidate: an OpenAI-compatible API can bias single tokens, not restrict answers to multi-token labels", fix: CONSTRAIN_UNSUPPORTED_FIX, source });
+      }
       if (c.prompt.template && !/\{\{\s*input\s*\}\}/.test(c.prompt.template)) {
         problems.push({ path: `candidates[${i}].prompt.template`, value: c.prompt.template, message: "the template never uses {{input}}", fix: 'include {{input}}, e.g. "Classify: {{input}}"', source });
       }

@@ -40,6 +40,8 @@ export interface CandidateSummary {
   examples: number;
   failures: number;
   cached: number;
+  /** Answers that hit maxTokens (finish reason "length"): cut off, so scored on partial text. Absent in runs recorded before it was counted. */
+  truncated?: number;
   metrics: Record<string, MetricValue>;
   latency: LatencySummary | null;
   cost: CostSummary;
@@ -112,6 +114,7 @@ export function summarizeEval(candidates: readonly ScoredCandidate[], metrics: r
       examples: c.outputs.length,
       failures: c.outputs.filter((o) => o.error).length,
       cached: c.outputs.filter((o) => o.cached).length,
+      truncated: c.outputs.filter((o) => o.truncated).length,
       metrics: values,
       // A cached answer carries the latency measured when it was generated: still this candidate's latency, so a
       // resumed or re-scored eval reports it instead of nothing (`cached` says how many came from the cache).

@@ -47,14 +47,18 @@ export async function startChatStub(answer: (req: StubRequest, callIndex: number
         return;
       }
       const prompt = words(body.messages);
-      const completion = a.split(/\s+/).filter(Boolean).length;
+      // Like a real server, an answer longer than max_tokens (one token per word here) is cut, with finish_reason "length".
+      const all = a.split(/\s+/).filter(Boolean);
+      const cut = body.max_tokens !== undefined && all.length > body.max_tokens;
+      const content = cut ? all.slice(0, body.max_tokens).join(" ") : a;
+      const completion = cut ? (body.max_tokens as number) : all.length;
       res.writeHead(200, { "content-type": "application/json" }).end(
         JSON.stringify({
           id: `chatcmpl-${index}`,
           object: "chat.completion",
           created: 1_700_000_000,
           model: body.model,
-          choices: [{ index: 0, message: { role: "assistant", content: a }, finish_reason: "stop" }],
+          choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: cut ? "length" : "stop" }],
           usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
         }),
       );

@@ -3,7 +3,7 @@ import { applyLeakageCheck, planLeakageCheck, type LeakagePlan, type LeakageRepo
 import { parseOptions } from "./dedupe/parse-options.js";
 import type { DatasetRecord } from "./record.js";
 import { SPLITS, SplitOptionsSchema, type SplitName, type SplitOptions, type SplitOptionsInput } from "./split-options.js";
-import { createRandom, PRNG_NAME, shuffleInPlace } from "./split-random.js";
+import { createRandom, PRNG_NAME, shuffleInPlace } from "../runtime/random.js";
 
 export type SplitCounts = Record<SplitName, number>;
 

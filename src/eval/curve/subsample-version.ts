@@ -1,6 +1,6 @@
 import type { DatasetVersion, Workspace } from "../../registry/index.js";
 import { commitVersion, readVersion } from "../../data/versions.js";
-import { shuffleSeeded } from "../stats/seeded-random.js";
+import { shuffleSeeded } from "../../runtime/random.js";
 
 /**
  * A child dataset version keeping `fraction` of the train split (every other split whole). Sizes are nested:

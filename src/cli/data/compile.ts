@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import type { DatasetRecord } from "../../data/record.js";
+import { splitOf } from "../../data/split-membership.js";
 import { readVersion, resolveVersion } from "../../data/versions.js";
 import { UsageError } from "../../errors/index.js";
 import { compileShards, loadChatTemplate, loadTokenizer, parseTemplateVariables, type ShardSplit } from "../../tokenize/index.js";
@@ -19,14 +20,8 @@ interface CompileFlags {
   force?: boolean;
 }
 
-/** metadata.split (written by `tunekit data split`) → shard split; records without one train. */
-function shardSplitOf(record: DatasetRecord): ShardSplit | null {
-  const split = record.metadata?.split;
-  if (split === undefined || split === null || split === "train") return "train";
-  if (split === "val" || split === "validation" || split === "valid") return "val";
-  if (split === "test") return "test";
-  return null;
-}
+/** metadata.split → shard split, by the one membership rule (src/data/split-membership.ts). */
+const shardSplitOf = (record: DatasetRecord): ShardSplit | null => splitOf(record.metadata);
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 

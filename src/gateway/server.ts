@@ -19,6 +19,7 @@ import type { LogStore, RequestRecord } from "./records.js";
 import { Router, validateGatewayConfig } from "./router.js";
 import { openGatewayDb, SqliteLogStore } from "./sqlite-store.js";
 import { OpenAiUpstream, type Backend, type BackendResult, type StreamSink } from "./upstream.js";
+import { requestCostUsd } from "../cost/token-cost.js";
 import { toTunekitError } from "../errors/index.js";
 
 export interface StartGatewayOptions {
@@ -213,7 +214,7 @@ export class Gateway {
     record.output = this.config.logging.storeContent ? r.output : null;
     record.finishReason = r.finishReason;
     const pricing = this.backends.get(served)?.route.pricing;
-    if (pricing) record.costUsd = ((r.promptTokens ?? 0) * pricing.inputPerMTok + (r.completionTokens ?? 0) * pricing.outputPerMTok) / 1e6;
+    if (pricing) record.costUsd = requestCostUsd(pricing, r.promptTokens ?? 0, r.completionTokens ?? 0);
   }
 
   /** SIGTERM: stop accepting, let in-flight requests finish (up to graceMs), flush the log, close everything. */

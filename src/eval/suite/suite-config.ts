@@ -3,18 +3,13 @@ import { dirname, resolve } from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
 import { describeIssues } from "../../config/issues.js";
+import { TokenPriceSchema } from "../../cost/catalog/types.js";
 import { ConfigError, NotFoundError } from "../../errors/index.js";
 
 /**
  * eval.yaml: one zod schema gives the types, the defaults and the JSON Schema. Every problem is reported at
  * once, before any example is sent anywhere.
  */
-const PricingSchema = z.strictObject({
-  inputPerMTok: z.number().nonnegative().default(0).describe("USD per million prompt tokens"),
-  outputPerMTok: z.number().nonnegative().default(0).describe("USD per million completion tokens"),
-  perRequest: z.number().nonnegative().default(0).describe("fixed USD per request (e.g. GPU-hour / throughput)"),
-});
-
 const PromptSchema = z
   .strictObject({
     system: z.string().optional(),
@@ -27,7 +22,7 @@ const PromptSchema = z
 const CommonCandidate = {
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, '.', '_' or '-'"),
   prompt: PromptSchema,
-  pricing: PricingSchema.optional(),
+  pricing: TokenPriceSchema.optional(),
   concurrency: z.number().int().positive().max(256).default(8),
   maxTokens: z.number().int().positive().default(64),
   temperature: z.number().min(0).max(2).default(0),

@@ -6,7 +6,7 @@ import { UsageError, isTunekitError } from "../errors/index.js";
 import { generateText } from "../train/generate-text.js";
 import { withWorker } from "../train/worker-session.js";
 import type { CliContext } from "./context.js";
-import { parsePositiveInt } from "./runs.js";
+import { parseIntegerFlag } from "./parse-flags.js";
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -25,8 +25,8 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.run(async (out) => {
         const temperature = parseNumber(opts.temperature, "--temperature", 0, 100);
         const topP = parseNumber(opts.topP, "--top-p", 0, 1);
-        const maxNewTokens = parsePositiveInt(opts.maxNewTokens, "--max-new-tokens");
-        const seed = opts.seed === undefined ? undefined : parsePositiveInt(opts.seed, "--seed", true);
+        const maxNewTokens = parseIntegerFlag(opts.maxNewTokens, "--max-new-tokens", { min: 1 });
+        const seed = parseIntegerFlag(opts.seed, "--seed");
         const { modelDir, adapterDir, config } = await resolveModel(ctx, opts.model, opts.adapter);
         const result = await withWorker(config, (worker) =>
           generateText(worker, { modelDir, adapterDir, prompt: opts.prompt, maxNewTokens, temperature, topP, seed, stop: opts.stop, device: opts.device }),

@@ -14,6 +14,7 @@ import { parseTrainSpec, readTrainSpecInput } from "../train/spec.js";
 import type { CliContext } from "./context.js";
 import { runHostedTrain } from "./train-hosted.js";
 import { formatDuration, type Output, type ProgressHandle } from "./output.js";
+import { parseIntegerFlag } from "./parse-flags.js";
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -59,7 +60,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--wait <seconds>", "how long to wait for a running run to stop", "120")
     .action((id: string, opts: { wait: string }) =>
       ctx.run(async (out) => {
-        const run = await ctx.withWorkspace((ws) => cancelRun(ws, id, Number(opts.wait) * 1000, out));
+        const run = await ctx.withWorkspace((ws) => cancelRun(ws, id, parseIntegerFlag(opts.wait, "--wait") * 1000, out));
         out.data({ run });
         out.text(`${run.id} ${run.status}`);
       }),

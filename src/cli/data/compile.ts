@@ -6,7 +6,8 @@ import { readVersion, resolveVersion } from "../../data/versions.js";
 import { UsageError } from "../../errors/index.js";
 import { compileShards, loadChatTemplate, loadTokenizer, parseTemplateVariables, type ShardSplit } from "../../tokenize/index.js";
 import type { CliContext } from "../context.js";
-import { parseIntFlag, parseTrainOn } from "./preview.js";
+import { parseIntegerFlag } from "../parse-flags.js";
+import { parseTrainOn } from "./preview.js";
 
 interface CompileFlags {
   model: string;
@@ -41,7 +42,7 @@ export function registerCompile(data: Command, ctx: CliContext): void {
     .option("--force", "replace an existing output folder")
     .action((name: string, flags: CompileFlags) =>
       ctx.run(async (out) => {
-        const seqLen = parseIntFlag(flags.seqLen, "--seq-len", 2)!;
+        const seqLen = parseIntegerFlag(flags.seqLen, "--seq-len", { min: 2 });
         const trainOn = parseTrainOn(flags.trainOn);
         if (flags.truncation !== "truncate" && flags.truncation !== "drop") {
           throw new UsageError("TOKENIZE_FLAG_INVALID", `--truncation must be truncate or drop, got ${JSON.stringify(flags.truncation)}`, { fix: "Pass --truncation truncate or --truncation drop." });

@@ -8,7 +8,8 @@ import { OPENAI_RULES } from "../../data/validate/rules/openai.js";
 import { readVersion } from "../../data/versions.js";
 import { DataError } from "../../errors/index.js";
 import type { CliContext } from "../context.js";
-import { isFileArgument, parseCount } from "./record-source.js";
+import { parseIntegerFlag } from "../parse-flags.js";
+import { isFileArgument } from "./record-source.js";
 
 interface StatsFlags { model?: string; encoding?: string; contextLimit?: string; label?: string; html?: string; duplicates: boolean; pii: boolean }
 
@@ -49,7 +50,7 @@ export function registerStats(data: Command, ctx: CliContext): void {
         tokenizer = probe.estimate ? `${probe.encoding} (estimate)` : probe.encoding;
         countTokens = (text) => countTokensDetailed(text, opts).tokens;
       }
-      const options = { contextLimit: parseCount(flags.contextLimit, "--context-limit", 1) ?? modelContextLimit(flags.model), labelField: flags.label, tokenizer, duplicates: flags.duplicates, pii: flags.pii };
+      const options = { contextLimit: parseIntegerFlag(flags.contextLimit, "--context-limit", { min: 1 }) ?? modelContextLimit(flags.model), labelField: flags.label, tokenizer, duplicates: flags.duplicates, pii: flags.pii };
       const title = ref;
       const stats = isFileArgument(ref)
         ? await collectStats(fileRecords(ref), options, countTokens)

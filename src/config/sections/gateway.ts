@@ -17,8 +17,8 @@ export const GatewayRouteSchema = z.strictObject({
   template: z.string().optional().describe("Chat template: the model's own when unset, or a named one (chatml) or a .jinja path (backend local)."),
   maxNewTokens: z.number().int().positive().default(256).describe("Default max_tokens for the local backend."),
   timeoutMs: z.number().int().positive().default(60_000).describe("Per attempt: time to the first byte and between bytes."),
-  retries: z.number().int().min(0).max(10).default(2).describe("Retries on 429, 5xx and connection errors, before any byte reached the client."),
-  retryBackoffMs: z.number().int().min(0).default(100).describe("Base backoff between retries (doubles each attempt)."),
+  retries: z.number().int().min(0).max(10).default(2).describe("Retries on 408, 409, 429, 5xx and connection errors, before any byte reached the client."),
+  retryBackoffMs: z.number().int().min(0).default(100).describe("Cap of the first retry's jittered delay (doubles each attempt); an upstream Retry-After wins, up to timeoutMs."),
   fallback: z.string().optional().describe("Route tried when this one fails after its retries."),
   pricing: TokenPriceSchema.optional().describe("Inference price, for the cost of each logged request."),
 });

@@ -5,6 +5,8 @@ export interface StubBehaviour {
   /** Fail this many requests first with this status (0 = connection reset). */
   failFirst?: number;
   failStatus?: number;
+  /** Retry-After header sent with those failures. */
+  failRetryAfter?: string;
   /** Never answer (for timeouts). */
   hang?: boolean;
   /** Reply text; streamed one word per SSE chunk. */
@@ -23,6 +25,8 @@ export interface StubBehaviour {
  */
 export class StubUpstream {
   readonly received: { body: Record<string, unknown>; headers: http.IncomingHttpHeaders }[] = [];
+  /** performance.now() when each request arrived. */
+  readonly arrivals: number[] = [];
   private failures = 0;
   private readonly sockets = new Set<import("node:net").Socket>();
   private constructor(private readonly server: http.Server, readonly url: string, public behaviour: StubBehaviour) {}
@@ -47,6 +51,7 @@ export class StubUpstream {
     req.on("end", () => {
       const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as Record<string, unknown>;
       this.received.push({ body, headers: req.headers });
+      this.arrivals.push(performance.now());
       const b = this.behaviour;
       if (b.hang) return;
       if ((b.failFirst ?? 0) > this.failures) {
@@ -55,7 +60,7 @@ export class StubUpstream {
           req.socket.destroy();
           return;
         }
-        res.writeHead(b.failStatus, { "content-type": "application/json" });
+        res.writeHead(b.failStatus, { "content-type": "application/json", ...(b.failRetryAfter ? { "retry-after": b.failRetryAfter } : {}) });
         res.end(JSON.stringify({ error: { message: `stub failure ${this.failures}`, type: "server_error" } }));
         return;
       }

@@ -5,7 +5,7 @@ import type { DetectionResult } from "./detector.js";
 import { normaliseText, recordText } from "./normalize.js";
 import { LeakageOptionsSchema, type LeakageOptions, type LeakageOptionsInput } from "./options.js";
 import { parseOptions } from "./parse-options.js";
-import { splitKey } from "../split-membership.js";
+import { canonicalSplit, splitKey } from "../split-membership.js";
 
 export interface LeakageReport {
   check: "leakage";
@@ -77,9 +77,11 @@ export async function planLeakageCheck(
   }
   splitOf = splitOf.slice(0, n);
   const d = detector.finish();
+  // Priority names are read like labels: "validation" in --priority means the val split.
+  const priority = options.priority.map((p) => canonicalSplit(p) ?? p);
   const rank = (code: number): number => {
-    const r = options.priority.indexOf(splitNames[code]);
-    return r < 0 ? options.priority.length : r;
+    const r = priority.indexOf(splitNames[code]);
+    return r < 0 ? priority.length : r;
   };
   const keep = new Uint8Array(n).fill(1);
   const counts: Record<string, number> = {};

@@ -99,7 +99,10 @@ export class Router {
       // A live request waits at most one attempt's timeout between attempts, whatever Retry-After asks for.
       const policy = { maxAttempts: route.retries + 1, baseDelayMs: route.retryBackoffMs, maxDelayMs: route.timeoutMs };
       try {
-        const result = await withRetry(() => ((attempts += 1), backend.chat(body, stream, sink, started)), {
+        const result = await withRetry(async () => {
+          attempts += 1;
+          return backend.chat(body, stream, sink, started);
+        }, {
           policy,
           signal,
           classify: (error) => ({ retry: !sink?.started && error instanceof AttemptError && error.retryable, retryAfterMs: error instanceof AttemptError ? error.retryAfterMs : undefined }),

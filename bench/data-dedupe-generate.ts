@@ -1,4 +1,4 @@
-import { createRandom, type Random } from "../src/data/split-random.js";
+import { createRandom, type Random } from "../src/runtime/random.js";
 
 /**
  * Synthetic chat records for the dedupe benchmark, with planted duplicates whose ground truth is known:

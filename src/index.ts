@@ -19,6 +19,7 @@ export * from "./data/clean.js";
 export * from "./data/dedupe/index.js";
 export * from "./data/pii/index.js";
 export * from "./data/split.js";
+export * from "./data/split-membership.js";
 export * from "./data/stats/index.js";
 export * from "./data/export/exporter.js";
 
@@ -39,6 +40,7 @@ export * from "./eval/suite/suite-config.js";
 
 // Cost
 export * from "./cost/estimate.js";
+export * from "./cost/token-cost.js";
 
 // Serve & monitor
 export * from "./gateway/server.js";

@@ -8,6 +8,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { ChatRecord, Message } from "../../src/data/record.js";
+import { createRandom } from "../../src/runtime/random.js";
 import { buildExamples, loadChatTemplate, loadTokenizer, toTemplateMessages } from "../../src/tokenize/index.js";
 
 const OUT = fileURLToPath(new URL("./tokenize-parity-data/", import.meta.url));
@@ -17,16 +18,8 @@ const MODELS = {
 };
 const COUNT = Number(process.argv[2] ?? 1200);
 
-/** mulberry32: a seeded PRNG, so the dump is the same every run. */
-function rng(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The one seeded PRNG (src/runtime/random.ts), so the dump is the same every run. */
+const rng = (seed: number): (() => number) => createRandom(seed).next;
 const PIECES = [
   "Where is my order #113542617735902?", "I want a refund", "naïve café in São Paulo", "Zürich → München", "日本語で答えてください",
   "Ελληνικά και русский", "한국어 지원", "emoji 😀👍🏽👨‍👩‍👧‍👦🇫🇷", "price: $1,299.99 (–15%)", "  double  spaces  ", "tabs\tand\nnewlines\n\n",

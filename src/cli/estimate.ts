@@ -7,6 +7,7 @@ import { readVersion } from "../data/versions.js";
 import { UsageError } from "../errors/index.js";
 import { countTokens } from "../tokenize/count-tokens.js";
 import type { CliContext } from "./context.js";
+import { isTrainedOn, splitOf } from "../data/split-membership.js";
 
 const DEFAULT_CANDIDATES = ["openai:gpt-4o-mini-2024-07-18", "openai:gpt-4.1-mini-2025-04-14", "bedrock:anthropic.claude-3-haiku-20240307-v1:0:200k", "together:meta-llama/Meta-Llama-3.1-8B-Instruct-Reference", "local:8b"];
 
@@ -97,8 +98,7 @@ function parseCandidate(text: string): Candidate {
 async function datasetTokens(ws: Parameters<typeof readVersion>[0], ref: string): Promise<number> {
   let total = 0;
   for await (const record of readVersion(ws, ref)) {
-    const split = (record.metadata as Record<string, unknown> | undefined)?.split;
-    if (split !== undefined && split !== "train") continue;
+    if (!isTrainedOn(splitOf(record.metadata))) continue;
     const messages = "messages" in record ? record.messages : "input" in record ? [...record.input.messages, ...record.preferred_output] : [{ content: record.text }];
     for (const m of messages as { content?: unknown }[]) total += 4 + (typeof m.content === "string" ? countTokens(m.content) : 0);
   }

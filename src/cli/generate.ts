@@ -6,7 +6,7 @@ import { UsageError, isTunekitError } from "../errors/index.js";
 import { localModels } from "../runtime/local-model-pool.js";
 import { trainedPromptFormat, type TrainedPromptFormat } from "../runtime/trained-prompt-format.js";
 import type { CliContext } from "./context.js";
-import { parsePositiveInt } from "./runs.js";
+import { parseIntegerFlag } from "./parse-flags.js";
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -29,8 +29,8 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.run(async (out) => {
         const temperature = parseNumber(opts.temperature, "--temperature", 0, 100);
         const topP = parseNumber(opts.topP, "--top-p", 0, 1);
-        const maxNewTokens = parsePositiveInt(opts.maxNewTokens, "--max-new-tokens");
-        const seed = opts.seed === undefined ? undefined : parsePositiveInt(opts.seed, "--seed", true);
+        const maxNewTokens = parseIntegerFlag(opts.maxNewTokens, "--max-new-tokens", { min: 1 });
+        const seed = parseIntegerFlag(opts.seed, "--seed");
         const { modelDir, adapterDir, config, promptFormat } = await resolveModel(ctx, opts.model, opts.adapter);
         const chat = opts.chat ?? promptFormat?.chat ?? false;
         if (!chat && (opts.system !== undefined || opts.template !== undefined)) {

@@ -3,6 +3,7 @@ import { renderComparison, runQuickstart, type QuickstartReporter } from "../qui
 import { CPU_HOURLY_USD } from "../quickstart/options.js";
 import type { CliContext } from "./context.js";
 import type { Output } from "./output.js";
+import { parseIntegerFlag } from "./parse-flags.js";
 
 interface QuickstartFlags {
   dir: string;
@@ -28,7 +29,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action((flags: QuickstartFlags) =>
       ctx.run(async (out) => {
         const result = await runQuickstart(
-          { dir: flags.dir, model: flags.model, data: flags.data, gpu: Boolean(flags.gpu), fast: Boolean(flags.fast), seed: Number(flags.seed) },
+          { dir: flags.dir, model: flags.model, data: flags.data, gpu: Boolean(flags.gpu), fast: Boolean(flags.fast), seed: parseIntegerFlag(flags.seed, "--seed") },
           outputReporter(out),
           { color: out.color },
         );

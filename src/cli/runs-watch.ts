@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { cancelHostedRun, hostedRunInfo, watchHostedRun } from "../providers/hosted-run.js";
 import type { CliContext } from "./context.js";
+import { parseIntegerFlag } from "./parse-flags.js";
 
 /**
  * `tunekit runs watch RUN`: follows a hosted fine-tuning job from the registry (job id and event cursor are
@@ -18,7 +19,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--cancel", "cancel the provider job, then record the outcome")
     .action((id: string, opts: { interval: string; once?: boolean; cancel?: boolean }) =>
       ctx.run(async (out) => {
-        const interval = Number(opts.interval);
+        const interval = parseIntegerFlag(opts.interval, "--interval");
         await ctx.withWorkspace(async (ws) => {
           const controller = new AbortController();
           const stop = () => controller.abort();
@@ -30,7 +31,7 @@ export function register(program: Command, ctx: CliContext): void {
             const run = opts.cancel
               ? await cancelHostedRun(ws, id)
               : await watchHostedRun(ws, id, {
-                  intervalMs: Number.isFinite(interval) && interval >= 0 ? interval * 1000 : 30_000,
+                  intervalMs: interval * 1000,
                   maxPolls: opts.once ? 1 : undefined,
                   signal: controller.signal,
                   onState: (s) => out.note(`${new Date().toISOString().slice(11, 19)} ${s.status} (${s.providerStatus})${s.trainedTokens ? ` trained tokens ${s.trainedTokens}` : ""}`),

@@ -3,6 +3,7 @@ import { RUN_KINDS, RUN_STATUSES, type Run, type RunEventType, type RunKind, typ
 import { UsageError } from "../errors/index.js";
 import type { CliContext } from "./context.js";
 import type { Output } from "./output.js";
+import { parseIntegerFlag } from "./parse-flags.js";
 
 export function register(program: Command, ctx: CliContext): void {
   const runs = program.command("runs").description("training, evaluation and serving runs recorded in the registry");
@@ -17,7 +18,7 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.run(async (out) => {
         const kind = parseChoice(opts.kind, RUN_KINDS, "--kind") as RunKind | undefined;
         const status = parseChoice(opts.status, RUN_STATUSES, "--status") as RunStatus | undefined;
-        const limit = parsePositiveInt(opts.limit, "--limit");
+        const limit = parseIntegerFlag(opts.limit, "--limit", { min: 1 });
         const list = await ctx.withWorkspace((ws) => ws.registry.listRuns({ kind, status, limit }));
         out.data({ runs: list });
         out.table(list, [
@@ -86,8 +87,8 @@ export function register(program: Command, ctx: CliContext): void {
           return ws.registry.listRunEvents(id, {
             type,
             name: opts.name,
-            afterId: opts.after === undefined ? undefined : parsePositiveInt(opts.after, "--after", true),
-            limit: opts.limit === undefined ? undefined : parsePositiveInt(opts.limit, "--limit"),
+            afterId: parseIntegerFlag(opts.after, "--after"),
+            limit: parseIntegerFlag(opts.limit, "--limit", { min: 1 }),
           });
         });
         out.data({ events });
@@ -136,12 +137,4 @@ export function parseChoice<T extends string>(value: string | undefined, choices
   return value as T;
 }
 
-export function parsePositiveInt(value: string, flag: string, allowZero = false): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) {
-    throw new UsageError("CLI_BAD_OPTION", `${flag} "${value}" is not a ${allowZero ? "non-negative" : "positive"} whole number`, {
-      fix: `pass a whole number${allowZero ? "" : " ≥ 1"}, e.g. ${flag} 10`,
-    });
-  }
-  return n;
-}
+

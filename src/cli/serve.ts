@@ -7,7 +7,7 @@ import { AlertScheduler } from "../gateway/alert-scheduler.js";
 import { findPython } from "../runtime/python.js";
 import { UsageError } from "../errors/index.js";
 import type { CliContext } from "./context.js";
-import { parsePositiveInt } from "./runs.js";
+import { parseIntegerFlag } from "./parse-flags.js";
 
 export function register(program: Command, ctx: CliContext): void {
   const serve = program
@@ -20,7 +20,7 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.run(async (out) => {
         const overrides: Record<string, unknown> = {};
         if (opts.host) overrides.host = opts.host;
-        if (opts.port !== undefined) overrides.port = parsePositiveInt(opts.port, "--port", true);
+        if (opts.port !== undefined) overrides.port = parseIntegerFlag(opts.port, "--port", { max: 65535 });
         const ws = await ctx.openWorkspace(Object.keys(overrides).length ? { gateway: overrides } : undefined);
         let run: { id: string } | undefined;
         try {
@@ -79,8 +79,8 @@ export function register(program: Command, ctx: CliContext): void {
           const { key, info } = store.create({
             name: opts.name,
             scopes,
-            requestsPerMinute: opts.rpm === undefined ? undefined : parsePositiveInt(opts.rpm, "--rpm"),
-            burst: opts.burst === undefined ? undefined : parsePositiveInt(opts.burst, "--burst"),
+            requestsPerMinute: parseIntegerFlag(opts.rpm, "--rpm", { min: 1 }),
+            burst: parseIntegerFlag(opts.burst, "--burst", { min: 1 }),
           });
           out.data({ key, ...info });
           out.text(`created key ${info.id} (${info.scopes.join(",")}) — store it now, it is not shown again:\n${key}`);

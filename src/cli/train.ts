@@ -11,9 +11,9 @@ import { compileRunData } from "../train/run-data.js";
 import { resolveTrainSpecInput, type ResolvedTrainSpec } from "../train/spec-check.js";
 import { parseTrainSpec, readTrainSpecInput } from "../train/spec.js";
 import type { CliContext } from "./context.js";
-import { parsePositiveInt } from "./runs.js";
 import { runHostedTrain } from "./train-hosted.js";
 import { formatDuration, type Output, type ProgressHandle } from "./output.js";
+import { parseIntegerFlag } from "./parse-flags.js";
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -59,7 +59,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--wait <seconds>", "how long to wait for a running run to stop", "120")
     .action((id: string, opts: { wait: string }) =>
       ctx.run(async (out) => {
-        const waitMs = parsePositiveInt(opts.wait, "--wait") * 1000;
+        const waitMs = parseIntegerFlag(opts.wait, "--wait") * 1000;
         const { run, action } = await ctx.withWorkspace((ws) => cancelRun(ws, id, { waitMs, note: (line) => out.note(line) }));
         out.data({ run, action });
         if (action === "paused") {

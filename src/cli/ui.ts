@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { startUiServer } from "../ui/server.js";
 import { ensureAssets } from "../ui/static-files.js";
 import type { CliContext } from "./context.js";
-import { parsePositiveInt } from "./runs.js";
+import { parseIntegerFlag } from "./parse-flags.js";
 
 /** `tunekit ui`: the dashboard over this workspace (127.0.0.1 by default; token auth when bound elsewhere). */
 export function register(program: Command, ctx: CliContext): void {
@@ -15,7 +15,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--allowed-host <name...>", "further Host names (or name:port) the dashboard answers to, e.g. behind a reverse proxy; others are refused")
     .action((opts: { host: string; port: string; tokenEnv: string; allowedHost?: string[] }) =>
       ctx.run(async (out) => {
-        const port = parsePositiveInt(opts.port, "--port", true);
+        const port = parseIntegerFlag(opts.port, "--port", { max: 65535 });
         const assetsDir = await ensureAssets(undefined, (line) => out.note(line));
         const ws = await ctx.openWorkspace();
         try {

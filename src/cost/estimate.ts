@@ -1,5 +1,6 @@
 import { UsageError } from "../errors/index.js";
 import { lookupThroughput, type PriceCatalog, type PriceEntry, type ThroughputRow } from "./catalog/index.js";
+import { requestCostUsd, roundUsd, tokensCostUsd } from "./token-cost.js";
 
 /** Hours in an average month (365.25 × 24 / 12, rounded as cloud bills do). */
 export const HOURS_PER_MONTH = 730;
@@ -62,9 +63,8 @@ export interface CandidateEstimate {
   source: { url: string; checkedOn: string } | null;
 }
 
-const usd = (v: number) => Math.round(v * 1e4) / 1e4;
-const perReq = (price: { inputPerMTok: number; outputPerMTok: number }, prompt: number, out: number) =>
-  (prompt * price.inputPerMTok + out * price.outputPerMTok) / 1e6;
+const usd = roundUsd;
+const perReq = requestCostUsd;
 
 export function validateEstimateInput(input: EstimateInput): void {
   const bad: string[] = [];
@@ -118,11 +118,11 @@ export function estimateCandidate(catalog: PriceCatalog, candidate: Candidate, i
 
   const entry = catalog.get(candidate.provider, candidate.model);
   const type = entry.provider === "together" ? (input.type ?? "lora") : "hosted";
-  const price = entry.training.find((t) => t.method === method && t.type === type);
+  const price = catalog.trainingPrice(entry.provider, entry.model, { method, type });
   if (!price) notes.push(`${entry.model} has no ${method}/${type} training price in the catalog`);
   const unsure = (field: string) => entry.unsure.some((u) => u === field || field.startsWith(`${u}.`) || u.startsWith(`${field}.`));
   if (price && unsure(`training.${method}`)) uncertain.push(`training.${method}`);
-  const trainingUsd = price ? usd((trainedTokens / 1e6) * price.perMTok) : null;
+  const trainingUsd = price ? usd(tokensCostUsd(trainedTokens, price.perMTok)) : null;
 
   const w = input.workload;
   const baseMonthly = entry.base ? usd(w.requestsPerMonth * perReq(entry.base, w.basePromptTokens, w.outputTokens)) : null;

@@ -1,7 +1,7 @@
+import { escapeHtml as esc } from "../report/html.js";
 import type { CandidateEstimate, EstimateInput } from "./estimate.js";
 
 /** An HTML <section> with the cost comparison, for the HTML reports to include. Self-contained, escaped. */
-const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
 const money = (v: number | null) => (v === null ? "unknown" : `$${v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`);
 const count = (v: number | null) => (v === null ? "—" : v.toLocaleString("en-US"));
 

@@ -1,9 +1,6 @@
 import { z } from "zod";
 import { LeakageOptionsSchema } from "./dedupe/options.js";
 
-export const SPLITS = ["train", "val", "test"] as const;
-export type SplitName = (typeof SPLITS)[number];
-
 export const SplitOptionsSchema = z.strictObject({
   seed: z.union([z.string(), z.number()]).default(42).describe("PRNG seed; the same seed and input give the same split"),
   ratios: z

@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { readTableRows } from "./import/table-rows.js";
 import type { DatasetRecord, TextRecord } from "./record.js";
 import { applySplit, planSplit, splitDataset } from "./split.js";
-import { createRandom } from "./split-random.js";
 import { BANKING77_CSV, collect, fromArray } from "./testing/temp-workspace.js";
 
 const recs = (n: number, meta: (i: number) => Record<string, unknown> = () => ({})): TextRecord[] =>
@@ -12,17 +11,6 @@ const splitsOf = async (records: TextRecord[], options: Parameters<typeof planSp
   const plan = await planSplit(records, options);
   return { plan, out: (await collect(applySplit(records, plan))) as TextRecord[] };
 };
-
-describe("sfc32", () => {
-  it("is deterministic for a seed and differs across seeds", () => {
-    const a = createRandom("s");
-    const b = createRandom("s");
-    const c = createRandom("t");
-    const xs = [a.next(), a.next(), a.next()];
-    expect([b.next(), b.next(), b.next()]).toEqual(xs);
-    expect(c.next()).not.toBe(xs[0]);
-  });
-});
 
 describe("planSplit", () => {
   it("splits 10 records 8/1/1, writes metadata.split, and is deterministic for a seed", async () => {

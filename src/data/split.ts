@@ -2,8 +2,9 @@ import { DataError } from "../errors/index.js";
 import { applyLeakageCheck, planLeakageCheck, type LeakagePlan, type LeakageReport } from "./dedupe/leakage.js";
 import { parseOptions } from "./dedupe/parse-options.js";
 import type { DatasetRecord } from "./record.js";
-import { SPLITS, SplitOptionsSchema, type SplitName, type SplitOptions, type SplitOptionsInput } from "./split-options.js";
-import { createRandom, PRNG_NAME, shuffleInPlace } from "./split-random.js";
+import { SPLITS, type SplitName } from "./split-membership.js";
+import { SplitOptionsSchema, type SplitOptions, type SplitOptionsInput } from "./split-options.js";
+import { createRandom, PRNG_NAME, shuffleInPlace } from "../runtime/random.js";
 
 export type SplitCounts = Record<SplitName, number>;
 

@@ -1,6 +1,7 @@
 import type { GatewayExperiment, GatewaySection } from "../config/sections/gateway.js";
 import { ConfigError, ConflictError, NotFoundError, ProviderError, TunekitError, UsageError } from "../errors/index.js";
 import { routeFor, type ExperimentState } from "./experiments.js";
+import { withRetry } from "../runtime/retry.js";
 import { AttemptError, type Backend, type BackendResult, type StreamSink } from "./upstream.js";
 
 /** Every cross-reference problem of gateway: at once (unknown routes, missing URLs, fallback cycles). */
@@ -83,7 +84,11 @@ export class Router {
     });
   }
 
-  /** Tries the route (with retries), then its fallback chain; nothing is retried once bytes reached the client. */
+  /**
+   * Tries the route (with retries: the one policy of src/runtime/retry.ts, jittered backoff and the upstream's
+   * Retry-After), then its fallback chain; nothing is retried once bytes reached the client. `signal` (the
+   * client went away) stops waiting and retrying.
+   */
   async dispatch(routeName: string, body: Record<string, unknown>, stream: boolean, sink: StreamSink | null, started: number, signal?: AbortSignal): Promise<DispatchOutcome> {
     let attempts = 0;
     let last: unknown;
@@ -91,19 +96,24 @@ export class Router {
     while (name) {
       const backend: Backend = this.backends.get(name)!;
       const route = backend.route;
-      for (let attempt = 0; attempt <= route.retries; attempt++) {
-        if (attempt > 0) await sleep(route.retryBackoffMs * 2 ** (attempt - 1));
-        // The client is gone: no retry and no fallback may start on its behalf.
-        if (signal?.aborted) throw clientCancelled();
-        attempts += 1;
-        try {
-          return { result: await backend.chat(body, stream, sink, started, signal), attempts, served: name };
-        } catch (error) {
-          last = error;
+      // A live request waits at most one attempt's timeout between attempts, whatever Retry-After asks for.
+      const policy = { maxAttempts: route.retries + 1, baseDelayMs: route.retryBackoffMs, maxDelayMs: route.timeoutMs };
+      try {
+        const result = await withRetry(async () => {
+          // The client is gone: no retry and no fallback may start on its behalf.
           if (signal?.aborted) throw clientCancelled();
-          if (sink?.started) throw toGatewayError(error, name, attempts);
-          if (!(error instanceof AttemptError) || !error.retryable) break;
-        }
+          attempts += 1;
+          return backend.chat(body, stream, sink, started, signal);
+        }, {
+          policy,
+          signal,
+          classify: (error) => ({ retry: !sink?.started && error instanceof AttemptError && error.retryable, retryAfterMs: error instanceof AttemptError ? error.retryAfterMs : undefined }),
+        });
+        return { result, attempts, served: name };
+      } catch (error) {
+        last = error;
+        if (signal?.aborted) throw clientCancelled();
+        if (sink?.started) throw toGatewayError(error, name, attempts);
       }
       // A client error (400 from the upstream, bad messages) is the client's; a fallback would fail the same way.
       if (last instanceof AttemptError && !last.retryable) break;
@@ -136,8 +146,4 @@ function clientCancelled(): ConflictError {
   return new ConflictError("GATEWAY_CLIENT_CANCELLED", "the client closed the connection before the response was complete; the upstream request was aborted", {
     fix: "nothing to fix on the gateway: keep the connection open until the response ends, or raise the client's timeout",
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

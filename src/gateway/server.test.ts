@@ -70,6 +70,15 @@ describe("gateway: OpenAI-compatible chat completions", () => {
     expect((await gateway.store.listRequests()).map((x) => x.attempts)).toEqual([3]);
   });
 
+  // Regression (issue #15): the gateway had its own retry loop that ignored Retry-After (fixed doubling only).
+  it("waits for the upstream's Retry-After before retrying", async () => {
+    const up = await StubUpstream.start({ failFirst: 1, failStatus: 429, failRetryAfter: "0.4" });
+    const { client } = await setup({ routes: [{ name: "base", baseUrl: up.url, retries: 1, retryBackoffMs: 1 }] }, [up]);
+    const r = await client.chat.completions.create({ model: "base", messages: [{ role: "user", content: "a" }] });
+    expect(r.choices[0].message.content).toBe("echo: a");
+    expect(up.arrivals[1] - up.arrivals[0]).toBeGreaterThanOrEqual(395);
+  });
+
   it("falls back to another route after the retries fail, keeping the assigned variant", async () => {
     const bad = await StubUpstream.start({ failFirst: 100, failStatus: 503 });
     const good = await StubUpstream.start({ reply: "from fallback" });

@@ -20,6 +20,7 @@ import { openAiErrorBody } from "./openai-error.js";
 import { Router, UpstreamRejection, validateGatewayConfig } from "./router.js";
 import { openGatewayDb } from "./sqlite-store.js";
 import { OpenAiUpstream, type Backend, type BackendResult, type StreamSink } from "./upstream.js";
+import { requestCostUsd } from "../cost/token-cost.js";
 
 /** nginx's "client closed request": the status a cancelled request is logged with (never sent). */
 export const CLIENT_CLOSED_REQUEST = 499;
@@ -258,7 +259,7 @@ export class Gateway {
     record.output = this.config.logging.storeContent ? r.output : null;
     record.finishReason = r.finishReason;
     const pricing = this.backends.get(served)?.route.pricing;
-    if (pricing) record.costUsd = ((r.promptTokens ?? 0) * pricing.inputPerMTok + (r.completionTokens ?? 0) * pricing.outputPerMTok) / 1e6;
+    if (pricing) record.costUsd = requestCostUsd(pricing, r.promptTokens ?? 0, r.completionTokens ?? 0);
   }
 
   /** SIGTERM: stop accepting, let in-flight requests finish (up to graceMs), flush the log, close everything. */

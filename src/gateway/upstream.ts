@@ -2,6 +2,7 @@ import http from "node:http";
 import https from "node:https";
 import type { GatewayRoute } from "../config/sections/gateway.js";
 import { SseUsageParser } from "./sse-usage.js";
+import { isRetryableStatus, parseRetryAfterMs } from "../runtime/retry.js";
 
 /** Where a streamed response goes: the client connection, opened on the first upstream byte. */
 export interface StreamSink {
@@ -25,7 +26,8 @@ export interface BackendResult {
 
 /** A failed attempt; `retryable` for 429, 5xx, timeouts and connection errors. */
 export class AttemptError extends Error {
-  constructor(message: string, readonly retryable: boolean, readonly status: number | null, readonly code: string, readonly body?: Buffer) {
+  /** `retryAfterMs`: the upstream's Retry-After, honoured by the retry policy (src/runtime/retry.ts). */
+  constructor(message: string, readonly retryable: boolean, readonly status: number | null, readonly code: string, readonly body?: Buffer, readonly retryAfterMs?: number) {
     super(message);
   }
 }
@@ -77,8 +79,8 @@ export class OpenAiUpstream implements Backend {
           res.on("data", (c: Buffer) => chunks.push(c));
           res.on("end", () => {
             const b = Buffer.concat(chunks);
-            const retryable = status === 429 || status >= 500;
-            fail(new AttemptError(`upstream ${this.route.name} answered HTTP ${status}`, retryable, status, retryable ? "GATEWAY_UPSTREAM_STATUS" : "GATEWAY_UPSTREAM_REJECTED", b));
+            const retryable = isRetryableStatus(status);
+            fail(new AttemptError(`upstream ${this.route.name} answered HTTP ${status}`, retryable, status, retryable ? "GATEWAY_UPSTREAM_STATUS" : "GATEWAY_UPSTREAM_REJECTED", b, parseRetryAfterMs(res.headers["retry-after"])));
           });
           res.on("error", (e) => fail(new AttemptError(`upstream ${this.route.name}: ${e.message}`, true, null, "GATEWAY_UPSTREAM_CONNECTION")));
           return;

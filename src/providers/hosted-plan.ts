@@ -89,7 +89,8 @@ export async function planHostedRun(ws: Workspace, spec: HostedJobSpec, options:
   const report = await exportRecords(readVersion(ws, version), { target, outDir: options.workDir, prefix: "dataset", model: spec.provider === "openai" ? spec.model : undefined });
   const training = report.files.find((f) => f.split === "train")?.path;
   if (!training) throw new ConfigError("PROVIDER_NO_TRAINING_SPLIT", `dataset ${spec.dataset} has no train split records valid for ${target}`, { fix: "split the dataset (`tunekit data split`) and validate it for this target" });
-  const validation = report.files.find((f) => f.split === "val" || f.split === "validation")?.path;
+  // The exporter names files by canonical split (src/data/split-membership.ts): "validation" and "valid" are "val".
+  const validation = report.files.find((f) => f.split === "val")?.path;
   const trainTokens = countFileTokens(training, spec.provider, spec.model);
   const valTokens = validation ? countFileTokens(validation, spec.provider, spec.model) : { tokens: 0 };
   const epochs = plannedEpochs(spec);

@@ -4,6 +4,7 @@ import { isTerminal, type Run, type RunEventInput, type Workspace } from "../reg
 import { createBackend, type BackendContext } from "./create-backend.js";
 import type { HostedJobSpec, HostedPlan } from "./hosted-plan.js";
 import { HostedOptionsSchema } from "./spec.js";
+import { roundUsd, tokensCostUsd } from "../cost/token-cost.js";
 import { isFinalJobStatus, type FineTuneBackend, type JobEvent, type JobState } from "./types.js";
 
 /**
@@ -137,11 +138,10 @@ async function finish(ws: Workspace, runId: string, spec: HostedJobSpec, result:
 
 function trainingCostFromTokens(ws: Workspace, spec: HostedJobSpec, trainedTokens: number | null): number | null {
   if (trainedTokens === null) return null;
-  const entry = PriceCatalog.withOverrides(ws.config.cost.prices).find(spec.provider, spec.model);
   const method = spec.provider === "openai" ? spec.hosted.openai.method : spec.provider === "together" ? spec.hosted.together.method : "sft";
   const type = spec.provider === "together" ? spec.hosted.together.trainingType : "hosted";
-  const price = entry?.training.find((t) => t.method === method && t.type === type);
-  return price ? Math.round((trainedTokens / 1e6) * price.perMTok * 1e4) / 1e4 : null;
+  const price = PriceCatalog.withOverrides(ws.config.cost.prices).trainingPrice(spec.provider, spec.model, { method, type });
+  return price ? roundUsd(tokensCostUsd(trainedTokens, price.perMTok)) : null;
 }
 
 /** Cancels the provider job, then records the outcome. */

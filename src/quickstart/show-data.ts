@@ -1,6 +1,7 @@
 import { PriceCatalog } from "../cost/catalog/index.js";
 import { estimateCandidate, type CandidateEstimate, type EstimateInput } from "../cost/estimate.js";
 import type { DatasetRecord } from "../data/record.js";
+import { splitKey } from "../data/split-membership.js";
 import { readVersion } from "../data/versions.js";
 import type { DatasetVersion, Workspace } from "../registry/index.js";
 import { loadChatTemplate, toTemplateMessages } from "../tokenize/chat-template.js";
@@ -39,7 +40,7 @@ export async function showData(ws: Workspace, version: DatasetVersion, modelDir:
   let n = 0;
   for await (const record of readVersion(ws, version)) {
     const meta = (record.metadata ?? {}) as Record<string, unknown>;
-    const split = String(meta.split ?? "(none)");
+    const split = splitKey(meta);
     const intent = String(meta.intent ?? "(none)");
     const m = perSplit.get(split) ?? new Map<string, number>();
     m.set(intent, (m.get(intent) ?? 0) + 1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { binIntegers, binValues, escapeHtml, formatNumber, renderBarChart, renderHistogram, renderPage, renderTable } from "./html.js";
+import { binIntegers, binValues, ESCAPE_HTML_SCRIPT, escapeHtml, formatNumber, inlineJson, renderBarChart, renderHistogram, renderPage, renderTable } from "./html.js";
 
 describe("report html primitives", () => {
   it("escapes user text everywhere", () => {
@@ -7,6 +7,20 @@ describe("report html primitives", () => {
     const page = renderPage({ title: "<b>t</b>" }, [renderTable([{ a: "<i>" }], [{ key: "a", label: "A" }])]);
     expect(page).not.toContain("<i>");
     expect(page).not.toMatch(/<script|https?:\/\//);
+  });
+
+  // Regression (issue #15): the eval report's escaper printed "" for null, this one printed "null"; there is one now.
+  it("renders null and undefined as nothing", () => {
+    expect([escapeHtml(null), escapeHtml(undefined), escapeHtml(0)]).toEqual(["", "", "0"]);
+  });
+
+  it("ships the same escaper to the browser as the inline script's esc()", () => {
+    const esc = new Function(`${ESCAPE_HTML_SCRIPT}; return esc;`)() as (s: unknown) => string;
+    for (const v of [`<a href="x" title='y'>&amp;</a>`, null, undefined, 12]) expect(esc(v)).toBe(escapeHtml(v));
+  });
+
+  it("keeps inline JSON from closing its <script> element", () => {
+    expect(inlineJson({ a: "</script>\u2028" })).toBe('{"a":"\\u003c/script>\\u2028"}');
   });
 
   it("bins values with equal widths and clamps outliers into the last bin", () => {

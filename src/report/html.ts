@@ -4,8 +4,21 @@
  * and can be attached to a ticket. Everything user-provided goes through `escapeHtml`. Generic on purpose:
  * dataset stats and eval reports both build on these.
  */
+// The one HTML escaper (text and attribute values): all five of & < > " ' so a value is safe inside a quoted
+// attribute with either quote. null/undefined render as nothing, not the word "null".
+const HTML_ENTITIES: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const HTML_SPECIAL = /[&<>"']/g;
+
 export function escapeHtml(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+  return String(value ?? "").replace(HTML_SPECIAL, (c) => HTML_ENTITIES[c]);
+}
+
+/** The same escaper as browser JavaScript (`function esc(s)`), for the scripts inlined in reports. */
+export const ESCAPE_HTML_SCRIPT = `function esc(s){return String(s==null?'':s).replace(/${HTML_SPECIAL.source}/g,function(c){return ${JSON.stringify(HTML_ENTITIES)}[c];});}`;
+
+/** JSON for an inline <script type="application/json">: `<` escaped so "</script>" in data cannot end it. */
+export function inlineJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
 }
 
 const CSS = `

@@ -5,11 +5,12 @@ import { loadChatTemplate } from "../tokenize/chat-template.js";
 import { compileShards, type CompileResult, type ShardSplit } from "../tokenize/compile-shards.js";
 import { loadTokenizer } from "../tokenize/load-tokenizer.js";
 import type { ResolvedTrainSpec } from "./spec-check.js";
-import { splitOf } from "./spec-check.js";
+import { isTrainedOn, isValidatedOn, splitOf } from "../data/split-membership.js";
 
 /**
  * Compiles a run's dataset version into shards (docs/shard-format.md) with the base model's tokenizer. Records
- * are routed by metadata.split; unassigned records train. Each split streams the version once (the artifact is
+ * are routed by metadata.split through the one membership rule (unlabelled records train; unknown labels are
+ * left out). Each split streams the version once (the artifact is
  * read per split rather than held in memory).
  */
 export async function compileRunData(ws: Pick<Workspace, "registry" | "artifacts">, resolved: ResolvedTrainSpec, outDir: string): Promise<CompileResult> {
@@ -20,7 +21,7 @@ export async function compileRunData(ws: Pick<Workspace, "registry" | "artifacts
     async *[Symbol.asyncIterator]() {
       for await (const record of readVersion(ws, version)) {
         const split = splitOf(record.metadata);
-        if (split === wanted || (wanted === "train" && split === "unassigned")) yield record;
+        if (wanted === "train" ? isTrainedOn(split) : wanted === "val" && isValidatedOn(split)) yield record;
       }
     },
   });

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { configErrorFrom, type ConfigProblem } from "../config/index.js";
+import { splitMembership } from "../data/split-membership.js";
 import { readVersion } from "../data/versions.js";
 import type { DatasetVersion, Workspace } from "../registry/index.js";
 import { isTunekitError } from "../errors/index.js";
@@ -30,8 +31,10 @@ export interface SplitCounts {
   train: number;
   val: number;
   test: number;
-  /** Records with no metadata.split. */
+  /** Records with no metadata.split: trained on, like train. */
   unassigned: number;
+  /** Records whose metadata.split is none of train/val/test (e.g. "holdout"): left out of training. */
+  unknown: number;
 }
 
 /** A spec whose every referenced resource exists and fits: safe to spend compute on. */
@@ -178,16 +181,12 @@ async function checkDataset(ws: Workspace, spec: TrainSpec, problems: ConfigProb
   return { version, splits };
 }
 
-/** Records per split (metadata.split); records without one count as `unassigned` and are trained on. */
+/** Records per split by the one membership rule (src/data/split-membership.ts). */
 export async function countSplits(ws: Pick<Workspace, "registry" | "artifacts">, version: DatasetVersion): Promise<SplitCounts> {
-  const counts: SplitCounts = { train: 0, val: 0, test: 0, unassigned: 0 };
-  for await (const record of readVersion(ws, version)) counts[splitOf(record.metadata)]++;
+  const counts: SplitCounts = { train: 0, val: 0, test: 0, unassigned: 0, unknown: 0 };
+  for await (const record of readVersion(ws, version)) {
+    const { split, label } = splitMembership(record.metadata);
+    counts[split === null ? "unknown" : split === "train" && label === null ? "unassigned" : split]++;
+  }
   return counts;
-}
-
-export function splitOf(metadata: Record<string, unknown> | undefined): keyof SplitCounts {
-  const s = metadata?.split;
-  if (s === "train" || s === "val" || s === "test") return s;
-  if (s === "validation") return "val";
-  return "unassigned";
 }

@@ -96,7 +96,7 @@ describe("resolveTrainSpec", () => {
 
   it("accepts the real model and dataset", async () => {
     const r = await resolveTrainSpec(ws, parseTrainSpec({ model: STORIES260K, dataset: "stories@1" }));
-    expect(r.splits).toEqual({ train: 35, val: 7, test: 0, unassigned: 0 });
+    expect(r.splits).toEqual({ train: 35, val: 7, test: 0, unassigned: 0, unknown: 0 });
     expect(r.modelConfig.architectures).toEqual(["LlamaForCausalLM"]);
   });
 

@@ -3,7 +3,7 @@ import { Cleaner } from "../../data/clean.js";
 import { commitVersion, readVersion } from "../../data/versions.js";
 import { UsageError } from "../../errors/index.js";
 import type { CliContext } from "../context.js";
-import { parseCount } from "./record-source.js";
+import { parseIntegerFlag } from "../parse-flags.js";
 
 interface CleanFlags { nfc: boolean; controlChars: boolean; whitespace: boolean; emptyTurns: boolean; finalAssistant: string; stripHtml?: boolean; minChars: string; maxChars?: string }
 
@@ -25,7 +25,7 @@ export function registerClean(data: Command, ctx: CliContext): void {
       const options = {
         nfc: flags.nfc, controlChars: flags.controlChars, whitespace: flags.whitespace, emptyTurns: flags.emptyTurns,
         finalAssistant: flags.finalAssistant as "trim", stripHtml: Boolean(flags.stripHtml),
-        minChars: parseCount(flags.minChars, "--min-chars"), maxChars: parseCount(flags.maxChars, "--max-chars", 1),
+        minChars: parseIntegerFlag(flags.minChars, "--min-chars"), maxChars: parseIntegerFlag(flags.maxChars, "--max-chars", { min: 1 }),
       };
       const cleaner = new Cleaner(options);
       const version = await ctx.withWorkspace(async (ws) => {

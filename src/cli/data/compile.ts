@@ -1,11 +1,13 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import type { DatasetRecord } from "../../data/record.js";
+import { splitOf } from "../../data/split-membership.js";
 import { readVersion, resolveVersion } from "../../data/versions.js";
 import { UsageError } from "../../errors/index.js";
 import { compileShards, loadChatTemplate, loadTokenizer, parseTemplateVariables, type ShardSplit } from "../../tokenize/index.js";
 import type { CliContext } from "../context.js";
-import { parseIntFlag, parseTrainOn } from "./preview.js";
+import { parseIntegerFlag } from "../parse-flags.js";
+import { parseTrainOn } from "./preview.js";
 
 interface CompileFlags {
   model: string;
@@ -19,14 +21,8 @@ interface CompileFlags {
   force?: boolean;
 }
 
-/** metadata.split (written by `tunekit data split`) → shard split; records without one train. */
-function shardSplitOf(record: DatasetRecord): ShardSplit | null {
-  const split = record.metadata?.split;
-  if (split === undefined || split === null || split === "train") return "train";
-  if (split === "val" || split === "validation" || split === "valid") return "val";
-  if (split === "test") return "test";
-  return null;
-}
+/** metadata.split → shard split, by the one membership rule (src/data/split-membership.ts). */
+const shardSplitOf = (record: DatasetRecord): ShardSplit | null => splitOf(record.metadata);
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -46,7 +42,7 @@ export function registerCompile(data: Command, ctx: CliContext): void {
     .option("--force", "replace an existing output folder")
     .action((name: string, flags: CompileFlags) =>
       ctx.run(async (out) => {
-        const seqLen = parseIntFlag(flags.seqLen, "--seq-len", 2)!;
+        const seqLen = parseIntegerFlag(flags.seqLen, "--seq-len", { min: 2 });
         const trainOn = parseTrainOn(flags.trainOn);
         if (flags.truncation !== "truncate" && flags.truncation !== "drop") {
           throw new UsageError("TOKENIZE_FLAG_INVALID", `--truncation must be truncate or drop, got ${JSON.stringify(flags.truncation)}`, { fix: "Pass --truncation truncate or --truncation drop." });

@@ -4,7 +4,7 @@ import type { DetectorQuality } from "../../data/dedupe/quality.js";
 import type { DatasetRecord } from "../../data/record.js";
 import { commitVersion, readVersion } from "../../data/versions.js";
 import type { CliContext } from "../context.js";
-import { parseCount } from "./record-source.js";
+import { parseIntegerFlag } from "../parse-flags.js";
 
 interface DedupeFlags {
   threshold: string; numPerm: string; ngram: string; bands?: string; rows?: string; keep: string; near: boolean; includeSystem: boolean;
@@ -32,8 +32,8 @@ export function registerDedupe(data: Command, ctx: CliContext): void {
     .option("--no-resolve", "--leakage: report only, drop nothing")
     .action((ref: string, flags: DedupeFlags) => ctx.run(async (out) => {
       const detection = {
-        threshold: parseNumber(flags.threshold), numPerm: parseNumber(flags.numPerm), ngram: parseNumber(flags.ngram),
-        bands: parseCount(flags.bands, "--bands", 1), rows: parseCount(flags.rows, "--rows", 1), near: flags.near, includeSystem: Boolean(flags.includeSystem),
+        threshold: parseNumber(flags.threshold), numPerm: parseIntegerFlag(flags.numPerm, "--num-perm", { min: 1 }), ngram: parseIntegerFlag(flags.ngram, "--ngram", { min: 1 }),
+        bands: parseIntegerFlag(flags.bands, "--bands", { min: 1 }), rows: parseIntegerFlag(flags.rows, "--rows", { min: 1 }), near: flags.near, includeSystem: Boolean(flags.includeSystem),
       };
       if (flags.leakage) {
         const leakageOptions = { ...detection, splitField: flags.splitField, priority: flags.priority.split(",").map((s) => s.trim()), resolve: flags.resolve };
@@ -51,7 +51,7 @@ export function registerDedupe(data: Command, ctx: CliContext): void {
         return;
       }
       const options = { ...detection, keep: flags.keep as "first" };
-      const sampleSize = parseCount(flags.qualitySample, "--quality-sample") ?? 0;
+      const sampleSize = parseIntegerFlag(flags.qualitySample, "--quality-sample") ?? 0;
       const { version, report, quality } = await ctx.withWorkspace(async (ws) => {
         const parent = await ws.registry.resolveDatasetVersion(ref);
         const plan = await planDedupe(readVersion(ws, parent), options);

@@ -6,7 +6,7 @@ import { describeDetection } from "../../data/import/importer.js";
 import { DataError, TunekitError, UsageError } from "../../errors/index.js";
 import type { Message } from "../../data/record.js";
 import type { CliContext } from "../context.js";
-import { parseCount } from "./record-source.js";
+import { parseIntegerFlag } from "../parse-flags.js";
 
 interface ImportFlags {
   name: string; description?: string; format: string; map?: string; system?: string;
@@ -35,8 +35,8 @@ export function registerImport(data: Command, ctx: CliContext): void {
       const prepared = await prepareImport(files.map((f) => resolve(f)), {
         format: flags.format as "auto", map: flags.map, system: flags.system,
         conversationId: flags.conversationId, timestamp: flags.timestamp, role: flags.role, content: flags.content,
-        roleMap: flags.roleMap ? parseRoleMap(flags.roleMap) : undefined, chunkChars: parseCount(flags.chunkChars, "--chunk-chars", 100),
-        maxLineBytes: parseCount(flags.maxLineBytes, "--max-line-bytes", 1),
+        roleMap: flags.roleMap ? parseRoleMap(flags.roleMap) : undefined, chunkChars: parseIntegerFlag(flags.chunkChars, "--chunk-chars", { min: 100 }),
+        maxLineBytes: parseIntegerFlag(flags.maxLineBytes, "--max-line-bytes", { min: 1 }),
       });
       for (const d of prepared.detections) out.note(`detected ${describeDetection(d)}`);
       const r = prepared.report;

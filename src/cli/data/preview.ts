@@ -4,6 +4,7 @@ import { readVersion } from "../../data/versions.js";
 import { UsageError } from "../../errors/index.js";
 import { loadChatTemplate, loadTokenizer, parseTemplateVariables, previewExamples, renderPreview } from "../../tokenize/index.js";
 import type { CliContext } from "../context.js";
+import { parseIntegerFlag } from "../parse-flags.js";
 
 interface PreviewFlags {
   model: string;
@@ -12,15 +13,6 @@ interface PreviewFlags {
   template?: string;
   trainOn: string;
   var: string[];
-}
-
-export function parseIntFlag(value: string | undefined, flag: string, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) {
-    throw new UsageError("TOKENIZE_FLAG_INVALID", `${flag} must be an integer >= ${min}, got ${JSON.stringify(value)}`, { fix: `Pass ${flag} ${Math.max(min, 512)}.` });
-  }
-  return n;
 }
 
 export function parseTrainOn(value: string): "assistant" | "all" {
@@ -45,8 +37,8 @@ export function registerPreview(data: Command, ctx: CliContext): void {
     .option("--var <key=value>", "chat-template variable, repeatable (e.g. enable_thinking=false)", collect, [])
     .action((name: string, flags: PreviewFlags) =>
       ctx.run(async (out) => {
-        const count = parseIntFlag(flags.n, "-n", 1)!;
-        const seqLen = parseIntFlag(flags.seqLen, "--seq-len", 2);
+        const count = parseIntegerFlag(flags.n, "-n", { min: 1 });
+        const seqLen = parseIntegerFlag(flags.seqLen, "--seq-len", { min: 2 });
         const trainOn = parseTrainOn(flags.trainOn);
         const variables = parseTemplateVariables(flags.var);
         const tokenizer = loadTokenizer(flags.model);

@@ -2,7 +2,6 @@ import { existsSync, statSync } from "node:fs";
 import { readJsonlFile, type JsonlEntry } from "../../data/jsonl.js";
 import { readVersion } from "../../data/versions.js";
 import type { DatasetVersion, Workspace } from "../../registry/index.js";
-import { UsageError } from "../../errors/index.js";
 import type { ChatRecord } from "../../data/record.js";
 import type { ChatTemplateRenderer } from "../../data/validate/target.js";
 
@@ -18,15 +17,6 @@ export async function* fileEntries(path: string, maxLineBytes?: number): AsyncGe
 export async function* versionEntries(ws: Workspace, version: DatasetVersion): AsyncGenerator<JsonlEntry> {
   let line = 0;
   for await (const record of readVersion(ws, version)) yield { line: (line += 1), value: record as unknown as Record<string, unknown> };
-}
-
-export function parseCount(value: string | undefined, flag: string, min = 0): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) {
-    throw new UsageError("DATA_FLAG_INVALID", `${flag} must be an integer >= ${min}, got ${JSON.stringify(value)}`, { fix: `pass e.g. ${flag} ${Math.max(min, 1000)}` });
-  }
-  return n;
 }
 
 /** HF target: the model's chat template from src/tokenize, as the validator's render hook. */

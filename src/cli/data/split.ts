@@ -3,7 +3,7 @@ import { splitDataset } from "../../data/split.js";
 import { commitVersion, readVersion } from "../../data/versions.js";
 import { UsageError } from "../../errors/index.js";
 import type { CliContext } from "../context.js";
-import { parseCount } from "./record-source.js";
+import { parseIntegerFlag } from "../parse-flags.js";
 
 interface SplitFlags { seed: string; ratios: string; valCount?: string; testCount?: string; stratify?: string; group?: string; field: string; resolve: boolean; threshold: string }
 
@@ -29,7 +29,7 @@ export function registerSplit(data: Command, ctx: CliContext): void {
     .option("--threshold <j>", "leakage check: Jaccard similarity for near duplicates", "0.8")
     .action((ref: string, flags: SplitFlags) => ctx.run(async (out) => {
       const counts = flags.valCount !== undefined || flags.testCount !== undefined
-        ? { val: parseCount(flags.valCount, "--val-count") ?? 0, test: parseCount(flags.testCount, "--test-count") ?? 0 }
+        ? { val: parseIntegerFlag(flags.valCount, "--val-count") ?? 0, test: parseIntegerFlag(flags.testCount, "--test-count") ?? 0 }
         : undefined;
       const options = {
         seed: /^-?\d+$/.test(flags.seed) ? Number(flags.seed) : flags.seed,

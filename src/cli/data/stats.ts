@@ -9,7 +9,8 @@ import { OPENAI_RULES } from "../../data/validate/rules/openai.js";
 import { readVersion } from "../../data/versions.js";
 import { DataError, NotFoundError, TunekitError, UsageError } from "../../errors/index.js";
 import type { CliContext } from "../context.js";
-import { isFileArgument, parseCount } from "./record-source.js";
+import { parseIntegerFlag } from "../parse-flags.js";
+import { isFileArgument } from "./record-source.js";
 
 interface StatsFlags { model?: string; encoding?: string; contextLimit?: string; label?: string; html?: string; duplicates: boolean; pii: boolean }
 
@@ -92,7 +93,7 @@ export function registerStats(data: Command, ctx: CliContext): void {
     .option("--no-pii", "skip the PII rate")
     .action((ref: string, flags: StatsFlags) => ctx.run(async (out) => {
       const { countTokens, tokenizer, contextLimit } = await tokenCounting(flags);
-      const options = { contextLimit: parseCount(flags.contextLimit, "--context-limit", 1) ?? contextLimit, labelField: flags.label, tokenizer, duplicates: flags.duplicates, pii: flags.pii };
+      const options = { contextLimit: parseIntegerFlag(flags.contextLimit, "--context-limit", { min: 1 }) ?? contextLimit, labelField: flags.label, tokenizer, duplicates: flags.duplicates, pii: flags.pii };
       const title = ref;
       const stats = isFileArgument(ref)
         ? await collectStats(fileRecords(ref), options, countTokens)

@@ -4,7 +4,8 @@ import { formatIssue } from "../../data/validate/issue.js";
 import { TARGETS, type TargetName } from "../../data/validate/target.js";
 import { validateEntries } from "../../data/validate/validator.js";
 import type { CliContext } from "../context.js";
-import { fileEntries, hfRenderer, isFileArgument, parseCount, versionEntries } from "./record-source.js";
+import { fileEntries, hfRenderer, isFileArgument, versionEntries } from "./record-source.js";
+import { parseIntegerFlag } from "../parse-flags.js";
 
 interface ValidateFlags { target?: string; model?: string; template?: string; maxIssues: string; maxLineBytes?: string }
 
@@ -21,11 +22,11 @@ export function registerValidate(data: Command, ctx: CliContext): void {
       if (target !== undefined && !TARGETS.includes(target)) {
         throw new UsageError("DATA_FLAG_INVALID", `--target ${target} is not one of ${TARGETS.join("|")}`, { fix: "pass --target openai, for example" });
       }
-      const maxIssues = parseCount(flags.maxIssues, "--max-issues")!;
+      const maxIssues = parseIntegerFlag(flags.maxIssues, "--max-issues")!;
       const renderChat = target === "hf" ? await hfRenderer(flags.model, flags.template) : undefined;
       const options = { target, model: target === "hf" ? undefined : flags.model, renderChat, maxIssues };
       const summary = isFileArgument(source)
-        ? await validateEntries(fileEntries(source, parseCount(flags.maxLineBytes, "--max-line-bytes", 1)), options)
+        ? await validateEntries(fileEntries(source, parseIntegerFlag(flags.maxLineBytes, "--max-line-bytes", { min: 1 })), options)
         : await ctx.withWorkspace(async (ws) => validateEntries(versionEntries(ws, await ws.registry.resolveDatasetVersion(source)), options));
       out.data(summary);
       for (const issue of summary.issues) out.text(formatIssue(issue));

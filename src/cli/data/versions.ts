@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { diffVersions } from "../../data/version-diff.js";
 import { readVersion } from "../../data/versions.js";
 import type { CliContext } from "../context.js";
+import { parseIntegerFlag } from "../parse-flags.js";
 
 /** `data list`, `data show`, `data diff`: the version history of datasets. */
 export function registerList(data: Command, ctx: CliContext): void {
@@ -57,7 +58,7 @@ export function registerDiff(data: Command, ctx: CliContext): void {
       await ctx.withWorkspace(async (ws) => {
         const a = await ws.registry.resolveDatasetVersion(from);
         const b = await ws.registry.resolveDatasetVersion(to);
-        const diff = await diffVersions(() => readVersion(ws, a), () => readVersion(ws, b), { samples: Number(flags.samples) || 3 });
+        const diff = await diffVersions(() => readVersion(ws, a), () => readVersion(ws, b), { samples: parseIntegerFlag(flags.samples, "--samples") });
         out.data({ from: `${a.datasetName}@${a.number}`, to: `${b.datasetName}@${b.number}`, ...diff });
         out.text(`${a.datasetName}@${a.number} (${diff.before}) → ${b.datasetName}@${b.number} (${diff.after}): +${diff.added} added, -${diff.removed} removed, ~${diff.changed} changed, ${diff.unchanged} unchanged`);
         for (const r of diff.samples.added) out.text(`  + ${JSON.stringify(r).slice(0, 160)}`);

@@ -1,6 +1,5 @@
 import { z } from "zod";
-
-const TokenPrice = z.strictObject({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() });
+import { TokenPriceSchema as TokenPrice } from "../../cost/catalog/types.js";
 
 /** One price override: any of an entry's figures for provider/model (a new model is added to the catalog). */
 export const PriceOverrideSchema = z.strictObject({

@@ -1,15 +1,11 @@
 import { z } from "zod";
+import { TokenPriceSchema } from "../../cost/catalog/types.js";
 
 /**
  * `gateway:` in tunekit.yaml — `tunekit serve`. A route is one backend (an OpenAI-compatible upstream or the
  * local worker) under a name; the name is the variant an experiment assigns and the model id clients may ask
  * for. An experiment exposes one public model id and splits its traffic between routes by weight.
  */
-const PricingSchema = z.strictObject({
-  inputPerMTok: z.number().nonnegative().default(0).describe("USD per 1M prompt tokens."),
-  outputPerMTok: z.number().nonnegative().default(0).describe("USD per 1M completion tokens."),
-});
-
 export const GatewayRouteSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, "letters, digits, . _ : - only").describe("Route (variant) name; also a model id on /v1/models."),
   backend: z.enum(["openai", "local"]).default("openai").describe("openai: any OpenAI-compatible upstream (OpenAI, vLLM, Ollama); local: the tunekit worker."),
@@ -21,10 +17,10 @@ export const GatewayRouteSchema = z.strictObject({
   template: z.string().optional().describe("Chat template: the model's own when unset, or a named one (chatml) or a .jinja path (backend local)."),
   maxNewTokens: z.number().int().positive().default(256).describe("Default max_tokens for the local backend."),
   timeoutMs: z.number().int().positive().default(60_000).describe("Per attempt: time to the first byte and between bytes."),
-  retries: z.number().int().min(0).max(10).default(2).describe("Retries on 429, 5xx and connection errors, before any byte reached the client."),
-  retryBackoffMs: z.number().int().min(0).default(100).describe("Base backoff between retries (doubles each attempt)."),
+  retries: z.number().int().min(0).max(10).default(2).describe("Retries on 408, 409, 429, 5xx and connection errors, before any byte reached the client."),
+  retryBackoffMs: z.number().int().min(0).default(100).describe("Cap of the first retry's jittered delay (doubles each attempt); an upstream Retry-After wins, up to timeoutMs."),
   fallback: z.string().optional().describe("Route tried when this one fails after its retries."),
-  pricing: PricingSchema.optional().describe("Inference price, for the cost of each logged request."),
+  pricing: TokenPriceSchema.optional().describe("Inference price, for the cost of each logged request."),
 });
 export type GatewayRoute = z.infer<typeof GatewayRouteSchema>;
 

@@ -2,7 +2,7 @@ import { ConfigError, NotFoundError } from "../../errors/index.js";
 import { BEDROCK_PRICES } from "./bedrock.js";
 import { OPENAI_PRICES } from "./openai.js";
 import { TOGETHER_PRICES } from "./together.js";
-import { PriceEntrySchema, type PriceEntry, type PriceEntryInput, type PriceProvider } from "./types.js";
+import { PriceEntrySchema, type PriceEntry, type PriceEntryInput, type PriceProvider, type TrainingPrice } from "./types.js";
 
 export * from "./types.js";
 export { LOCAL_THROUGHPUT, lookupThroughput, type ThroughputRow } from "./local-throughput.js";
@@ -57,6 +57,14 @@ export class PriceCatalog {
   find(provider: PriceProvider, model: string): PriceEntry | undefined {
     const bare = model.startsWith("ft:") ? model.slice(3).split(":")[0] : model;
     return this.entries.find((e) => e.provider === provider && (e.model === bare || e.aliases.includes(bare)));
+  }
+
+  /**
+   * The training price of a model for a method and type (`hosted` for OpenAI/Bedrock, `lora`/`full` for
+   * Together), or undefined when the catalog has none: callers say "unknown" rather than invent a figure.
+   */
+  trainingPrice(provider: PriceProvider, model: string, by: { method: TrainingPrice["method"]; type: TrainingPrice["type"] }): TrainingPrice | undefined {
+    return this.find(provider, model)?.training.find((t) => t.method === by.method && t.type === by.type);
   }
 
   get(provider: PriceProvider, model: string): PriceEntry {

@@ -8,9 +8,16 @@ import { z } from "zod";
 export const PROVIDERS = ["openai", "bedrock", "together", "local"] as const;
 export type PriceProvider = (typeof PROVIDERS)[number];
 
+/**
+ * The one price schema for serving tokens, wherever a price is written: catalog entries, `cost.prices` overrides
+ * and gateway routes in tunekit.yaml, eval.yaml candidates. Both token prices are required (a forgotten output
+ * price used to default to 0 and made every cost look smaller); `perRequest` covers self-hosted serving
+ * (GPU-hour cost divided by throughput). Costs are computed by `requestCostUsd` (src/cost/token-cost.ts).
+ */
 export const TokenPriceSchema = z.strictObject({
-  inputPerMTok: z.number().nonnegative(),
-  outputPerMTok: z.number().nonnegative(),
+  inputPerMTok: z.number().nonnegative().describe("USD per 1M prompt (input) tokens."),
+  outputPerMTok: z.number().nonnegative().describe("USD per 1M completion (output) tokens."),
+  perRequest: z.number().nonnegative().optional().describe("Fixed USD per request on top (e.g. GPU-hour / throughput); default 0."),
 });
 export type TokenPrice = z.infer<typeof TokenPriceSchema>;
 

@@ -43,6 +43,20 @@ describe("leakage check", () => {
     expect(plan.report.leakedClusters).toBe(2);
   });
 
+  // Regression (issue #15): labels were compared raw, so "validation" and "val" copies counted as leakage
+  // between two splits, and an unlabelled copy (which trains) formed a "(none)" split of its own.
+  it("reads split labels by the one membership rule, priority names included", async () => {
+    const mixed: TextRecord[] = [
+      t("v1", "validation", doc), t("v2", "val", doc.replace("online", "digitally")),
+      { text: "an unrelated note about card delivery times in europe and the united kingdom for new customers", metadata: { id: "u1" } },
+      t("te1", "Test", "an unrelated note about card delivery times in europe and the united kingdom for new customers"),
+    ];
+    const plan = await planLeakageCheck(mixed, { priority: ["test", "validation", "train"] });
+    const kept = await collect(applyLeakageCheck(mixed, plan));
+    expect({ kept: kept.map((r) => r.metadata?.id), splits: plan.report.splits, dropped: plan.report.dropped, clusters: plan.report.leakedClusters })
+      .toEqual({ kept: ["v1", "v2", "te1"], splits: { val: 2, train: 1, test: 1 }, dropped: { train: 1 }, clusters: 1 });
+  });
+
   it("rejects bad options with DATA_LEAKAGE_OPTIONS", async () => {
     await expect(planLeakageCheck(records, { priority: ["test"] })).rejects.toMatchObject({ code: "DATA_LEAKAGE_OPTIONS" });
   });

@@ -5,12 +5,13 @@ import type { DetectionResult } from "./detector.js";
 import { normaliseText, recordText } from "./normalize.js";
 import { LeakageOptionsSchema, type LeakageOptions, type LeakageOptionsInput } from "./options.js";
 import { parseOptions } from "./parse-options.js";
+import { canonicalSplit, splitKey } from "../split-membership.js";
 
 export interface LeakageReport {
   check: "leakage";
   options: LeakageOptions;
   records: number;
-  /** Records per split name ("(none)" for records without one). */
+  /** Records per split name (canonical names; unlabelled records count as train; unknown labels as written). */
   splits: Record<string, number>;
   /** Clusters (exact or near) whose members sit in more than one split. */
   leakedClusters: number;
@@ -33,12 +34,9 @@ export interface LeakagePlan {
   report: LeakageReport;
 }
 
-const NONE = "(none)";
-
-function splitName(record: DatasetRecord, field: string): string {
-  const value = record.metadata?.[field];
-  return typeof value === "string" && value.length > 0 ? value : NONE;
-}
+// By the one membership rule (src/data/split-membership.ts): "validation" and "val" are one split, and an
+// unlabelled record is a training record, so its near-copy in test is leakage and it is the copy dropped.
+const splitName = (record: DatasetRecord, field: string): string => splitKey(record.metadata, field);
 
 /**
  * Pass 1 of the leakage check: near-duplicate clusters (exact included) across splits. A cluster leaks when
@@ -79,9 +77,11 @@ export async function planLeakageCheck(
   }
   splitOf = splitOf.slice(0, n);
   const d = detector.finish();
+  // Priority names are read like labels: "validation" in --priority means the val split.
+  const priority = options.priority.map((p) => canonicalSplit(p) ?? p);
   const rank = (code: number): number => {
-    const r = options.priority.indexOf(splitNames[code]);
-    return r < 0 ? options.priority.length : r;
+    const r = priority.indexOf(splitNames[code]);
+    return r < 0 ? priority.length : r;
   };
   const keep = new Uint8Array(n).fill(1);
   const counts: Record<string, number> = {};

@@ -2,14 +2,16 @@ import { join } from "node:path";
 import { DataError } from "../../errors/index.js";
 import { createJsonlWriter, type JsonlWriter } from "../jsonl-writer.js";
 import type { DatasetRecord } from "../record.js";
+import { SPLITS, splitMembership, type SplitName } from "../split-membership.js";
 import type { ValidationIssue } from "../validate/issue.js";
 import type { TargetName, TargetOptions } from "../validate/target.js";
 import { Validator } from "../validate/validator.js";
 import { toTargetLine } from "./to-target.js";
 
 /**
- * Export: one JSONL file per split (split membership is `metadata.split`, written by `tunekit data split`;
- * records without it go to "train"), holding only records that pass the target's validation. Records that do
+ * Export: one JSONL file per split (membership by src/data/split-membership.ts: aliases such as "validation"
+ * land in the val file, records without a label in the train file, an unknown label in a file of its own and
+ * never in train), holding only records that pass the target's validation. Records that do
  * not pass are counted by problem code and sampled; dataset-level rules (e.g. OpenAI's minimum of 10 examples)
  * are checked per split and a failing training split aborts the export with nothing written.
  */
@@ -89,7 +91,10 @@ export async function exportRecords(records: AsyncIterable<DatasetRecord>, optio
   }
 }
 
+/** The file a record goes to: its split, or its unknown label made safe for a file name (never "train"). */
 function splitOf(record: DatasetRecord): string {
-  const split = (record.metadata as Record<string, unknown> | undefined)?.split;
-  return typeof split === "string" && /^[A-Za-z0-9_-]{1,32}$/.test(split) ? split : "train";
+  const membership = splitMembership(record.metadata);
+  if (membership.split) return membership.split;
+  const safe = membership.label.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 32);
+  return SPLITS.includes(safe as SplitName) ? `${safe}_` : safe;
 }

@@ -1,6 +1,7 @@
 import type { Workspace } from "../../registry/index.js";
 import { readVersion } from "../../data/versions.js";
 import { recordToExample } from "../suite/load-examples.js";
+import { isInSplit } from "../../data/split-membership.js";
 
 /** Train-split size, label counts (distinct references) and mean length, streamed from a dataset version. */
 export interface DatasetProfile {
@@ -16,9 +17,8 @@ export async function profileTrainSplit(ws: Pick<Workspace, "registry" | "artifa
   let chars = 0;
   let index = 0;
   for await (const record of readVersion(ws, ref)) {
-    const split = (record.metadata as Record<string, unknown> | undefined)?.split;
     const e = recordToExample(record, index++);
-    if (!e || (split !== undefined && split !== trainSplit)) continue;
+    if (!e || !isInSplit(record.metadata, trainSplit)) continue;
     n += 1;
     chars += e.input.length + (e.reference?.length ?? 0);
     if (e.reference !== null) counts.set(e.reference.trim(), (counts.get(e.reference.trim()) ?? 0) + 1);

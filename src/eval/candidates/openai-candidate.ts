@@ -2,7 +2,7 @@ import OpenAI from "openai";
 import { AuthError, ConfigError, ProviderError } from "../../errors/index.js";
 import type { CandidateBackend, Completion, CompletionRequest } from "./candidate.js";
 import { RequestCache, requestHash } from "./request-cache.js";
-import { DEFAULT_RETRY, backoffDelayMs, isRetryable, sleep, type RetryPolicy } from "./retry.js";
+import { DEFAULT_RETRY, isRetryableStatus, parseRetryAfterMs, withRetry, type RetryPolicy } from "../../runtime/retry.js";
 
 /**
  * Any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, Ollama, tunekit's gateway, a hosted
@@ -58,9 +58,12 @@ export class OpenAICandidate implements CandidateBackend {
     const key = requestHash({ baseURL: this.options.baseURL ?? null, model: this.options.model, ...request });
     const hit = this.options.cache?.get(key);
     if (hit) return { ...hit, finishReason: hit.finishReason ?? null, cached: true, attempts: 0 };
-    for (let attempt = 1; ; attempt++) {
-      const started = performance.now();
-      try {
+    const statusOf = (error: unknown) => (error instanceof OpenAI.APIError ? error.status : undefined);
+    let attempt = 0;
+    try {
+      return await withRetry(async (n) => {
+        attempt = n;
+        const started = performance.now();
         const res = await this.client.chat.completions.create(
           {
             model: this.options.model,
@@ -76,26 +79,30 @@ export class OpenAICandidate implements CandidateBackend {
         const finishReason = res.choices[0]?.finish_reason ?? null;
         const value = { text, promptTokens: res.usage?.prompt_tokens ?? null, completionTokens: res.usage?.completion_tokens ?? null, latencyMs, finishReason };
         await this.options.cache?.put(key, value);
-        return { ...value, cached: false, attempts: attempt };
-      } catch (error) {
-        if (signal?.aborted) throw error;
-        const status = error instanceof OpenAI.APIError ? error.status : undefined;
-        if (status === 401 || status === 403) {
-          throw new AuthError("EVAL_ENDPOINT_AUTH", `${this.options.baseURL ?? "OpenAI"} refused the key for model ${this.options.model} (HTTP ${status})`, {
-            fix: `set ${this.options.apiKeyEnv ?? "the candidate's apiKeyEnv variable"} to a valid key`,
-            cause: error,
-          });
-        }
-        if (!isRetryable(status) || attempt >= this.retry.maxAttempts) {
-          throw new ProviderError(
-            "EVAL_CANDIDATE_REQUEST_FAILED",
-            `model ${this.options.model} at ${this.options.baseURL ?? "OpenAI"} failed after ${attempt} attempt(s): ${status ? `HTTP ${status} ` : ""}${(error as Error).message}`,
-            { fix: isRetryable(status) ? "the endpoint kept failing; check it is up, then rerun (finished examples are cached)" : "check the model id and request parameters", details: { status, attempts: attempt }, cause: error },
-          );
-        }
-        const retryAfter = error instanceof OpenAI.APIError ? Number(error.headers?.get?.("retry-after") ?? Number.NaN) : Number.NaN;
-        await sleep(backoffDelayMs(attempt, this.retry, this.options.random, Number.isNaN(retryAfter) ? undefined : retryAfter), signal);
+        return { ...value, cached: false, attempts: n };
+      }, {
+        policy: this.retry,
+        signal,
+        random: this.options.random,
+        // Only the SDK's own errors are transient (APIConnectionError has no status); a bug is not retried.
+        classify: (error) => error instanceof OpenAI.APIError
+          ? { retry: isRetryableStatus(error.status), retryAfterMs: parseRetryAfterMs(error.headers?.get?.("retry-after")) }
+          : { retry: false },
+      });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      const status = statusOf(error);
+      if (status === 401 || status === 403) {
+        throw new AuthError("EVAL_ENDPOINT_AUTH", `${this.options.baseURL ?? "OpenAI"} refused the key for model ${this.options.model} (HTTP ${status})`, {
+          fix: `set ${this.options.apiKeyEnv ?? "the candidate's apiKeyEnv variable"} to a valid key`,
+          cause: error,
+        });
       }
+      throw new ProviderError(
+        "EVAL_CANDIDATE_REQUEST_FAILED",
+        `model ${this.options.model} at ${this.options.baseURL ?? "OpenAI"} failed after ${attempt} attempt(s): ${status ? `HTTP ${status} ` : ""}${(error as Error).message}`,
+        { fix: isRetryableStatus(status) ? "the endpoint kept failing; check it is up, then rerun (finished examples are cached)" : "check the model id and request parameters", details: { status, attempts: attempt }, cause: error },
+      );
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { DatasetVersion, Workspace } from "../../registry/index.js";
+import { isInSplit } from "../../data/split-membership.js";
 import { commitVersion, readVersion } from "../../data/versions.js";
-import { shuffleSeeded } from "../stats/seeded-random.js";
+import { shuffleSeeded } from "../../runtime/random.js";
 
 /**
  * A child dataset version keeping `fraction` of the train split (every other split whole). Sizes are nested:
@@ -10,7 +11,7 @@ import { shuffleSeeded } from "../stats/seeded-random.js";
  */
 export async function subsampleTrainSplit(ws: Pick<Workspace, "registry" | "artifacts">, version: DatasetVersion, fraction: number, seed: number, trainSplit = "train"): Promise<{ version: DatasetVersion; kept: number; trainTotal: number }> {
   let trainTotal = 0;
-  for await (const r of readVersion(ws, version)) if ((r.metadata as Record<string, unknown> | undefined)?.split === trainSplit) trainTotal += 1;
+  for await (const r of readVersion(ws, version)) if (isInSplit(r.metadata, trainSplit)) trainTotal += 1;
   const order = shuffleSeeded(
     Array.from({ length: trainTotal }, (_, i) => i),
     seed,
@@ -19,7 +20,7 @@ export async function subsampleTrainSplit(ws: Pick<Workspace, "registry" | "arti
   async function* records() {
     let t = 0;
     for await (const r of readVersion(ws, version)) {
-      if ((r.metadata as Record<string, unknown> | undefined)?.split !== trainSplit) yield r;
+      if (!isInSplit(r.metadata, trainSplit)) yield r;
       else if (keep.has(t++)) yield r;
     }
   }

@@ -1,3 +1,5 @@
+import { ESCAPE_HTML_SCRIPT } from "../../report/html.js";
+
 /** Inline CSS and the vanilla-JS example table of the HTML report (no CDN, works offline from a file). */
 export const REPORT_CSS = `
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1400px;padding:0 16px;color:#111}
@@ -18,7 +20,7 @@ export const EXAMPLE_TABLE_SCRIPT = `
 (function(){
   var data = JSON.parse(document.getElementById('data').textContent);
   var tbody = document.querySelector('#examples tbody');
-  function esc(s){return String(s==null?'':s).replace(/[&<>"']/g,function(c){return {'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c];});}
+  ${ESCAPE_HTML_SCRIPT}
   function cell(c){
     if (c.error) return '<td class="err">failed: '+esc(c.error)+'</td>';
     var cls = c.score===null ? '' : (c.score>=0.5 ? 'ok' : 'bad');

@@ -1,4 +1,4 @@
-import { createRandom } from "./seeded-random.js";
+import { createRandom } from "../../runtime/random.js";
 import { percentile } from "./percentiles.js";
 
 /**
@@ -31,7 +31,7 @@ function drawCounts(n: number, rnd: () => number, into: Uint32Array): Uint32Arra
 /** Resampled values of `statistic`; `null` counts means "the original sample". */
 export function bootstrapDistribution(n: number, statistic: WeightedStatistic, options: BootstrapOptions = {}): number[] {
   const resamples = options.resamples ?? 2000;
-  const rnd = createRandom(options.seed ?? 12345);
+  const rnd = createRandom(options.seed ?? 12345).next;
   const counts = new Uint32Array(n);
   const out: number[] = [];
   for (let r = 0; r < resamples; r++) out.push(statistic(drawCounts(n, rnd, counts)));

@@ -1,12 +1,11 @@
+import type { TokenPrice } from "../../cost/catalog/types.js";
+import { requestCostUsd } from "../../cost/token-cost.js";
+
 /**
- * Tokens and money. Prices are per million tokens (input and output separately) plus an optional fixed
- * price per request (self-hosted: GPU-hour cost divided by throughput, given by the user).
+ * Tokens and money. A candidate's price is the one TokenPrice (per 1M input and output tokens, plus an
+ * optional fixed price per request) and its cost the one formula, both from src/cost.
  */
-export interface Pricing {
-  inputPerMTok: number;
-  outputPerMTok: number;
-  perRequest: number;
-}
+export type Pricing = TokenPrice;
 
 export interface UsageRow {
   promptTokens: number | null;
@@ -27,10 +26,6 @@ export interface CostSummary {
   monthlyCostUsd: number | null;
 }
 
-export function requestCost(pricing: Pricing, promptTokens: number, completionTokens: number): number {
-  return (promptTokens * pricing.inputPerMTok + completionTokens * pricing.outputPerMTok) / 1e6 + pricing.perRequest;
-}
-
 function mean(values: number[]): number | null {
   return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
 }
@@ -41,7 +36,7 @@ export function summarizeCost(rows: readonly UsageRow[], pricing: Pricing | null
   const judged = rows.filter((r) => r.correct !== null);
   const correct = judged.length ? judged.filter((r) => r.correct).length : null;
   const priced = pricing ? rows.filter((r) => r.promptTokens !== null && r.completionTokens !== null) : [];
-  const costs = priced.map((r) => requestCost(pricing as Pricing, r.promptTokens as number, r.completionTokens as number));
+  const costs = priced.map((r) => requestCostUsd(pricing as Pricing, r.promptTokens as number, r.completionTokens as number));
   const costPerRequestUsd = mean(costs);
   // Scale the measured cost to every request made (failed requests still cost their tokens if any were used).
   const totalCostUsd = costPerRequestUsd === null ? null : costPerRequestUsd * rows.length;

@@ -2,14 +2,15 @@ import type { DatasetVersion, Workspace } from "../../registry/index.js";
 import { DataError } from "../../errors/index.js";
 import { isChatRecord, isPreferenceRecord, type DatasetRecord } from "../../data/record.js";
 import { planLeakageCheck } from "../../data/dedupe/leakage.js";
+import { isInSplit, splitKey } from "../../data/split-membership.js";
 import { readVersion } from "../../data/versions.js";
 import type { EvalExample } from "../metrics/metric.js";
 
 /**
  * Eval examples from a dataset version, streamed: chat records become (input = the user turn(s) after the
- * last assistant turn before the final answer, reference = the final assistant turn). Split membership is
- * `metadata.split`; a version without any split labels is rejected for split ≠ "all" rather than silently
- * evaluating on training data.
+ * last assistant turn before the final answer, reference = the final assistant turn). Split membership is the
+ * one rule of src/data/split-membership.ts: unlabelled records are training records, so a version without any
+ * split labels has no test split and is rejected rather than silently evaluating on training data.
  */
 export function recordToExample(record: DatasetRecord, index: number): EvalExample | null {
   const meta = (record.metadata ?? {}) as Record<string, unknown>;
@@ -59,13 +60,13 @@ export async function loadExamples(
   const splitCounts: Record<string, number> = {};
   let index = 0;
   for await (const record of readVersion(ws, version)) {
-    const s = String((record.metadata as Record<string, unknown> | undefined)?.split ?? "(none)");
+    const s = splitKey(record.metadata);
     splitCounts[s] = (splitCounts[s] ?? 0) + 1;
     const example = recordToExample(record, index++);
     if (!example) continue;
-    if (split === "all" || s === split) {
+    if (isInSplit(record.metadata, split)) {
       if (limit === undefined || test.length < limit) test.push(example);
-    } else if (s === trainSplit) train.push(example);
+    } else if (isInSplit(record.metadata, trainSplit)) train.push(example);
   }
   if (test.length === 0) {
     throw new DataError("EVAL_EMPTY_SPLIT", `dataset version ${version.datasetName}@${version.number} has no records in split "${split}" (splits: ${JSON.stringify(splitCounts)})`, {

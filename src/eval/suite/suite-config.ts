@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
 import { describeIssues } from "../../config/issues.js";
+import { TokenPriceSchema } from "../../cost/catalog/types.js";
 import { ConfigError, NotFoundError } from "../../errors/index.js";
 import { CONSTRAIN_UNSUPPORTED_FIX } from "../candidates/openai-candidate.js";
 
@@ -10,12 +11,6 @@ import { CONSTRAIN_UNSUPPORTED_FIX } from "../candidates/openai-candidate.js";
  * eval.yaml: one zod schema gives the types, the defaults and the JSON Schema. Every problem is reported at
  * once, before any example is sent anywhere.
  */
-const PricingSchema = z.strictObject({
-  inputPerMTok: z.number().nonnegative().default(0).describe("USD per million prompt tokens"),
-  outputPerMTok: z.number().nonnegative().default(0).describe("USD per million completion tokens"),
-  perRequest: z.number().nonnegative().default(0).describe("fixed USD per request (e.g. GPU-hour / throughput)"),
-});
-
 const PromptSchema = z
   .strictObject({
     system: z.string().optional().describe("system message sent first"),
@@ -38,7 +33,7 @@ const PromptSchema = z
 const CommonCandidate = {
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, '.', '_' or '-'").describe("unique name in reports and comparisons"),
   prompt: PromptSchema,
-  pricing: PricingSchema.optional().describe("prices for cost per request / per correct answer; absent: cost is reported as unknown"),
+  pricing: TokenPriceSchema.optional().describe("prices for cost per request / per correct answer; absent: cost is reported as unknown"),
   concurrency: z.number().int().positive().max(256).default(8).describe("requests in flight at once (a local candidate answers one at a time)"),
   maxTokens: z.number().int().positive().default(64).describe("most tokens per answer; an answer that hits it is flagged truncated"),
   temperature: z.number().min(0).max(2).default(0).describe("0: greedy"),

@@ -5,6 +5,8 @@ export interface StubBehaviour {
   /** Fail this many requests first with this status (0 = connection reset). */
   failFirst?: number;
   failStatus?: number;
+  /** Retry-After header sent with those failures. */
+  failRetryAfter?: string;
   /** Never answer (for timeouts). */
   hang?: boolean;
   /** Reply text; streamed one word per SSE chunk. */
@@ -26,6 +28,8 @@ export class StubUpstream {
   /** Responses whose client (the gateway) hung up before the response ended, with the chunks sent by then. */
   readonly aborted: { chunksSent: number }[] = [];
   private abortWaiters: (() => void)[] = [];
+  /** performance.now() when each request arrived. */
+  readonly arrivals: number[] = [];
   private failures = 0;
   private readonly sockets = new Set<import("node:net").Socket>();
   private constructor(private readonly server: http.Server, readonly url: string, public behaviour: StubBehaviour) {}
@@ -56,6 +60,7 @@ export class StubUpstream {
         this.aborted.push({ chunksSent: progress.chunks });
         for (const w of this.abortWaiters.splice(0)) w();
       });
+      this.arrivals.push(performance.now());
       const b = this.behaviour;
       if (b.hang) return;
       if ((b.failFirst ?? 0) > this.failures) {
@@ -64,7 +69,7 @@ export class StubUpstream {
           req.socket.destroy();
           return;
         }
-        res.writeHead(b.failStatus, { "content-type": "application/json" });
+        res.writeHead(b.failStatus, { "content-type": "application/json", ...(b.failRetryAfter ? { "retry-after": b.failRetryAfter } : {}) });
         res.end(JSON.stringify({ error: { message: `stub failure ${this.failures}`, type: "server_error" } }));
         return;
       }

@@ -1,5 +1,5 @@
 /**
- * The seeded PRNG for splits and sampling: sfc32 (Chris Doty-Humphrey's Small Fast Counting generator, 128-bit
+ * The one seeded PRNG (splits, sampling, few-shot picks, learning-curve subsets, bootstrap resamples): sfc32 (Chris Doty-Humphrey's Small Fast Counting generator, 128-bit
  * state, passes PractRand), seeded from a string or number through a murmur-style mixer. Deterministic across
  * platforms and Node versions, unlike Math.random; the name is recorded in split reports so a version says how
  * it was made.
@@ -60,4 +60,11 @@ export function shuffleInPlace<T>(items: T[] | Uint32Array, random: Random): voi
     items[i] = items[j];
     items[j] = tmp;
   }
+}
+
+/** Fisher–Yates shuffle of a copy, seeded: the input is left as it was. */
+export function shuffleSeeded<T>(items: readonly T[], seed: string | number): T[] {
+  const out = [...items];
+  shuffleInPlace(out, createRandom(seed));
+  return out;
 }

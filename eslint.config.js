@@ -1,6 +1,7 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import globals from "globals";
+import tunekit from "./scripts/eslint-stage-boundaries.js";
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "worker/**", "web/dist/**", ".tunekit/**", "coverage/**"] },
@@ -14,5 +15,11 @@ export default tseslint.config(
       // Matching control characters is the job of the cleaners, the PII scanner and the terminal renderer.
       "no-control-regex": "off",
     },
+  },
+  {
+    // Stages meet at their index.ts (ARCHITECTURE.md): the rule and why are in the plugin file.
+    files: ["src/**/*.ts"],
+    plugins: { tunekit },
+    rules: { "tunekit/stage-boundaries": "error" },
   },
 );

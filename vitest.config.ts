@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["src/**/*.test.ts", "bench/**/*.test.ts", "web/**/*.test.ts"],
+    include: ["src/**/*.test.ts", "bench/**/*.test.ts", "web/**/*.test.ts", "scripts/**/*.test.ts"],
     // Tests spawn CLI processes, SQLite writers and the Python worker; two cores, so keep the pool small.
     pool: "forks",
     maxWorkers: 2,

@@ -3,49 +3,47 @@
  * import from here or from the stage modules; nothing here imports a shell. One block per lifecycle stage.
  */
 // Foundation
-export * from "./errors/index.js";
-export * from "./log/index.js";
-export * from "./config/index.js";
-export * from "./registry/index.js";
+export { AuthError, ConfigError, ConflictError, DataError, EXIT_CODES, ForbiddenError, HTTP_STATUSES, NotFoundError, PayloadTooLargeError, ProviderError, RateLimitError, RegistryError, RequestTimeoutError, TunekitError, UsageError, WorkerError, errorBody, exitCodeFor, formatError, httpStatusFor, isTunekitError, toTunekitError } from "./errors/index.js";
+export type { ErrorKind, ErrorOptions } from "./errors/index.js";
+export { REDACTED, URL_PASSWORD_MASK, createLogger, isSecretKey, redactSecrets, redactValue } from "./log/index.js";
+export type { Logger, LoggerOptions } from "./log/index.js";
+export { CONFIG_FILE, TunekitConfigSchema, closestKey, configErrorFrom, configJsonSchema, deepMerge, describeIssues, formatPath, knownKeysAt, loadConfig, valueAt } from "./config/index.js";
+export type { ConfigProblem, KnownKeys, LoadConfigOptions, TunekitConfig, TunekitConfigInput } from "./config/index.js";
+export { ArtifactStore, DatasetStore, ModelStore, RESUMABLE_STATUSES, RUN_KINDS, RUN_STATUSES, Registry, RunStore, STATE_DIR, assertTransition, currentOwner, findWorkspaceRoot, fsyncDirSync, initWorkspace, isTerminal, migrate, newId, nowIso, openSqliteRegistryDb, openWorkspace, ownerState, parseOwner, processStartTime, runMigrations, tempPathFor, writeFileAtomic, writeFileAtomicSync, writeTransaction } from "./registry/index.js";
+export type { AddDatasetVersionInput, Artifact, ArtifactOptions, ArtifactWriter, ArtifactsTable, CreateModelInput, CreateRunInput, Dataset, DatasetVersion, DatasetVersionsTable, DatasetsTable, InitResult, MigrationSet, Model, ModelsTable, OpenSqliteOptions, OpenWorkspaceOptions, OwnerState, RegistryDatabase, RegistryDb, Run, RunEvent, RunEventInput, RunEventType, RunEventsTable, RunFilter, RunKind, RunOwner, RunStatus, RunsTable, Workspace } from "./registry/index.js";
 
 // Data
-export * from "./data/record.js";
-export * from "./data/jsonl.js";
-export * from "./data/versions.js";
-export * from "./data/version-diff.js";
-export * from "./data/import/importer.js";
-export * from "./data/validate/validator.js";
-export * from "./data/clean.js";
-export * from "./data/dedupe/index.js";
-export * from "./data/pii/index.js";
-export * from "./data/split.js";
-export * from "./data/split-membership.js";
-export * from "./data/stats/index.js";
-export * from "./data/export/exporter.js";
+export { ChatRecordSchema, MessageSchema, MetadataSchema, PreferenceRecordSchema, ROLES, TextRecordSchema, ToolCallSchema, ToolSchema, isChatRecord, isPreferenceRecord, isTextRecord, recordKind, JsonlReader, emptyJsonlSummary, firstInvalidUtf8Offset, formatBytes, readJsonlFile, readJsonlStream, commitVersion, readVersion, recordKey, resolveVersion, diffVersions, describeDetection, prepareImport, Validator, createTargetChecker, validateEntries, validateRecords, CleanOptionsSchema, Cleaner, DedupeOptionsSchema, DetectionOptionsSchema, DuplicateDetector, LeakageOptionsSchema, MinHasher, applyDedupe, applyLeakageCheck, candidateProbability, chooseLshParams, estimateJaccard, jaccardSorted, measureDetectorQuality, normaliseText, planDedupe, planLeakageCheck, recordId, recordText, selectQualitySample, shingleHashes, PII_TYPES, PiiOptionsSchema, PiiScanner, cardNetwork, detectPii, ibanValid, isCardNumber, looksLikeSecret, luhnValid, scanText, shannonEntropy, ssnValid, STRATA_LISTED, applySplit, planSplit, splitDataset, SPLITS, SPLIT_ALIASES, canonicalSplit, isHeldOut, isInSplit, isTrainedOn, isValidatedOn, splitKey, splitMembership, splitOf, NgramStats, StatsCollector, StatsOptionsSchema, collectStats, detectLanguage, estimateTokens, renderStatsHtml, renderStatsText, statsWarnings, summarize, exportRecords } from "./data/index.js";
+export type { ChatRecord, DatasetRecord, Message, Metadata, PreferenceRecord, RecordKind, Role, TextRecord, Tool, ToolCall, JsonlEntry, JsonlProblemCode, JsonlReadOptions, JsonlSummary, LineProblem, CommitVersionInput, VersionDiff, FileImportReport, ImportOptions, ImportReport, PreparedImport, IssueKindSummary, ValidateOptions, ValidationSummary, ChangeSample, CleanOptions, CleanReport, DropSample, ClusterReport, DedupeOptions, DedupeOptionsInput, DedupePlan, DedupeReport, DedupeTextOptions, DetectionResult, DetectorOptions, DetectorQuality, LeakageOptions, LeakageOptionsInput, LeakagePlan, LeakageReport, LshParams, PiiFinding, PiiMatch, PiiOptions, PiiOptionsInput, PiiReport, PiiType, SplitCounts, SplitPlan, SplitReport, SplitRun, SplitMembership, SplitName, BatchCountTokens, CountTokens, DatasetStats, Distribution, StatsOptions, StatsOptionsInput, StatsWarning, ExportOptions, ExportReport, ExportedFile } from "./data/index.js";
 
 // Tokenize
-export * from "./tokenize/index.js";
+export { CHATML_TEMPLATE, CLAUDE_ESTIMATE_FACTOR, ENCODINGS, END_OF_TURN_TOKENS, MODEL_ENCODINGS, NAMED_TEMPLATES, SHARD_SPLITS, SequencePacker, addsSpecialTokens, buildExample, buildExamples, buildPrompt, compileShards, countTokens, countTokensDetailed, encodingForModel, finishExample, fitDocument, loadChatTemplate, loadTokenizer, parseTemplateVariables, prepareExample, previewExamples, renderConversation, renderPreview, toTemplateMessages } from "./tokenize/index.js";
+export type { BuiltPrompt, ChatTemplate, CompileInput, CompileResult, CountOptions, EncodeOptions, EncodedText, EncodingName, ExampleOptions, PackDocument, PackedSequence, PreviewExample, PreviewOptions, PreviewSegment, PromptInput, RenderOptions, RenderWarning, RenderedConversation, ShardHeader, ShardSplit, SplitSummary, TemplateChoice, TemplateMessage, TokenCount, TokenizedExample, Tokenizer, TrainOn, TrainedSpan } from "./tokenize/index.js";
 
 // Runtime (Python, the worker, pooled local models), train (local runs) and hosted providers
-export * from "./train/spec.js";
-export * from "./train/local-run.js";
-export * from "./train/cancel-run.js";
-export * from "./runtime/index.js";
-export { createBackend, type BackendContext } from "./providers/create-backend.js";
-export type * from "./providers/types.js";
+export { LORA_TARGET_MODULES, TRAIN_PROVIDERS, TrainSpecSchema, loadTrainSpec, parseSetFlags, parseTrainSpec, readTrainSpecInput, safeParseTrainSpec, trainSpecJsonSchema, PAUSE_REQUESTED, isSupervisorAlive, newestCheckpoint, resumeRun, runPaths, startTrainRun, supervisorOf, cancelRun } from "./train/index.js";
+export type { TrainProvider, TrainSpec, TrainSpecInput, RunPaths, TrainRunHooks, TrainRunOutcome, CancelOptions, CancelOutcome } from "./train/index.js";
+export { DistributedTrain, INSTALL_FIX, LocalModel, LocalModelPool, PROTOCOL_FIX, WORKER_PROTOCOL, WorkerClient, assertProtocol, decodeCompletion, findPython, generateFromPrompt, generateText, localModels, probeTorch, pythonCandidates, pythonNotFoundError, startWorker, trainedPromptFormat, withWorker, workerPackageRoot } from "./runtime/index.js";
+export type { CheckpointEvent, DistributedTrainOptions, DoneEvent, ErrorEvent, FindPythonOptions, GenerateParams, GenerateResult, GenerateTextOptions, GeneratedText, LocalModelLease, LocalModelOptions, LocalSampling, LogEvent, MetricEvent, ProgressEvent, PromptOptions, PythonAttempt, PythonFound, ReadyEvent, SamplingOptions, StartWorkerOptions, TrainResult, TrainedPromptFormat, WorkerEvent, WorkerLaunch } from "./runtime/index.js";
+export { createBackend, HOSTED_PROVIDERS, isFinalJobStatus } from "./providers/index.js";
+export type { BackendContext, FineTuneBackend, HostedProvider, JobCheckpoint, JobEvent, JobMetric, JobState, JobStatus, SubmitInput, SubmitResult } from "./providers/index.js";
 
 // Evaluate
-export * from "./eval/suite/run-suite.js";
-export * from "./eval/suite/suite-config.js";
+export { runEvalSuite, BUILTIN_METRICS, CandidateSpecSchema, EvalSuiteSchema, MetricSpecSchema, evalSuiteJsonSchema, loadEvalSuite, metricName, parseEvalSuite } from "./eval/index.js";
+export type { RunSuiteOptions, SuiteOutcome, CandidateSpec, EvalSuite, LoadedSuite, MetricSpec } from "./eval/index.js";
 
 // Cost
-export * from "./cost/estimate.js";
-export * from "./cost/token-cost.js";
+export { HOURS_PER_MONTH, estimateCandidate, validateEstimateInput, TOKENS_PER_PRICE_UNIT, requestCostUsd, roundUsd, tokensCostUsd } from "./cost/index.js";
+export type { Candidate, CandidateEstimate, EstimateInput, LocalSettings, Workload } from "./cost/index.js";
 
 // Serve & monitor
-export * from "./gateway/server.js";
+export { CLIENT_CLOSED_REQUEST, Gateway, assertExposureAllowed } from "./gateway/index.js";
+export type { StartGatewayOptions } from "./gateway/index.js";
 
 // Report, dashboard, quickstart
-export * from "./report/model-card.js";
-export * from "./ui/server.js";
-export * from "./quickstart/index.js";
+export { renderCurvesSvg, renderModelCardHtml, renderModelCardMarkdown, writeModelCard } from "./report/index.js";
+export type { WrittenModelCard } from "./report/index.js";
+export { startUiServer } from "./ui/index.js";
+export type { UiServer, UiServerOptions } from "./ui/index.js";
+export { DEMO_MODEL_DIR, QuickstartOptionsSchema, RecordingReporter, SAMPLE_CSV, comparisonRows, quickstartSizes, renderComparison, runQuickstart } from "./quickstart/index.js";
+export type { ComparisonRow, QuickstartOptions, QuickstartOptionsInput, QuickstartProgress, QuickstartReporter, QuickstartResult } from "./quickstart/index.js";

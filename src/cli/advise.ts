@@ -1,10 +1,7 @@
 import type { Command } from "commander";
 import { UsageError } from "../errors/index.js";
-import { PriceCatalog } from "../cost/catalog/index.js";
-import { advise, catalogTrainingPrice } from "../eval/advice/advise.js";
-import { profileTrainSplit } from "../eval/advice/dataset-profile.js";
-import type { EvalSuite } from "../eval/suite/suite-config.js";
-import type { EvalSummary } from "../eval/suite/summarize.js";
+import { PriceCatalog } from "../cost/index.js";
+import { advise, catalogTrainingPrice, profileTrainSplit, type EvalSuite, type EvalSummary } from "../eval/index.js";
 import type { CliContext } from "./context.js";
 
 /** `tunekit advise --eval RUN`: keep prompting, add retrieval, fine-tune, or collect data — with the numbers. */

@@ -1,13 +1,10 @@
 import type { Command } from "commander";
 import { writeFileSync } from "node:fs";
-import { PriceCatalog, type PriceProvider } from "../cost/catalog/index.js";
-import { estimateCandidate, type Candidate, type CandidateEstimate, type EstimateInput } from "../cost/estimate.js";
-import { renderCostSection } from "../cost/html-section.js";
-import { readVersion } from "../data/versions.js";
+import { PriceCatalog, estimateCandidate, renderCostSection, type PriceProvider, type Candidate, type CandidateEstimate, type EstimateInput } from "../cost/index.js";
+import { readVersion, isTrainedOn, splitOf } from "../data/index.js";
 import { UsageError } from "../errors/index.js";
-import { countTokens } from "../tokenize/count-tokens.js";
+import { countTokens } from "../tokenize/index.js";
 import type { CliContext } from "./context.js";
-import { isTrainedOn, splitOf } from "../data/split-membership.js";
 
 const DEFAULT_CANDIDATES = ["openai:gpt-4o-mini-2024-07-18", "openai:gpt-4.1-mini-2025-04-14", "bedrock:anthropic.claude-3-haiku-20240307-v1:0:200k", "together:meta-llama/Meta-Llama-3.1-8B-Instruct-Reference", "local:8b"];
 

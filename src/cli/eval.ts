@@ -2,12 +2,7 @@ import type { Command } from "commander";
 import { setMaxListeners } from "node:events";
 import { writeFileSync } from "node:fs";
 import { UsageError } from "../errors/index.js";
-import { runLearningCurve } from "../eval/curve/run-curve.js";
-import { writeEvalReport } from "../eval/report/write-report.js";
-import { formatMetric, formatMs, formatUsd } from "../eval/report/format-values.js";
-import { runEvalSuite } from "../eval/suite/run-suite.js";
-import { evalSuiteJsonSchema, loadEvalSuite } from "../eval/suite/suite-config.js";
-import type { EvalSummary } from "../eval/suite/summarize.js";
+import { runLearningCurve, writeEvalReport, formatMetric, formatMs, formatUsd, runEvalSuite, evalSuiteJsonSchema, loadEvalSuite, type EvalSummary } from "../eval/index.js";
 import type { CliContext } from "./context.js";
 import type { Output } from "./output.js";
 

@@ -1,7 +1,5 @@
 import type { Command } from "commander";
-import { ExperimentStore, type ExperimentAction } from "../gateway/experiments.js";
-import { openGatewayStores } from "../gateway/open-store.js";
-import { analyzeExperiment, requiredSampleSize } from "../gateway/ab-analysis.js";
+import { ExperimentStore, openGatewayStores, analyzeExperiment, requiredSampleSize, type ExperimentAction } from "../gateway/index.js";
 import type { CliContext } from "./context.js";
 import { parseSince } from "./feedback.js";
 

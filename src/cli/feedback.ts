@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { exportFailures } from "../gateway/feedback-export.js";
-import { openGatewayStores } from "../gateway/open-store.js";
+import { exportFailures, openGatewayStores } from "../gateway/index.js";
 import { UsageError } from "../errors/index.js";
 import type { CliContext } from "./context.js";
 

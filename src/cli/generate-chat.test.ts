@@ -4,12 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChatRecord } from "../data/record.js";
-import { commitVersion } from "../data/versions.js";
+import { commitVersion, type ChatRecord } from "../data/index.js";
 import { initWorkspace, openWorkspace } from "../registry/index.js";
-import { startTrainRun } from "../train/local-run.js";
-import { parseTrainSpec } from "../train/spec.js";
-import { resolveTrainSpec } from "../train/spec-check.js";
+import { startTrainRun, parseTrainSpec, resolveTrainSpec } from "../train/index.js";
 import { REPO_ROOT } from "../test-support/paths.js";
 import { BASE_SPEC, runCli } from "../train/testing/train-fixtures.js";
 

@@ -3,8 +3,7 @@ import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { TunekitConfig } from "../config/index.js";
 import { UsageError, isTunekitError } from "../errors/index.js";
-import { localModels } from "../runtime/local-model-pool.js";
-import { trainedPromptFormat, type TrainedPromptFormat } from "../runtime/trained-prompt-format.js";
+import { localModels, trainedPromptFormat, type TrainedPromptFormat } from "../runtime/index.js";
 import type { CliContext } from "./context.js";
 import { parseIntegerFlag } from "./parse-flags.js";
 

@@ -2,10 +2,10 @@ import type { Command } from "commander";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { ConflictError } from "../errors/index.js";
-import { withWorker } from "../runtime/worker-session.js";
+import { withWorker } from "../runtime/index.js";
 import type { CliContext } from "./context.js";
 import { resolveModel } from "./generate.js";
-import { writeModelCard } from "../report/model-card.js";
+import { writeModelCard } from "../report/index.js";
 
 export function register(program: Command, ctx: CliContext): void {
   const model = program.command("model").description("registered models; merge a LoRA adapter into its base");

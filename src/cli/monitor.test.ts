@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { commitVersion } from "../data/versions.js";
+import { commitVersion } from "../data/index.js";
 import { fromArray } from "../data/testing/temp-workspace.js";
-import { openGatewayStores } from "../gateway/open-store.js";
-import type { RequestRecord } from "../gateway/records.js";
+import { openGatewayStores, type RequestRecord } from "../gateway/index.js";
 import { initWorkspace, openWorkspace } from "../registry/index.js";
 import { runCli } from "../test-support/cli.js";
 import { makeTempDir } from "../test-support/paths.js";

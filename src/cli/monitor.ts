@@ -1,10 +1,6 @@
 import type { Command } from "commander";
-import { alertablePsi, measureDrift, type DriftReport } from "../gateway/drift.js";
-import { liveDriftSamples, readDriftReference } from "../gateway/drift-reference.js";
-import { evaluateAlerts, sendAlerts, summarize } from "../gateway/monitor.js";
-import { openGatewayStores } from "../gateway/open-store.js";
+import { alertablePsi, measureDrift, liveDriftSamples, readDriftReference, evaluateAlerts, sendAlerts, summarize, openGatewayStores, type DriftReport, type LogStore, type RequestRecord } from "../gateway/index.js";
 import type { Workspace } from "../registry/index.js";
-import type { LogStore, RequestRecord } from "../gateway/records.js";
 import type { CliContext } from "./context.js";
 import { parseSince } from "./feedback.js";
 import { UsageError } from "../errors/index.js";

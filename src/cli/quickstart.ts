@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { renderComparison, runQuickstart, type QuickstartReporter } from "../quickstart/index.js";
-import { CPU_HOURLY_USD } from "../quickstart/options.js";
+import { CPU_HOURLY_USD } from "../quickstart/index.js";
 import type { CliContext } from "./context.js";
 import type { Output } from "./output.js";
 import { parseIntegerFlag } from "./parse-flags.js";

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { cancelHostedRun, hostedRunInfo, watchHostedRun } from "../providers/hosted-run.js";
+import { cancelHostedRun, hostedRunInfo, watchHostedRun } from "../providers/index.js";
 import type { CliContext } from "./context.js";
 import { parseIntegerFlag } from "./parse-flags.js";
 

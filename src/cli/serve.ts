@@ -1,10 +1,7 @@
 import type { Command } from "commander";
-import { Gateway } from "../gateway/server.js";
-import { KeyStore, SCOPES, type Scope } from "../gateway/auth.js";
-import { openGatewayStores } from "../gateway/open-store.js";
+import { Gateway, KeyStore, SCOPES, openGatewayStores, AlertScheduler, type Scope } from "../gateway/index.js";
 import { currentOwner } from "../registry/index.js";
-import { AlertScheduler } from "../gateway/alert-scheduler.js";
-import { findPython } from "../runtime/python.js";
+import { findPython } from "../runtime/index.js";
 import { UsageError } from "../errors/index.js";
 import type { CliContext } from "./context.js";
 import { parseIntegerFlag } from "./parse-flags.js";

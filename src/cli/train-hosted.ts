@@ -1,10 +1,8 @@
 import { createInterface } from "node:readline/promises";
 import { UsageError } from "../errors/index.js";
-import { planHostedRun, planWorkDir, type HostedJobSpec, type HostedPlan } from "../providers/hosted-plan.js";
-import { submitHostedRun, watchHostedRun } from "../providers/hosted-run.js";
-import type { HostedProvider } from "../providers/types.js";
+import { planHostedRun, planWorkDir, submitHostedRun, watchHostedRun, type HostedJobSpec, type HostedPlan, type HostedProvider } from "../providers/index.js";
 import type { Workspace } from "../registry/index.js";
-import type { TrainSpec } from "../train/spec.js";
+import type { TrainSpec } from "../train/index.js";
 import type { Output } from "./output.js";
 
 /**

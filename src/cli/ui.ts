@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { startUiServer } from "../ui/server.js";
-import { ensureAssets } from "../ui/static-files.js";
+import { startUiServer, ensureAssets } from "../ui/index.js";
 import type { CliContext } from "./context.js";
 import { parseIntegerFlag } from "./parse-flags.js";
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { parseDocument, parse as parseYamlScalar, isMap, isScalar, type Document } from "yaml";
 import type { z } from "zod";
 import { ConfigError } from "../errors/index.js";
-import { redactValue } from "../log/redact.js";
+import { redactValue } from "../log/index.js";
 import { TunekitConfigSchema, type TunekitConfig } from "./schema.js";
 import { describeIssues, formatPath, type ConfigProblem } from "./issues.js";
 

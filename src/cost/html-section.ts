@@ -1,4 +1,4 @@
-import { escapeHtml as esc } from "../report/html.js";
+import { escapeHtml as esc } from "../report/index.js";
 import type { CandidateEstimate, EstimateInput } from "./estimate.js";
 
 /** An HTML <section> with the cost comparison, for the HTML reports to include. Self-contained, escaped. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { GatewayRouteSchema } from "../config/sections/gateway.js";
-import { EvalSuiteSchema } from "../eval/suite/suite-config.js";
+import { GatewayRouteSchema } from "../config/index.js";
+import { EvalSuiteSchema } from "../eval/index.js";
 import { PriceCatalog } from "./catalog/index.js";
 import { TokenPriceSchema } from "./catalog/types.js";
 import { requestCostUsd, roundUsd, tokensCostUsd } from "./token-cost.js";

@@ -4,7 +4,7 @@ import { parseOptions } from "./dedupe/parse-options.js";
 import type { DatasetRecord } from "./record.js";
 import { SPLITS, type SplitName } from "./split-membership.js";
 import { SplitOptionsSchema, type SplitOptions, type SplitOptionsInput } from "./split-options.js";
-import { createRandom, PRNG_NAME, shuffleInPlace } from "../runtime/random.js";
+import { createRandom, PRNG_NAME, shuffleInPlace } from "../runtime/index.js";
 
 export type SplitCounts = Record<SplitName, number>;
 

@@ -1,5 +1,5 @@
 import { TunekitError, type ErrorKind } from "./tunekit-error.js";
-import { redactSecrets } from "../log/redact.js";
+import { redactSecrets } from "../log/index.js";
 
 /** Exit codes by error kind: stable, documented in docs/reference/errors.md. */
 export const EXIT_CODES: Record<ErrorKind, number> = {

@@ -1,5 +1,4 @@
-import { bootstrapMean } from "../eval/stats/bootstrap.js";
-import { percentile } from "../eval/stats/percentiles.js";
+import { bootstrapMean, percentile } from "../eval/index.js";
 import { UsageError } from "../errors/index.js";
 import { isFailure, mergeFeedback } from "./feedback-export.js";
 import type { FeedbackRecord, RequestRecord } from "./records.js";

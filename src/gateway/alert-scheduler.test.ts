@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { GatewaySectionSchema } from "../config/sections/gateway.js";
+import { GatewaySectionSchema } from "../config/index.js";
 import { AlertScheduler } from "./alert-scheduler.js";
 import type { FeedbackRecord, RequestRecord } from "./records.js";
 

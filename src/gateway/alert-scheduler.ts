@@ -1,4 +1,4 @@
-import type { GatewaySection } from "../config/sections/gateway.js";
+import type { GatewaySection } from "../config/index.js";
 import type { Logger } from "../log/index.js";
 import { evaluateAlerts, sendAlerts, type Alert } from "./monitor.js";
 import type { LogStore } from "./records.js";

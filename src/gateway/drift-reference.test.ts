@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { commitVersion } from "../data/versions.js";
+import { commitVersion } from "../data/index.js";
 import { createTempWorkspace, fromArray } from "../data/testing/temp-workspace.js";
 import { liveDriftSamples, readDriftReference } from "./drift-reference.js";
 import type { RequestRecord } from "./records.js";

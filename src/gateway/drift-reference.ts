@@ -1,5 +1,4 @@
-import { isChatRecord } from "../data/record.js";
-import { readVersion } from "../data/versions.js";
+import { isChatRecord, readVersion } from "../data/index.js";
 import type { Workspace } from "../registry/index.js";
 import type { FeedbackRecord, RequestRecord } from "./records.js";
 

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type Database from "better-sqlite3";
 import { ConflictError, NotFoundError, UsageError } from "../errors/index.js";
-import type { GatewayExperiment } from "../config/sections/gateway.js";
+import type { GatewayExperiment } from "../config/index.js";
 
 export const EXPERIMENT_STATUSES = ["draft", "running", "stopped", "promoted", "rolled_back"] as const;
 export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];

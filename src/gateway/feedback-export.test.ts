@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
-import { readVersion } from "../data/versions.js";
+import { readVersion } from "../data/index.js";
 import { initWorkspace, openWorkspace } from "../registry/index.js";
 import { exportFailures } from "./feedback-export.js";
 import { startTestGateway } from "./testing/gateway-fixture.js";

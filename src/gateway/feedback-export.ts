@@ -1,6 +1,5 @@
 import type { DatasetVersion, Workspace } from "../registry/index.js";
-import { commitVersion } from "../data/versions.js";
-import type { ChatRecord, Message } from "../data/record.js";
+import { commitVersion, type ChatRecord, type Message } from "../data/index.js";
 import type { FeedbackRecord, LogStore, RequestRecord } from "./records.js";
 import { DataError } from "../errors/index.js";
 

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type { GatewayRoute } from "../config/sections/gateway.js";
-import { MessageSchema } from "../data/record.js";
+import type { GatewayRoute } from "../config/index.js";
+import { MessageSchema } from "../data/index.js";
 import { DataError } from "../errors/index.js";
-import { localModels, type LocalModelLease } from "../runtime/local-model-pool.js";
+import { localModels, type LocalModelLease } from "../runtime/index.js";
 import type { Backend, BackendResult, StreamSink } from "./upstream.js";
 import { z } from "zod";
 

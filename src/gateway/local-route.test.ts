@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadTokenizer } from "../tokenize/load-tokenizer.js";
+import { loadTokenizer } from "../tokenize/index.js";
 import { REPO_ROOT } from "../test-support/paths.js";
-import { WorkerClient } from "../runtime/worker-client.js";
+import { WorkerClient } from "../runtime/index.js";
 import { startTestGateway } from "./testing/gateway-fixture.js";
 
 // The shipped demo model (ChatML template) behind the gateway's embedded local-worker route.

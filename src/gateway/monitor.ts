@@ -1,5 +1,5 @@
-import { percentile } from "../eval/stats/percentiles.js";
-import type { GatewayAlertRule } from "../config/sections/gateway.js";
+import { percentile } from "../eval/index.js";
+import type { GatewayAlertRule } from "../config/index.js";
 import type { Logger } from "../log/index.js";
 import { mergeFeedback } from "./feedback-export.js";
 import type { FeedbackRecord, RequestRecord } from "./records.js";

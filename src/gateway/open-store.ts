@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type Database from "better-sqlite3";
-import type { GatewaySection } from "../config/sections/gateway.js";
+import type { GatewaySection } from "../config/index.js";
 import { ConfigError } from "../errors/index.js";
 import { openPostgresLogStore } from "./postgres-store.js";
 import type { LogStore } from "./records.js";

@@ -2,7 +2,7 @@ import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { ConfigError, RegistryError } from "../errors/index.js";
 import { redactSecrets } from "../log/index.js";
-import { runMigrations } from "../registry/database.js";
+import { runMigrations } from "../registry/index.js";
 import { SqlLogStore } from "./log-store.js";
 import { bookkeeping } from "./sqlite-store.js";
 import { LOG_MIGRATION_TABLE, logMigrations, type GatewayDatabase } from "./store-schema.js";

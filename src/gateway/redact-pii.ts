@@ -1,4 +1,4 @@
-import { PiiOptionsSchema, scanText } from "../data/pii/index.js";
+import { PiiOptionsSchema, scanText } from "../data/index.js";
 
 /**
  * PII redaction for the request log (gateway.logging.redactPii), with the same detector the data pipeline uses

@@ -1,7 +1,7 @@
-import type { GatewayExperiment, GatewaySection } from "../config/sections/gateway.js";
+import type { GatewayExperiment, GatewaySection } from "../config/index.js";
 import { ConfigError, ConflictError, NotFoundError, ProviderError, TunekitError, UsageError } from "../errors/index.js";
 import { routeFor, type ExperimentState } from "./experiments.js";
-import { withRetry } from "../runtime/retry.js";
+import { withRetry } from "../runtime/index.js";
 import { AttemptError, type Backend, type BackendResult, type StreamSink } from "./upstream.js";
 
 /** Every cross-reference problem of gateway: at once (unknown routes, missing URLs, fallback cycles). */

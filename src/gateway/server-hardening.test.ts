@@ -1,7 +1,7 @@
 import http from "node:http";
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
-import { GatewaySectionSchema } from "../config/sections/gateway.js";
+import { GatewaySectionSchema } from "../config/index.js";
 import { assertExposureAllowed } from "./server.js";
 import { startTestGateway } from "./testing/gateway-fixture.js";
 import { StubUpstream } from "./testing/stub-upstream.js";

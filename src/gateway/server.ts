@@ -3,7 +3,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
-import type { GatewaySection } from "../config/sections/gateway.js";
+import type { GatewaySection } from "../config/index.js";
 import { NotFoundError, UsageError, httpStatusFor, toTunekitError } from "../errors/index.js";
 import { HttpApp, isLoopbackHost, type Context } from "../http/index.js";
 import { openLogStore } from "./open-store.js";
@@ -20,7 +20,7 @@ import { openAiErrorBody } from "./openai-error.js";
 import { Router, UpstreamRejection, validateGatewayConfig } from "./router.js";
 import { openGatewayDb } from "./sqlite-store.js";
 import { OpenAiUpstream, type Backend, type BackendResult, type StreamSink } from "./upstream.js";
-import { requestCostUsd } from "../cost/token-cost.js";
+import { requestCostUsd } from "../cost/index.js";
 
 /** nginx's "client closed request": the status a cancelled request is logged with (never sent). */
 export const CLIENT_CLOSED_REQUEST = 499;

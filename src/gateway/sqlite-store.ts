@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { Kysely, SqliteDialect } from "kysely";
 import { RegistryError } from "../errors/index.js";
-import { runMigrations } from "../registry/database.js";
+import { runMigrations } from "../registry/index.js";
 import { SqlLogStore } from "./log-store.js";
 import { CONTROL_MIGRATION_TABLE, controlMigrations, LOG_MIGRATION_TABLE, logMigrations, type GatewayDatabase } from "./store-schema.js";
 

@@ -1,8 +1,8 @@
 import http from "node:http";
 import https from "node:https";
-import type { GatewayRoute } from "../config/sections/gateway.js";
+import type { GatewayRoute } from "../config/index.js";
 import { SseUsageParser } from "./sse-usage.js";
-import { isRetryableStatus, parseRetryAfterMs } from "../runtime/retry.js";
+import { isRetryableStatus, parseRetryAfterMs } from "../runtime/index.js";
 
 /** Where a streamed response goes: the client connection, opened on the first upstream byte. */
 export interface StreamSink {

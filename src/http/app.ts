@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { NotFoundError, UsageError, httpStatusFor, toTunekitError, type TunekitError } from "../errors/index.js";
-import { redactSecrets } from "../log/redact.js";
+import { redactSecrets } from "../log/index.js";
 import { DEFAULT_BODY_LIMITS, parseJson, parseJsonObject, readBody, type BodyLimits } from "./body.js";
 import { PathRouter, decodeSegment, type Method } from "./router.js";
 

@@ -1,2 +1,3 @@
-export * from "./redact.js";
-export * from "./logger.js";
+export { REDACTED, URL_PASSWORD_MASK, isSecretKey, redactSecrets, redactValue } from "./redact.js";
+export { createLogger } from "./logger.js";
+export type { Logger, LoggerOptions } from "./logger.js";

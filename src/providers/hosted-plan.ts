@@ -1,14 +1,10 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { PriceCatalog } from "../cost/catalog/index.js";
-import { estimateCandidate, type CandidateEstimate } from "../cost/estimate.js";
-import { retirementFor, type RetirementStatus } from "../cost/retirement.js";
-import { exportRecords, type ExportReport } from "../data/export/exporter.js";
-import type { TargetName } from "../data/validate/target.js";
-import { readVersion } from "../data/versions.js";
+import { PriceCatalog, estimateCandidate, retirementFor, type CandidateEstimate, type RetirementStatus } from "../cost/index.js";
+import { exportRecords, readVersion, type ExportReport, type TargetName } from "../data/index.js";
 import { ConfigError } from "../errors/index.js";
 import type { DatasetVersion, Workspace } from "../registry/index.js";
-import { countTokensDetailed } from "../tokenize/count-tokens.js";
+import { countTokensDetailed } from "../tokenize/index.js";
 import { BEDROCK_SERVING_WARNING, BedrockBackend } from "./bedrock/backend.js";
 import type { HostedOptions } from "./spec.js";
 import type { HostedProvider } from "./types.js";

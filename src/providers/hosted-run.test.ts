@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTempWorkspace, fromArray } from "../data/testing/temp-workspace.js";
-import { commitVersion } from "../data/versions.js";
+import { commitVersion } from "../data/index.js";
 import { openWorkspace, type Workspace } from "../registry/index.js";
 import { planHostedRun, planWorkDir, type HostedJobSpec } from "./hosted-plan.js";
 import { cancelHostedRun, submitHostedRun, watchHostedRun } from "./hosted-run.js";

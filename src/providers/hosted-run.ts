@@ -1,10 +1,9 @@
-import { PriceCatalog } from "../cost/catalog/index.js";
+import { PriceCatalog, roundUsd, tokensCostUsd } from "../cost/index.js";
 import { ConflictError } from "../errors/index.js";
 import { isTerminal, type Run, type RunEventInput, type Workspace } from "../registry/index.js";
 import { createBackend, type BackendContext } from "./create-backend.js";
 import type { HostedJobSpec, HostedPlan } from "./hosted-plan.js";
 import { HostedOptionsSchema } from "./spec.js";
-import { roundUsd, tokensCostUsd } from "../cost/token-cost.js";
 import { isFinalJobStatus, type FineTuneBackend, type JobEvent, type JobState } from "./types.js";
 
 /**

@@ -1,4 +1,4 @@
-import type { EvalSummary } from "../eval/suite/summarize.js";
+import type { EvalSummary } from "../eval/index.js";
 import { CPU_HOURLY_USD } from "./options.js";
 
 /** One row of the final table: what was measured for a candidate on the held-out test split. */

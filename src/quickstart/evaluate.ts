@@ -1,7 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { runEvalSuite } from "../eval/suite/run-suite.js";
-import { parseEvalSuite, type EvalSuite } from "../eval/suite/suite-config.js";
-import type { EvalSummary } from "../eval/suite/summarize.js";
+import { runEvalSuite, parseEvalSuite, type EvalSuite, type EvalSummary } from "../eval/index.js";
 import type { Workspace } from "../registry/index.js";
 import { HOUSE_STYLE_SYSTEM_PROMPT, type QuickstartSizes } from "./options.js";
 import type { QuickstartReporter } from "./reporter.js";

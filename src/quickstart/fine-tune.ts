@@ -1,9 +1,7 @@
 import { ConflictError } from "../errors/index.js";
 import type { Model, Run, Workspace } from "../registry/index.js";
-import { startTrainRun } from "../train/local-run.js";
-import { resolveTrainSpec } from "../train/spec-check.js";
-import { parseTrainSpec, type TrainSpec } from "../train/spec.js";
-import type { TrainResult } from "../runtime/worker-events.js";
+import { startTrainRun, resolveTrainSpec, parseTrainSpec, type TrainSpec } from "../train/index.js";
+import type { TrainResult } from "../runtime/index.js";
 import type { QuickstartSizes } from "./options.js";
 import type { QuickstartReporter } from "./reporter.js";
 

@@ -2,3 +2,4 @@ export { runQuickstart, DEMO_MODEL_DIR, SAMPLE_CSV, type QuickstartResult } from
 export { QuickstartOptionsSchema, quickstartSizes, type QuickstartOptions, type QuickstartOptionsInput } from "./options.js";
 export { renderComparison, comparisonRows, type ComparisonRow } from "./comparison.js";
 export { RecordingReporter, type QuickstartReporter, type QuickstartProgress } from "./reporter.js";
+export { CPU_HOURLY_USD } from "./options.js";

@@ -1,11 +1,4 @@
-import { Cleaner } from "../data/clean.js";
-import { applyDedupe, planDedupe } from "../data/dedupe/index.js";
-import { describeDetection, prepareImport } from "../data/import/importer.js";
-import { PiiScanner } from "../data/pii/index.js";
-import type { DatasetRecord } from "../data/record.js";
-import { splitDataset } from "../data/split.js";
-import { validateRecords } from "../data/validate/validator.js";
-import { commitVersion, readVersion } from "../data/versions.js";
+import { Cleaner, applyDedupe, planDedupe, describeDetection, prepareImport, PiiScanner, splitDataset, validateRecords, commitVersion, readVersion, type DatasetRecord } from "../data/index.js";
 import type { DatasetVersion, Workspace } from "../registry/index.js";
 import type { QuickstartReporter } from "./reporter.js";
 

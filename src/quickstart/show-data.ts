@@ -1,13 +1,7 @@
-import { PriceCatalog } from "../cost/catalog/index.js";
-import { estimateCandidate, type CandidateEstimate, type EstimateInput } from "../cost/estimate.js";
-import type { DatasetRecord } from "../data/record.js";
-import { splitKey } from "../data/split-membership.js";
-import { readVersion } from "../data/versions.js";
+import { PriceCatalog, estimateCandidate, type CandidateEstimate, type EstimateInput } from "../cost/index.js";
+import { splitKey, readVersion, type DatasetRecord } from "../data/index.js";
 import type { DatasetVersion, Workspace } from "../registry/index.js";
-import { loadChatTemplate, toTemplateMessages } from "../tokenize/chat-template.js";
-import { loadTokenizer } from "../tokenize/load-tokenizer.js";
-import { previewExamples } from "../tokenize/preview.js";
-import { renderPreview } from "../tokenize/preview-render.js";
+import { loadChatTemplate, toTemplateMessages, loadTokenizer, previewExamples, renderPreview } from "../tokenize/index.js";
 import type { QuickstartReporter } from "./reporter.js";
 
 /**

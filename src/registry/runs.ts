@@ -1,5 +1,5 @@
 import { NotFoundError } from "../errors/index.js";
-import { redactValue } from "../log/redact.js";
+import { redactValue } from "../log/index.js";
 import type { RegistryDb } from "./database.js";
 import { newId, nowIso } from "./ids.js";
 import { assertTransition, type RunKind, type RunStatus } from "./run-status.js";

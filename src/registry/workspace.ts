@@ -97,7 +97,7 @@ export async function initWorkspace(dir: string, options: { name?: string } = {}
   }
   const ws = await openWorkspace({ dir: root });
   try {
-    const { configJsonSchema } = await import("../config/schema.js");
+    const { configJsonSchema } = await import("../config/index.js");
     writeFileAtomicSync(join(ws.stateDir, "tunekit.schema.json"), JSON.stringify(configJsonSchema(), null, 2));
     writeFileAtomicSync(join(ws.stateDir, ".gitignore"), "*\n");
   } finally {

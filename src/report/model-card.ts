@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { writeFileAtomic } from "../registry/atomic-file.js";
+import { writeFileAtomic } from "../registry/index.js";
 import type { Workspace } from "../registry/index.js";
 import { escapeHtml, renderKeyValues, renderNotice, renderPage, renderSection } from "./html.js";
 import { collectModelCard, type CardEval, type CurvePoint, type ModelCardData } from "./model-card-data.js";

@@ -1,5 +1,4 @@
-import { buildPrompt, type BuiltPrompt } from "../tokenize/build-example.js";
-import { loadTokenizer, type Tokenizer } from "../tokenize/load-tokenizer.js";
+import { buildPrompt, loadTokenizer, type BuiltPrompt, type Tokenizer } from "../tokenize/index.js";
 import type { WorkerClient } from "./worker-client.js";
 
 /** Sampling and stopping for one generation. */

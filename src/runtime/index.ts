@@ -4,8 +4,11 @@ export { WorkerClient, workerPackageRoot, type StartWorkerOptions } from "./work
 export { startWorker, withWorker } from "./worker-session.js";
 export { DistributedTrain, type DistributedTrainOptions } from "./worker-once.js";
 export { WORKER_PROTOCOL, PROTOCOL_FIX, assertProtocol, type WorkerLaunch } from "./protocol-version.js";
-export type * from "./worker-events.js";
+export type { CheckpointEvent, DoneEvent, ErrorEvent, GenerateParams, GenerateResult, LogEvent, MetricEvent, ProgressEvent, ReadyEvent, TrainResult, WorkerEvent } from "./worker-events.js";
 export { generateText, generateFromPrompt, decodeCompletion, type GenerateTextOptions, type GeneratedText, type SamplingOptions } from "./generate-text.js";
 export { LocalModel, type LocalModelOptions, type LocalSampling, type PromptOptions } from "./local-model.js";
 export { LocalModelPool, localModels, type LocalModelLease } from "./local-model-pool.js";
 export { trainedPromptFormat, type TrainedPromptFormat } from "./trained-prompt-format.js";
+export { PRNG_NAME, createRandom, shuffleInPlace, shuffleSeeded } from "./random.js";
+export { DEFAULT_RETRY, isRetryableStatus, parseRetryAfterMs, withRetry } from "./retry.js";
+export type { RetryPolicy } from "./retry.js";

@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { WorkerError } from "../errors/index.js";
 import { STORIES260K } from "../test-support/paths.js";
-import { loadTokenizer } from "../tokenize/load-tokenizer.js";
+import { loadTokenizer } from "../tokenize/index.js";
 import { LocalModel } from "./local-model.js";
 import { LocalModelPool } from "./local-model-pool.js";
 import { WorkerClient } from "./worker-client.js";

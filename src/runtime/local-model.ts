@@ -1,8 +1,6 @@
 import { resolve } from "node:path";
-import type { Message, Tool } from "../data/record.js";
-import { buildPrompt, type BuiltPrompt, type PromptInput } from "../tokenize/build-example.js";
-import { loadChatTemplate, type ChatTemplate } from "../tokenize/chat-template.js";
-import { END_OF_TURN_TOKENS, loadTokenizer, type Tokenizer } from "../tokenize/load-tokenizer.js";
+import type { Message, Tool } from "../data/index.js";
+import { buildPrompt, loadChatTemplate, END_OF_TURN_TOKENS, loadTokenizer, type BuiltPrompt, type PromptInput, type ChatTemplate, type Tokenizer } from "../tokenize/index.js";
 import { decodeCompletion, generateFromPrompt, type GeneratedText, type SamplingOptions } from "./generate-text.js";
 import type { WorkerClient } from "./worker-client.js";
 import { startWorker } from "./worker-session.js";

@@ -1,12 +1,10 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { ChatRecord } from "../data/record.js";
-import { LocalCandidate } from "../eval/candidates/local-candidate.js";
+import type { ChatRecord } from "../data/index.js";
+import { LocalCandidate } from "../eval/index.js";
 import { startTestGateway } from "../gateway/testing/gateway-fixture.js";
 import { STORIES260K } from "../test-support/paths.js";
-import { buildExample } from "../tokenize/build-example.js";
-import { loadChatTemplate } from "../tokenize/chat-template.js";
-import { loadTokenizer } from "../tokenize/load-tokenizer.js";
+import { buildExample, loadChatTemplate, loadTokenizer } from "../tokenize/index.js";
 import { runCli } from "../train/testing/train-fixtures.js";
 import { localModels } from "./local-model-pool.js";
 import { WorkerClient } from "./worker-client.js";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTempWorkspace, fromArray } from "../data/testing/temp-workspace.js";
-import { commitVersion } from "../data/versions.js";
+import { commitVersion } from "../data/index.js";
 import type { DatasetVersion, Workspace } from "../registry/index.js";
 import { trainedPromptFormat } from "./trained-prompt-format.js";
 

@@ -1,5 +1,4 @@
-import { isChatRecord } from "../data/record.js";
-import { readVersion } from "../data/versions.js";
+import { isChatRecord, readVersion } from "../data/index.js";
 import type { Model, Workspace } from "../registry/index.js";
 
 /** How a registered model expects its prompts: as a chat (with the template it was trained with) or as text. */

@@ -7,7 +7,7 @@ import { WorkerError } from "../errors/index.js";
 import { WORKER_PROTOCOL, assertProtocol } from "./protocol-version.js";
 import type { GenerateParams, GenerateResult, ReadyEvent, WorkerEvent } from "./worker-events.js";
 
-export type * from "./worker-events.js";
+export type { CheckpointEvent, DoneEvent, ErrorEvent, GenerateParams, GenerateResult, LogEvent, MetricEvent, ProgressEvent, ReadyEvent, TrainResult, WorkerEvent } from "./worker-events.js";
 
 /** `<package root>/worker`, found by walking up from this file so it works from src/train and dist/train. */
 export function workerPackageRoot(from: string = fileURLToPath(import.meta.url)): string {

@@ -1,6 +1,6 @@
 // Child process for the torn-write test: rewrites one file atomically, forever, alternating two contents of
 // different sizes, until it is killed. Prints "started" once the first write is done.
-import { writeFileAtomicSync } from "../registry/atomic-file.js";
+import { writeFileAtomicSync } from "../registry/index.js";
 
 const [path] = process.argv.slice(2);
 const a = Buffer.alloc(4 * 1024 * 1024, "a");

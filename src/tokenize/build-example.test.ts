@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { ChatRecord } from "../data/record.js";
+import type { ChatRecord } from "../data/index.js";
 import { buildExample, buildPrompt } from "./build-example.js";
 import { loadChatTemplate, type ChatTemplate } from "./chat-template.js";
 import { loadTokenizer, type Tokenizer } from "./load-tokenizer.js";

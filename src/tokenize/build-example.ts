@@ -1,4 +1,4 @@
-import { isChatRecord, isTextRecord, type DatasetRecord, type Message, type Tool } from "../data/record.js";
+import { isChatRecord, isTextRecord, type DatasetRecord, type Message, type Tool } from "../data/index.js";
 import { DataError } from "../errors/index.js";
 import { toTemplateMessages, type ChatTemplate } from "./chat-template.js";
 import { END_OF_TURN_TOKENS, type EncodedText, type Tokenizer } from "./load-tokenizer.js";

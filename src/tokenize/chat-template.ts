@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { Template } from "@huggingface/jinja";
 import { PYTHON_STRIP_FUNCTIONS, patchPythonStringMethods } from "./jinja-python-strings.js";
-import type { Message, Tool } from "../data/record.js";
+import type { Message, Tool } from "../data/index.js";
 import { ConfigError, DataError } from "../errors/index.js";
 import type { Tokenizer } from "./load-tokenizer.js";
 

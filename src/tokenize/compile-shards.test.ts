@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { DatasetRecord } from "../data/record.js";
+import type { DatasetRecord } from "../data/index.js";
 import { loadChatTemplate } from "./chat-template.js";
 import { compileShards } from "./compile-shards.js";
 import { loadTokenizer } from "./load-tokenizer.js";

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
-import type { DatasetRecord } from "../data/record.js";
+import type { DatasetRecord } from "../data/index.js";
 import { ConflictError, DataError, UsageError } from "../errors/index.js";
 import { buildExamples, type TokenizedExample, type TrainOn } from "./build-example.js";
 import type { ChatTemplate } from "./chat-template.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { DatasetRecord } from "../data/record.js";
+import type { DatasetRecord } from "../data/index.js";
 import { UsageError } from "../errors/index.js";
 import { buildExamples, type TrainOn } from "./build-example.js";
 import type { ChatTemplate } from "./chat-template.js";

@@ -1,4 +1,4 @@
-import type { ChatRecord } from "../data/record.js";
+import type { ChatRecord } from "../data/index.js";
 import { DataError } from "../errors/index.js";
 import { toTemplateMessages, type ChatTemplate, type TemplateMessage } from "./chat-template.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ProviderError } from "../errors/index.js";
-import type { FineTuneBackend } from "../providers/types.js";
+import type { FineTuneBackend } from "../providers/index.js";
 import { currentOwner, initWorkspace, openWorkspace, type Workspace } from "../registry/index.js";
 import { makeTempDir } from "../test-support/paths.js";
 import { cancelRun } from "./cancel-run.js";

@@ -1,7 +1,5 @@
 import { ConflictError } from "../errors/index.js";
-import type { BackendContext } from "../providers/create-backend.js";
-import { cancelHostedRun } from "../providers/hosted-run.js";
-import type { FineTuneBackend } from "../providers/types.js";
+import { cancelHostedRun, type BackendContext, type FineTuneBackend } from "../providers/index.js";
 import { currentOwner, isTerminal, type Run, type Workspace } from "../registry/index.js";
 import { PAUSE_REQUESTED, isSupervisorAlive, supervisorOf } from "./local-run.js";
 

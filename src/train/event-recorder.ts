@@ -1,5 +1,5 @@
 import type { Registry, RunEventInput } from "../registry/index.js";
-import type { WorkerEvent } from "../runtime/worker-events.js";
+import type { WorkerEvent } from "../runtime/index.js";
 
 /**
  * Records a run's worker events in the registry in batches: one transaction per batch keeps a fast run from

@@ -8,11 +8,7 @@ import { compileRunData } from "./run-data.js";
 import { parseTrainSpec } from "./spec.js";
 import { resolveTrainSpec, type ResolvedTrainSpec } from "./spec-check.js";
 import { toWorkerTrainParams } from "./train-params.js";
-import type { WorkerClient } from "../runtime/worker-client.js";
-import { startWorker } from "../runtime/worker-session.js";
-import { DistributedTrain } from "../runtime/worker-once.js";
-import { findPython } from "../runtime/python.js";
-import type { ProgressEvent, TrainResult, WorkerEvent } from "../runtime/worker-events.js";
+import { startWorker, DistributedTrain, findPython, type WorkerClient, type ProgressEvent, type TrainResult, type WorkerEvent } from "../runtime/index.js";
 
 export interface TrainRunHooks {
   /** Called once the run exists (before compiling), e.g. to print its id. */

@@ -1,5 +1,5 @@
 import { totalmem } from "node:os";
-import type { ShardHeader } from "../tokenize/compile-shards.js";
+import type { ShardHeader } from "../tokenize/index.js";
 import type { Hardware } from "./hardware.js";
 import type { ModelConfig, ResolvedTrainSpec } from "./spec-check.js";
 import { stepsFor } from "./train-params.js";

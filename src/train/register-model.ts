@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Model, Run, Workspace } from "../registry/index.js";
 import type { ResolvedTrainSpec } from "./spec-check.js";
-import type { TrainResult } from "../runtime/worker-events.js";
+import type { TrainResult } from "../runtime/index.js";
 
 /** The base model's registry entry (kind base, provider local), found by path or created. */
 export async function ensureBaseModel(ws: Workspace, modelDir: string, architecture: string | undefined): Promise<Model> {

@@ -1,11 +1,7 @@
-import type { DatasetRecord } from "../data/record.js";
-import { readVersion } from "../data/versions.js";
+import { readVersion, isTrainedOn, isValidatedOn, splitOf, type DatasetRecord } from "../data/index.js";
 import type { Workspace } from "../registry/index.js";
-import { loadChatTemplate } from "../tokenize/chat-template.js";
-import { compileShards, type CompileResult, type ShardSplit } from "../tokenize/compile-shards.js";
-import { loadTokenizer } from "../tokenize/load-tokenizer.js";
+import { loadChatTemplate, compileShards, loadTokenizer, type CompileResult, type ShardSplit } from "../tokenize/index.js";
 import type { ResolvedTrainSpec } from "./spec-check.js";
-import { isTrainedOn, isValidatedOn, splitOf } from "../data/split-membership.js";
 
 /**
  * Compiles a run's dataset version into shards (docs/shard-format.md) with the base model's tokenizer. Records

@@ -1,8 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { configErrorFrom, type ConfigProblem } from "../config/index.js";
-import { splitMembership } from "../data/split-membership.js";
-import { readVersion } from "../data/versions.js";
+import { splitMembership, readVersion } from "../data/index.js";
 import type { DatasetVersion, Workspace } from "../registry/index.js";
 import { isTunekitError } from "../errors/index.js";
 import { SUPPORTED_ARCHITECTURES } from "./model-support.js";

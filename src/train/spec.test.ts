@@ -135,7 +135,7 @@ describe("resolveTrainSpec", () => {
   });
 
   it("needs val records when evaluation is on", async () => {
-    const { commitVersion } = await import("../data/versions.js");
+    const { commitVersion } = await import("../data/index.js");
     await commitVersion(ws, {
       dataset: "trainonly",
       transform: "import",

@@ -3,7 +3,7 @@ import { parseDocument, parse as parseYamlScalar } from "yaml";
 import { z } from "zod";
 import { configErrorFrom, deepMerge, describeIssues, knownKeysAt, type ConfigProblem } from "../config/index.js";
 import { ConfigError, NotFoundError } from "../errors/index.js";
-import { HostedOptionsSchema } from "../providers/spec.js";
+import { HostedOptionsSchema } from "../providers/index.js";
 import { trainFields } from "./worker-params.js";
 
 /**

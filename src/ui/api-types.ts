@@ -4,14 +4,10 @@
  * server and the pages drift apart. Type-only: nothing here exists at run time, and the web bundle pulls in
  * no server code.
  */
-import type { Advice } from "../eval/advice/advise.js";
-import type { LearningCurve } from "../eval/curve/learning-curve.js";
-import type { EvalSummary, MetricValue } from "../eval/suite/summarize.js";
-import type { CandidateEstimate, EstimateInput } from "../cost/estimate.js";
-import type { VersionDiff } from "../data/version-diff.js";
-import type { ExperimentAnalysis } from "../gateway/ab-analysis.js";
-import type { ExperimentState, ExperimentStore } from "../gateway/experiments.js";
-import type { Alert, VariantWindow } from "../gateway/monitor.js";
+import type { Advice, LearningCurve, EvalSummary, MetricValue } from "../eval/index.js";
+import type { CandidateEstimate, EstimateInput } from "../cost/index.js";
+import type { VersionDiff } from "../data/index.js";
+import type { ExperimentAnalysis, ExperimentState, ExperimentStore, Alert, VariantWindow } from "../gateway/index.js";
 import type { Dataset, DatasetVersion, Model, Run, RunEvent, RunKind, RunStatus } from "../registry/index.js";
 import type { PreviewExample } from "../tokenize/index.js";
 import type { BrowsePage } from "./record-browser.js";
@@ -22,7 +18,7 @@ export type { Run, RunEvent, RunKind, RunStatus, EvalSummary, MetricValue, Learn
 export type { Dataset, DatasetVersion, LineageGraph, PiiView, VersionStatsView, PreviewExample, BrowsePage };
 export type { ExperimentAnalysis, ExperimentState, VariantWindow, Alert, CandidateEstimate, EstimateInput };
 export type { MetricSummary } from "./run-compare.js";
-export type { CandidateSummary, ComparisonResult } from "../eval/suite/summarize.js";
+export type { CandidateSummary, ComparisonResult } from "../eval/index.js";
 
 /** The error body every failing request answers with (src/errors' boundary). */
 export interface ApiErrorBody {

@@ -14,7 +14,7 @@ export function generateToken(): string {
 }
 
 /** Kept for callers of the dashboard module; the one definition lives in the HTTP core. */
-export { isLoopbackHost as isLoopback } from "../http/host.js";
+export { isLoopbackHost as isLoopback } from "../http/index.js";
 
 /** Hashing both sides first gives equal-length buffers, so the comparison time does not depend on the input. */
 export function tokensEqual(given: string, expected: string): boolean {

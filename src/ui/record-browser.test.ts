@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { DatasetRecord } from "../data/record.js";
+import type { DatasetRecord } from "../data/index.js";
 import { browseRecords } from "./record-browser.js";
 
 async function* from(records: DatasetRecord[]): AsyncGenerator<DatasetRecord> {

@@ -1,4 +1,4 @@
-import type { DatasetRecord } from "../data/record.js";
+import type { DatasetRecord } from "../data/index.js";
 
 /**
  * The record browser: one streaming pass over a version's records that filters (free-text search over all

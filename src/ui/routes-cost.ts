@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { PriceCatalog } from "../cost/catalog/index.js";
-import { estimateCandidate, type Candidate, type EstimateInput } from "../cost/estimate.js";
+import { PriceCatalog, estimateCandidate, type Candidate, type EstimateInput } from "../cost/index.js";
 import type { CostCatalogResponse, CostEstimateResponse } from "./api-types.js";
 import { parseBody, type Route } from "./http.js";
 

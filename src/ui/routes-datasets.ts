@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { diffVersions } from "../data/version-diff.js";
-import { readVersion } from "../data/versions.js";
+import { diffVersions, readVersion } from "../data/index.js";
 import { UsageError } from "../errors/index.js";
 import type { Workspace } from "../registry/index.js";
 import type { DatasetDetailResponse, DatasetListResponse, PreviewResponse, RecordPageResponse, VersionDiffResponse, VersionPiiResponse, VersionResponse, VersionStatsResponse } from "./api-types.js";

@@ -1,12 +1,8 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { ConflictError, NotFoundError } from "../errors/index.js";
-import { PriceCatalog } from "../cost/catalog/index.js";
-import { advise, catalogTrainingPrice } from "../eval/advice/advise.js";
-import { profileTrainSplit } from "../eval/advice/dataset-profile.js";
-import type { LearningCurve } from "../eval/curve/learning-curve.js";
-import type { EvalSuite } from "../eval/suite/suite-config.js";
-import type { EvalSummary } from "../eval/suite/summarize.js";
+import { PriceCatalog } from "../cost/index.js";
+import { advise, catalogTrainingPrice, profileTrainSplit, type LearningCurve, type EvalSuite, type EvalSummary } from "../eval/index.js";
 import type { Run, Workspace } from "../registry/index.js";
 import type { EvalAdviceResponse, EvalDetailResponse, EvalExampleRow, EvalExamplesResponse, EvalListResponse } from "./api-types.js";
 import { intParam, type Route } from "./http.js";

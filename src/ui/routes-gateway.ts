@@ -1,8 +1,5 @@
 import { UsageError } from "../errors/index.js";
-import { analyzeExperiment } from "../gateway/ab-analysis.js";
-import { EXPERIMENT_ACTIONS, ExperimentStore, type ExperimentAction } from "../gateway/experiments.js";
-import { evaluateAlerts, summarize } from "../gateway/monitor.js";
-import { openGatewayStores, type GatewayStores } from "../gateway/open-store.js";
+import { analyzeExperiment, EXPERIMENT_ACTIONS, ExperimentStore, evaluateAlerts, summarize, openGatewayStores, type ExperimentAction, type GatewayStores } from "../gateway/index.js";
 import type { Workspace } from "../registry/index.js";
 import type { ExperimentActionResponse, ExperimentListResponse, MonitoringResponse } from "./api-types.js";
 import { parseBody, type Route } from "./http.js";

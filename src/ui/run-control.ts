@@ -4,10 +4,8 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { ConflictError, UsageError } from "../errors/index.js";
 import { RESUMABLE_STATUSES, type Run, type Workspace } from "../registry/index.js";
-import { writeFileAtomicSync } from "../registry/atomic-file.js";
-import { cancelRun, type CancelOptions, type CancelOutcome } from "../train/cancel-run.js";
-import { isSupervisorAlive, supervisorOf } from "../train/local-run.js";
-import { resolveTrainSpecInput } from "../train/spec-check.js";
+import { writeFileAtomicSync } from "../registry/index.js";
+import { cancelRun, isSupervisorAlive, supervisorOf, resolveTrainSpecInput, type CancelOptions, type CancelOutcome } from "../train/index.js";
 import { PACKAGE_ROOT } from "./static-files.js";
 
 /**

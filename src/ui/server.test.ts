@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromArray } from "../data/testing/temp-workspace.js";
-import { commitVersion } from "../data/versions.js";
-import { planHostedRun, planWorkDir } from "../providers/hosted-plan.js";
-import { submitHostedRun } from "../providers/hosted-run.js";
+import { commitVersion } from "../data/index.js";
+import { planHostedRun, planWorkDir, submitHostedRun, HostedOptionsSchema } from "../providers/index.js";
 import { createOpenAiFixture } from "../providers/openai/fixtures/openai-api.js";
-import { HostedOptionsSchema } from "../providers/spec.js";
 import { seedWorkspace, STORIES_MODEL, type SeededWorkspace } from "./testing/seed-workspace.js";
 import { startUiServer, type UiServer } from "./server.js";
 

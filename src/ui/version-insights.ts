@@ -1,9 +1,6 @@
 import { isAbsolute, resolve } from "node:path";
-import { binIntegers } from "../report/html.js";
-import { collectStats, type DatasetStats } from "../data/stats/index.js";
-import { PiiScanner, type PiiFinding, type PiiReport } from "../data/pii/index.js";
-import type { DatasetRecord } from "../data/record.js";
-import { readVersion } from "../data/versions.js";
+import { binIntegers } from "../report/index.js";
+import { collectStats, PiiScanner, readVersion, type DatasetStats, type PiiFinding, type PiiReport, type DatasetRecord } from "../data/index.js";
 import type { DatasetVersion, Run, Workspace } from "../registry/index.js";
 import { loadChatTemplate, loadTokenizer, previewExamples, type PreviewExample } from "../tokenize/index.js";
 

@@ -1,8 +1,6 @@
 import { join } from "node:path";
 import type { Command } from "commander";
-import type { DatasetRecord } from "../../data/record.js";
-import { splitOf } from "../../data/split-membership.js";
-import { readVersion, resolveVersion } from "../../data/versions.js";
+import { splitOf, readVersion, resolveVersion, type DatasetRecord } from "../../data/index.js";
 import { UsageError } from "../../errors/index.js";
 import { compileShards, loadChatTemplate, loadTokenizer, parseTemplateVariables, type ShardSplit } from "../../tokenize/index.js";
 import type { CliContext } from "../context.js";

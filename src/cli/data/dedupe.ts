@@ -1,8 +1,5 @@
 import type { Command } from "commander";
-import { applyDedupe, applyLeakageCheck, measureDetectorQuality, normaliseText, planDedupe, planLeakageCheck, recordText, selectQualitySample } from "../../data/dedupe/index.js";
-import type { DetectorQuality } from "../../data/dedupe/quality.js";
-import type { DatasetRecord } from "../../data/record.js";
-import { commitVersion, readVersion } from "../../data/versions.js";
+import { applyDedupe, applyLeakageCheck, measureDetectorQuality, normaliseText, planDedupe, planLeakageCheck, recordText, selectQualitySample, commitVersion, readVersion, type DetectorQuality, type DatasetRecord } from "../../data/index.js";
 import type { CliContext } from "../context.js";
 import { parseIntegerFlag } from "../parse-flags.js";
 

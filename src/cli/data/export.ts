@@ -1,8 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { exportRecords } from "../../data/export/exporter.js";
-import { readVersion } from "../../data/versions.js";
-import { TARGETS, type TargetName } from "../../data/validate/target.js";
+import { exportRecords, readVersion, TARGETS, type TargetName } from "../../data/index.js";
 import { UsageError } from "../../errors/index.js";
 import type { CliContext } from "../context.js";
 import { hfRenderer } from "./record-source.js";

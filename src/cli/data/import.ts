@@ -1,10 +1,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { commitVersion } from "../../data/versions.js";
-import { prepareImport } from "../../data/import/importer.js";
-import { describeDetection } from "../../data/import/importer.js";
+import { commitVersion, prepareImport, describeDetection, type Message } from "../../data/index.js";
 import { DataError, TunekitError, UsageError } from "../../errors/index.js";
-import type { Message } from "../../data/record.js";
 import type { CliContext } from "../context.js";
 import { parseIntegerFlag } from "../parse-flags.js";
 

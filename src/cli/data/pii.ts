@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { PII_TYPES, PiiScanner, type PiiFinding, type PiiType } from "../../data/pii/index.js";
-import { commitVersion, readVersion } from "../../data/versions.js";
+import { PII_TYPES, PiiScanner, commitVersion, readVersion, type PiiFinding, type PiiType } from "../../data/index.js";
 import type { DatasetVersion } from "../../registry/index.js";
 import type { CliContext } from "../context.js";
 

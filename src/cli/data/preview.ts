@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import type { DatasetRecord } from "../../data/record.js";
-import { readVersion } from "../../data/versions.js";
+import { readVersion, type DatasetRecord } from "../../data/index.js";
 import { UsageError } from "../../errors/index.js";
 import { loadChatTemplate, loadTokenizer, parseTemplateVariables, previewExamples, renderPreview } from "../../tokenize/index.js";
 import type { CliContext } from "../context.js";

@@ -1,9 +1,6 @@
 import { existsSync, statSync } from "node:fs";
-import { readJsonlFile, type JsonlEntry } from "../../data/jsonl.js";
-import { readVersion } from "../../data/versions.js";
+import { readJsonlFile, readVersion, type JsonlEntry, type ChatRecord, type ChatTemplateRenderer } from "../../data/index.js";
 import type { DatasetVersion, Workspace } from "../../registry/index.js";
-import type { ChatRecord } from "../../data/record.js";
-import type { ChatTemplateRenderer } from "../../data/validate/target.js";
 
 /** `NAME|FILE` arguments: an existing JSONL file is read line by line; anything else is a dataset version ref. */
 export function isFileArgument(arg: string): boolean {

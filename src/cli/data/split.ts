@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { splitDataset } from "../../data/split.js";
-import { commitVersion, readVersion } from "../../data/versions.js";
+import { splitDataset, commitVersion, readVersion } from "../../data/index.js";
 import { UsageError } from "../../errors/index.js";
 import type { CliContext } from "../context.js";
 import { parseIntegerFlag } from "../parse-flags.js";

@@ -1,8 +1,6 @@
 import type { Command } from "commander";
 import { DataError, exitCodeFor, UsageError } from "../../errors/index.js";
-import { formatIssue } from "../../data/validate/issue.js";
-import { TARGETS, type TargetName } from "../../data/validate/target.js";
-import { validateEntries } from "../../data/validate/validator.js";
+import { formatIssue, TARGETS, validateEntries, type TargetName } from "../../data/index.js";
 import type { CliContext } from "../context.js";
 import { fileEntries, hfRenderer, isFileArgument, versionEntries } from "./record-source.js";
 import { parseIntegerFlag } from "../parse-flags.js";

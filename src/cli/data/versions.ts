@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { diffVersions } from "../../data/version-diff.js";
-import { readVersion } from "../../data/versions.js";
+import { diffVersions, readVersion } from "../../data/index.js";
 import type { CliContext } from "../context.js";
 import { parseIntegerFlag } from "../parse-flags.js";
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { TokenPriceSchema as TokenPrice } from "../../cost/catalog/types.js";
+import { TokenPriceSchema as TokenPrice } from "../../cost/index.js";
 
 /** One price override: any of an entry's figures for provider/model (a new model is added to the catalog). */
 export const PriceOverrideSchema = z.strictObject({

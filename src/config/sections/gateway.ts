@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { TokenPriceSchema } from "../../cost/catalog/types.js";
+import { TokenPriceSchema } from "../../cost/index.js";
 
 /**
  * `gateway:` in tunekit.yaml — `tunekit serve`. A route is one backend (an OpenAI-compatible upstream or the

@@ -4,7 +4,8 @@ import { OPENAI_PRICES } from "./openai.js";
 import { TOGETHER_PRICES } from "./together.js";
 import { PriceEntrySchema, type PriceEntry, type PriceEntryInput, type PriceProvider, type TrainingPrice } from "./types.js";
 
-export * from "./types.js";
+export { PROVIDERS, PriceEntrySchema, TokenPriceSchema, TrainingPriceSchema } from "./types.js";
+export type { PriceEntry, PriceEntryInput, PriceProvider, TokenPrice, TrainingPrice } from "./types.js";
 export { LOCAL_THROUGHPUT, lookupThroughput, type ThroughputRow } from "./local-throughput.js";
 export { TOGETHER_BRACKETS, togetherTrainingPrices } from "./together.js";
 

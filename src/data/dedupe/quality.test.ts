@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRandom } from "../../runtime/random.js";
+import { createRandom } from "../../runtime/index.js";
 import { chooseLshParams, candidateProbability, measureDetectorQuality } from "./index.js";
 
 describe("chooseLshParams", () => {

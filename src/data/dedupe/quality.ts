@@ -1,4 +1,4 @@
-import { createRandom } from "../../runtime/random.js";
+import { createRandom } from "../../runtime/index.js";
 import { createDetector } from "./dedupe.js";
 import type { DetectionResult } from "./detector.js";
 import { DetectionOptionsSchema } from "./options.js";

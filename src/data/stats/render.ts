@@ -1,4 +1,4 @@
-import { binValues, escapeHtml, renderBarChart, renderHistogram, renderKeyValues, renderNotice, renderPage, renderSection, renderTable } from "../../report/html.js";
+import { binValues, escapeHtml, renderBarChart, renderHistogram, renderKeyValues, renderNotice, renderPage, renderSection, renderTable } from "../../report/index.js";
 import type { DatasetStats } from "./collector.js";
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;

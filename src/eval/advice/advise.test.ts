@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CandidateSummary, EvalSummary } from "../suite/summarize.js";
-import { PriceCatalog } from "../../cost/catalog/index.js";
+import { PriceCatalog } from "../../cost/index.js";
 import { TunekitError } from "../../errors/index.js";
 import { advise, bestBaseline, catalogTrainingPrice, trainingPriceFor } from "./advise.js";
 

@@ -1,5 +1,5 @@
 import { UsageError } from "../../errors/index.js";
-import type { PriceCatalog } from "../../cost/catalog/index.js";
+import type { PriceCatalog } from "../../cost/index.js";
 import type { EvalSummary, CandidateSummary } from "../suite/summarize.js";
 import { formatMetric, formatUsd } from "../report/format-values.js";
 

@@ -1,7 +1,6 @@
 import type { Workspace } from "../../registry/index.js";
-import { readVersion } from "../../data/versions.js";
+import { readVersion, isInSplit } from "../../data/index.js";
 import { recordToExample } from "../suite/load-examples.js";
-import { isInSplit } from "../../data/split-membership.js";
 
 /** Train-split size, label counts (distinct references) and mean length, streamed from a dataset version. */
 export interface DatasetProfile {

@@ -1,4 +1,4 @@
-import { localModels, type LocalModelLease } from "../../runtime/local-model-pool.js";
+import { localModels, type LocalModelLease } from "../../runtime/index.js";
 import type { CandidateBackend, ChatMessage, Completion, CompletionRequest } from "./candidate.js";
 import { RequestCache, requestHash } from "./request-cache.js";
 

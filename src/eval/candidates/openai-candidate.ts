@@ -2,7 +2,7 @@ import OpenAI from "openai";
 import { AuthError, ConfigError, ProviderError } from "../../errors/index.js";
 import type { CandidateBackend, Completion, CompletionRequest } from "./candidate.js";
 import { RequestCache, requestHash } from "./request-cache.js";
-import { DEFAULT_RETRY, isRetryableStatus, parseRetryAfterMs, withRetry, type RetryPolicy } from "../../runtime/retry.js";
+import { DEFAULT_RETRY, isRetryableStatus, parseRetryAfterMs, withRetry, type RetryPolicy } from "../../runtime/index.js";
 
 /**
  * Any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, Ollama, tunekit's gateway, a hosted

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { writeFileAtomic } from "../../registry/atomic-file.js";
+import { writeFileAtomic } from "../../registry/index.js";
 
 /**
  * Finished completions on disk, keyed by the hash of everything that determines the answer (endpoint,

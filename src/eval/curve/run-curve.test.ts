@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { commitVersion } from "../../data/versions.js";
-import type { ChatRecord } from "../../data/record.js";
+import { commitVersion, type ChatRecord } from "../../data/index.js";
 import { openWorkspace } from "../../registry/index.js";
 import { BASE_SPEC, STORIES260K, createStoriesWorkspace, writeSpec } from "../../train/testing/train-fixtures.js";
 import { parseEvalSuite } from "../suite/suite-config.js";

@@ -1,8 +1,6 @@
 import { ConfigError, WorkerError as TrainError } from "../../errors/index.js";
 import type { Workspace } from "../../registry/index.js";
-import { startTrainRun } from "../../train/local-run.js";
-import { resolveTrainSpec } from "../../train/spec-check.js";
-import { loadTrainSpec } from "../../train/spec.js";
+import { startTrainRun, resolveTrainSpec, loadTrainSpec } from "../../train/index.js";
 import { writeEvalReport } from "../report/write-report.js";
 import { runEvalSuite } from "../suite/run-suite.js";
 import { metricName, type EvalSuite } from "../suite/suite-config.js";

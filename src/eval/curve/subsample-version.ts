@@ -1,7 +1,6 @@
 import type { DatasetVersion, Workspace } from "../../registry/index.js";
-import { isInSplit } from "../../data/split-membership.js";
-import { commitVersion, readVersion } from "../../data/versions.js";
-import { shuffleSeeded } from "../../runtime/random.js";
+import { isInSplit, commitVersion, readVersion } from "../../data/index.js";
+import { shuffleSeeded } from "../../runtime/index.js";
 
 /**
  * A child dataset version keeping `fraction` of the train split (every other split whole). Sizes are nested:

@@ -1,7 +1,7 @@
 import { ConfigError } from "../../errors/index.js";
 import type { ChatMessage } from "../candidates/candidate.js";
 import type { EvalExample } from "../metrics/metric.js";
-import { shuffleSeeded } from "../../runtime/random.js";
+import { shuffleSeeded } from "../../runtime/index.js";
 import type { Bm25Index, RetrievedPassage } from "./bm25-index.js";
 
 /**

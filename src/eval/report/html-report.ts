@@ -1,6 +1,6 @@
 import type { LearningCurve } from "../curve/learning-curve.js";
 import type { EvalSummary } from "../suite/summarize.js";
-import { escapeHtml, inlineJson } from "../../report/html.js";
+import { escapeHtml, inlineJson } from "../../report/index.js";
 import { formatMetric, formatMs, formatUsd } from "./format-values.js";
 import { truncationWarnings, type ReportMeta } from "./markdown-report.js";
 import { barChart, lineChart, scatterChart } from "./svg-charts.js";

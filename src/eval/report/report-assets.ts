@@ -1,4 +1,4 @@
-import { ESCAPE_HTML_SCRIPT } from "../../report/html.js";
+import { ESCAPE_HTML_SCRIPT } from "../../report/index.js";
 
 /** Inline CSS and the vanilla-JS example table of the HTML report (no CDN, works offline from a file). */
 export const REPORT_CSS = `

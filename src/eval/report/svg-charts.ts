@@ -1,4 +1,4 @@
-import { escapeHtml } from "../../report/html.js";
+import { escapeHtml } from "../../report/index.js";
 import { formatMetric, unitMax } from "./format-values.js";
 import type { MetricUnit } from "../metrics/metric.js";
 

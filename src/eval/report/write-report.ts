@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import type { Workspace } from "../../registry/index.js";
 import { ConflictError, NotFoundError } from "../../errors/index.js";
-import { writeFileAtomic } from "../../registry/atomic-file.js";
+import { writeFileAtomic } from "../../registry/index.js";
 import type { LearningCurve } from "../curve/learning-curve.js";
 import type { EvalSummary } from "../suite/summarize.js";
 import { MAX_HTML_EXAMPLES, renderHtml, type ExampleRow } from "./html-report.js";

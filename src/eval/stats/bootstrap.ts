@@ -1,4 +1,4 @@
-import { createRandom } from "../../runtime/random.js";
+import { createRandom } from "../../runtime/index.js";
 import { percentile } from "./percentiles.js";
 
 /**

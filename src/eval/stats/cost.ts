@@ -1,5 +1,4 @@
-import type { TokenPrice } from "../../cost/catalog/types.js";
-import { requestCostUsd } from "../../cost/token-cost.js";
+import { requestCostUsd, type TokenPrice } from "../../cost/index.js";
 
 /**
  * Tokens and money. A candidate's price is the one TokenPrice (per 1M input and output tokens, plus an

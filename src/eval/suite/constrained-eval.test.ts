@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChatRecord } from "../../data/record.js";
-import { commitVersion } from "../../data/versions.js";
+import { commitVersion, type ChatRecord } from "../../data/index.js";
 import { createTempWorkspace, fromArray, repoRoot } from "../../data/testing/temp-workspace.js";
 import type { Workspace } from "../../registry/index.js";
 import { parseEvalSuite } from "./suite-config.js";

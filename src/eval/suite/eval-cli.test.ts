@@ -4,9 +4,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { commitVersion } from "../../data/versions.js";
+import { commitVersion, type ChatRecord } from "../../data/index.js";
 import { createTempWorkspace, fromArray, repoRoot } from "../../data/testing/temp-workspace.js";
-import type { ChatRecord } from "../../data/record.js";
 import type { Workspace } from "../../registry/index.js";
 import { startChatStub, type ChatStubServer } from "../testing/chat-stub-server.js";
 

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChatRecord } from "../../data/record.js";
-import { commitVersion } from "../../data/versions.js";
+import { commitVersion, type ChatRecord } from "../../data/index.js";
 import { createTempWorkspace, fromArray } from "../../data/testing/temp-workspace.js";
 import type { Workspace } from "../../registry/index.js";
 import type { CandidateBackend, CompletionRequest } from "../candidates/candidate.js";

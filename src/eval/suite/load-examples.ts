@@ -1,9 +1,6 @@
 import type { DatasetVersion, Workspace } from "../../registry/index.js";
 import { DataError } from "../../errors/index.js";
-import { isChatRecord, isPreferenceRecord, type DatasetRecord } from "../../data/record.js";
-import { planLeakageCheck } from "../../data/dedupe/leakage.js";
-import { isInSplit, splitKey } from "../../data/split-membership.js";
-import { readVersion } from "../../data/versions.js";
+import { isChatRecord, isPreferenceRecord, planLeakageCheck, isInSplit, splitKey, readVersion, type DatasetRecord } from "../../data/index.js";
 import type { EvalExample } from "../metrics/metric.js";
 
 /**

@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
-import { describeIssues } from "../../config/issues.js";
-import { TokenPriceSchema } from "../../cost/catalog/types.js";
+import { describeIssues } from "../../config/index.js";
+import { TokenPriceSchema } from "../../cost/index.js";
 import { ConfigError, NotFoundError } from "../../errors/index.js";
 import { CONSTRAIN_UNSUPPORTED_FIX } from "../candidates/openai-candidate.js";
 

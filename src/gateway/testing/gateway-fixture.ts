@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GatewaySectionSchema, type GatewaySection } from "../../config/sections/gateway.js";
+import { GatewaySectionSchema, type GatewaySection } from "../../config/index.js";
 import { Gateway, type StartGatewayOptions } from "../server.js";
 
 /** A gateway on an ephemeral loopback port with its own temporary .tunekit/. */

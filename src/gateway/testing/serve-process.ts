@@ -2,7 +2,7 @@
  * A gateway in its own process (tests and bench/gateway.ts kill it with SIGKILL): argv[2] = JSON of the gateway
  * section, argv[3] = state dir. Prints "READY <url>" when listening; SIGTERM closes it gracefully.
  */
-import { GatewaySectionSchema } from "../../config/sections/gateway.js";
+import { GatewaySectionSchema } from "../../config/index.js";
 import { Gateway } from "../server.js";
 
 const config = GatewaySectionSchema.parse(JSON.parse(process.argv[2]));

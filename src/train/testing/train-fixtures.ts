@@ -5,8 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
-import { commitVersion } from "../../data/versions.js";
-import type { TextRecord } from "../../data/record.js";
+import { commitVersion, type TextRecord } from "../../data/index.js";
 import { initWorkspace, openWorkspace } from "../../registry/index.js";
 
 /** Test helpers for src/train and the training CLI: the real stories260k model and a tiny story dataset. */

@@ -4,15 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
-import { prepareImport } from "../../data/import/importer.js";
-import { splitDataset } from "../../data/split.js";
-import { commitVersion, readVersion } from "../../data/versions.js";
-import { parseEvalSuite } from "../../eval/suite/suite-config.js";
-import { runEvalSuite } from "../../eval/suite/run-suite.js";
+import { prepareImport, splitDataset, commitVersion, readVersion } from "../../data/index.js";
+import { parseEvalSuite, runEvalSuite } from "../../eval/index.js";
 import { startChatStub } from "../../eval/testing/chat-stub-server.js";
-import { openGatewayStores } from "../../gateway/open-store.js";
-import { ExperimentStore } from "../../gateway/experiments.js";
-import type { RequestRecord } from "../../gateway/records.js";
+import { openGatewayStores, ExperimentStore, type RequestRecord } from "../../gateway/index.js";
 import { initWorkspace, openWorkspace, type Run, type RunEventInput, type Workspace } from "../../registry/index.js";
 
 /**

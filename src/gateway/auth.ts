@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type Database from "better-sqlite3";
 import { AuthError, NotFoundError, RateLimitError, UsageError } from "../errors/index.js";
+import type { ApiKeysTable } from "./store-schema.js";
 
 export const SCOPES = ["serve", "admin"] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -15,17 +16,8 @@ export interface ApiKeyInfo {
   revokedAt: number | null;
 }
 
-interface KeyRow {
-  id: string;
-  name: string;
-  salt: string;
-  hash: string;
-  scopes: string;
-  requests_per_minute: number | null;
-  burst: number | null;
-  created_at: number;
-  revoked_at: number | null;
-}
+/** A row of api_keys, typed once with the table (store-schema.ts). */
+type KeyRow = ApiKeysTable;
 
 /**
  * Client API keys: `tk-<id>.<secret>`. Only sha256(salt ‖ secret) with a random per-key salt is stored (the

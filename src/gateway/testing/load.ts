@@ -15,6 +15,8 @@ export interface LoadOptions {
   onResponse?: (status: number, headers: http.IncomingHttpHeaders, latencyMs: number) => void;
   /** Re-read per request: lets a caller point the load at a restarted server. */
   target?: () => string;
+  /** Checked before each send: true ends the load early (before durationMs / maxRequests). */
+  stopWhen?: () => boolean;
 }
 
 export interface LoadResult {
@@ -62,7 +64,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       req.end(payload);
     });
   const interval = 1000 / options.rate;
-  while (result.sent < options.maxRequests && performance.now() - start < options.durationMs) {
+  while (result.sent < options.maxRequests && performance.now() - start < options.durationMs && !options.stopWhen?.()) {
     const due = start + result.sent * interval;
     const wait = due - performance.now();
     // Always yield to the event loop: a loop that only awaited waits over 1 ms would spin synchronously at ≥ 1,000

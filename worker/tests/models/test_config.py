@@ -98,8 +98,9 @@ def test_unsupported_architecture_is_a_clear_error():
         parse_config(tiny_config("llama", architectures=["GPT2LMHeadModel"]))
     assert e.value.code == "WORKER_UNSUPPORTED_ARCHITECTURE"
     assert e.value.message == ("config.json architectures ['GPT2LMHeadModel'] is not supported; supported: "
-                               "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM")
-    assert "Llama, Mistral, Qwen2 or Qwen3" in e.value.fix
+                               "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, "
+                               "Gemma2ForCausalLM, Gemma3ForCausalLM, Phi3ForCausalLM, Qwen3MoeForCausalLM")
+    assert "Gemma 2, Gemma 3 text, Phi-3/Phi-4, Qwen3-MoE" in e.value.fix
 
 
 def test_unsupported_rope_type_is_a_clear_error():

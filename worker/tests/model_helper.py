@@ -7,6 +7,7 @@ import torch
 
 from tunekit_worker.models.config import parse_config
 from tunekit_worker.models.llama import CausalLM, init_weights
+from tunekit_worker.models.moe import to_checkpoint_layout
 from tunekit_worker.safetensors_io import save_checkpoint
 
 STORIES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "fixtures", "models",
@@ -55,5 +56,5 @@ def write_tiny_model(path, arch: str, seed: int = 0, **overrides) -> str:
         for name, p in model.named_parameters():
             if name.endswith("bias") or "norm" in name:
                 p.copy_(p + 0.1 * torch.randn(p.shape, generator=g))
-    save_checkpoint(dict(model.state_dict()), str(path))
+    save_checkpoint(to_checkpoint_layout(dict(model.state_dict())), str(path))  # MoE experts: the Hub layout
     return str(path)

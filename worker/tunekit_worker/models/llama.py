@@ -411,7 +411,7 @@ def load_model(model_dir: str, device="cpu", dtype: torch.dtype = torch.float32)
     used = {key for srcs in sources.values() for key, _ in srcs}
     # Ignored: the tied duplicate, and RoPE frequency buffers that some old checkpoints saved.
     ignored = {k for k in files if k.endswith("rotary_emb.inv_freq") or (tied and k == "lm_head.weight")}
-    missing = sorted(name for name, srcs in sources.items() if any(key not in files for key, _ in srcs))
+    missing = sorted(key for key in used if key not in files)
     unexpected = sorted(set(files) - used - ignored)
     if missing or unexpected:
         raise _mismatch_error(model_dir, missing, unexpected, [])

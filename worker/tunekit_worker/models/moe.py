@@ -96,10 +96,11 @@ class SparseMoeBlock(nn.Module):
 
 
 def checkpoint_sources(name: str, shape: Tuple[int, ...], available) -> Optional[List[Tuple[str, tuple]]]:
-    """For a fused expert parameter missing from the checkpoint: [(checkpoint key, index into the parameter)]
-    when the checkpoint has the per-expert layout instead, else None."""
+    """For a fused expert parameter absent from the checkpoint: [(checkpoint key, index into the parameter)] when
+    the checkpoint has (any of) the per-expert layout instead, else None. Partial sets come back whole, so the
+    caller names exactly the expert tensors that are missing."""
     m = _FUSED.match(name)
-    if not m:
+    if not m or name in available:
         return None
     prefix, kind = m.groups()
     E = shape[0]
@@ -109,7 +110,7 @@ def checkpoint_sources(name: str, shape: Tuple[int, ...], available) -> Optional
         inter = shape[1] // 2
         sources = [(f"{prefix}.{e}.{part}.weight", (e, slice(lo, lo + inter)))
                    for e in range(E) for part, lo in (("gate_proj", 0), ("up_proj", inter))]
-    return sources if all(key in available for key, _ in sources) else None
+    return sources if any(key in available for key, _ in sources) else None
 
 
 def to_checkpoint_layout(state: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:

@@ -57,7 +57,7 @@ class Experts(nn.Module):
         E = self.gate_up_proj.shape[0]
         if N * k <= E:
             flat = top_i.reshape(-1)                               # [N*k]
-            xa = x.repeat_interleave(k, dim=0)[:, None]            # [N*k,1,H]
+            xa = x[:, None].expand(N, k, x.shape[1]).reshape(N * k, 1, x.shape[1])  # [N*k,1,H], no sync
             gu = torch.bmm(xa, self.gate_up_proj[flat].transpose(1, 2))         # [N*k,1,2I]
             gate, up = gu.chunk(2, dim=-1)
             out = torch.bmm(swiglu(gate, up), self.down_proj[flat].transpose(1, 2))[:, 0]  # [N*k,H]

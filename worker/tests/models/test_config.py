@@ -175,6 +175,16 @@ def test_qwen3_moe_sparse_layers():
     assert (cfg.num_experts, cfg.num_experts_per_tok, cfg.moe_intermediate_size, cfg.norm_topk_prob, cfg.qk_norm) == \
         (4, 2, 24, True, True)
     assert parse_config(tiny_config("qwen3_moe", num_experts=0)).sparse_layers == [False, False]
+    # transformers v5's config.json spelling (found by the GPU parity run: it read as a dense model before)
+    v5 = tiny_config("qwen3_moe", num_local_experts=4)
+    del v5["num_experts"]
+    assert (parse_config(v5).num_experts, parse_config(v5).sparse_layers) == (4, [True, False])
+
+
+def test_gemma3_attention_softcapping_is_ignored_as_in_transformers():
+    # Gemma3Attention stores attn_logit_softcapping but never applies it; the final logit soft-capping it applies.
+    cfg = parse_config(tiny_config("gemma3_text", attn_logit_softcapping=5.0, final_logit_softcapping=10.0))
+    assert (cfg.attn_logit_softcapping, cfg.final_logit_softcapping) == (None, 10.0)
 
 
 def test_unsupported_activation_is_a_clear_error():

@@ -153,14 +153,17 @@ def _arch_switches(raw: dict, arch: str, head_dim: int, n_layers: int) -> dict:
         scalar = raw.get("query_pre_attn_scalar") or head_dim
         return dict(norm_plus_one=True, sandwich_norms=True, embed_scale=float(raw["hidden_size"]) ** 0.5,
                     query_scale=float(scalar) ** -0.5,
-                    attn_logit_softcapping=raw.get("attn_logit_softcapping"),
+                    # Gemma 3's config carries attn_logit_softcapping but transformers' Gemma3Attention never applies
+                    # it (only Gemma 2 does); the parity run on the GPU machine showed the difference.
+                    attn_logit_softcapping=raw.get("attn_logit_softcapping") if arch == "Gemma2ForCausalLM" else None,
                     final_logit_softcapping=raw.get("final_logit_softcapping"),
                     rope_local_theta=_local_rope_theta(raw) if arch == "Gemma3ForCausalLM" else None)
     if arch == PHI3:
         factor = float(raw.get("partial_rotary_factor", 1.0))
         return dict(fused_projections=True, rotary_dim=None if factor == 1.0 else int(head_dim * factor))
     if arch == QWEN3_MOE:
-        experts = int(raw.get("num_experts", 0))
+        # transformers v5 writes num_experts as num_local_experts (an attribute_map alias); Hub configs say num_experts.
+        experts = int(raw.get("num_experts", raw.get("num_local_experts")) or 0)
         step = int(raw.get("decoder_sparse_step", 1))
         dense = set(raw.get("mlp_only_layers") or [])
         # As HF's Qwen3MoeDecoderLayer: sparse unless listed in mlp_only_layers, and only every `step`-th layer.

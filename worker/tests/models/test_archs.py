@@ -166,3 +166,17 @@ def test_moe_trains_experts_through_the_grouped_path(tmp_path):
     grad = model.model.layers[0].mlp.experts.gate_up_proj.grad
     assert grad is not None and grad.abs().sum() > 0
     assert model.model.layers[0].mlp.gate.weight.grad.abs().sum() > 0  # the router learns through top-k weights
+
+
+@pytest.mark.parametrize("case", ["gemma2", "gemma3", "phi3", "qwen3-moe"])
+def test_growing_kv_cache_steps_equal_the_full_forward(tmp_path, case):
+    from tunekit_worker.models.kv_cache import KVCache
+    arch, overrides = CASES[case]
+    model = load_model(write_tiny_model(tmp_path, arch, **overrides))
+    ids = torch.tensor([IDS])
+    with torch.no_grad():
+        full = model.logits(model(ids))
+        cache = KVCache(model.config.num_hidden_layers)
+        parts = [model.logits(model(ids[:, :5], kv_cache=cache))]  # past the window of 3
+        parts += [model.logits(model(ids[:, t:t + 1], kv_cache=cache)) for t in range(5, 8)]
+    assert torch.allclose(torch.cat(parts, 1), full, atol=1e-5, rtol=0)

@@ -33,6 +33,7 @@ TARGETS = {"gemma2": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_p
            "gemma3_text": ["q_proj", "v_proj", "o_proj", "down_proj"],
            "phi3": ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"],
            "qwen3_moe": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]}
+PLAIN_CASE = {"gemma2": "gemma2", "gemma3_text": "gemma3", "phi3": "phi3", "qwen3_moe": "qwen3-moe"}
 IDS = [5, 17, 3, 60, 22, 9, 41, 8]
 
 
@@ -81,8 +82,7 @@ def randomize_lora(model, seed=3):
 
 @pytest.mark.parametrize("arch", sorted(TARGETS))
 def test_lora_saves_in_peft_format_reloads_and_merges(tmp_path, arch):
-    base = write_tiny_model(tmp_path / "base", arch, **CASES.get(arch, CASES["gemma3" if arch == "gemma3_text" else
-                                                                                 "qwen3-moe"])[1])
+    base = write_tiny_model(tmp_path / "base", arch, **CASES[PLAIN_CASE[arch]][1])
     model = load_model(base)
     apply_lora(model, LoraConfig(r=2, alpha=4, target_modules=TARGETS[arch]), generator=torch.Generator().manual_seed(1))
     randomize_lora(model)

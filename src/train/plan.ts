@@ -33,20 +33,44 @@ export interface TrainPlan {
   };
 }
 
-/** Parameters of a Llama-family model from config.json (embeddings, attention with GQA and biases, MLP, norms). */
-export function countParameters(c: ModelConfig): number {
+const GEMMA = ["Gemma2ForCausalLM", "Gemma3ForCausalLM"];
+const QK_NORM = ["Qwen3ForCausalLM", "Qwen3MoeForCausalLM", "Gemma3ForCausalLM"];
+
+/** Per layer, whether its MLP is Qwen3-MoE's expert block (the worker's models/config.py rule). */
+export function sparseLayers(c: ModelConfig): boolean[] {
+  const experts = Number(c.num_experts ?? 0);
+  const step = Number(c.decoder_sparse_step ?? 1);
+  const dense = new Set((c.mlp_only_layers as number[] | undefined) ?? []);
+  const moe = c.architectures?.[0] === "Qwen3MoeForCausalLM";
+  return Array.from({ length: c.num_hidden_layers }, (_, i) => moe && experts > 0 && !dense.has(i) && (i + 1) % step === 0);
+}
+
+function mlpParameters(c: ModelConfig, sparse: boolean, active: boolean): number {
+  if (!sparse) return 3 * c.hidden_size * c.intermediate_size;
+  const experts = Number(c.num_experts);
+  const used = active ? Number(c.num_experts_per_tok) : experts;
+  return experts * c.hidden_size + used * 3 * c.hidden_size * Number(c.moe_intermediate_size); // router + experts
+}
+
+/**
+ * Parameters from config.json (embeddings, attention with GQA and biases, MLP or experts, norms). `active`: only
+ * the experts one token runs through (Qwen3-MoE: num_experts_per_tok of num_experts), which sets the FLOPs.
+ */
+export function countParameters(c: ModelConfig, active = false): number {
+  const arch = c.architectures?.[0] ?? "";
   const h = c.hidden_size;
   const heads = c.num_attention_heads;
   const kv = c.num_key_value_heads ?? heads;
   const hd = c.head_dim ?? h / heads;
-  const qkvBias = c.attention_bias || (c.architectures?.[0] === "Qwen2ForCausalLM") ? (heads + 2 * kv) * hd : 0;
-  const qkNorm = c.architectures?.[0] === "Qwen3ForCausalLM" ? 2 * hd : 0;
+  const qkvBias = c.attention_bias || arch === "Qwen2ForCausalLM" ? (heads + 2 * kv) * hd : 0;
+  const qkNorm = QK_NORM.includes(arch) ? 2 * hd : 0;
   const attention = h * heads * hd + 2 * h * kv * hd + heads * hd * h + qkvBias + qkNorm;
-  const mlp = 3 * h * c.intermediate_size;
-  const layer = attention + mlp + 2 * h;
+  const norms = (GEMMA.includes(arch) ? 4 : 2) * h; // Gemma: pre- and post- norms around attention and the MLP
+  const layers = sparseLayers(c).reduce((sum, sparse) => sum + attention + norms + mlpParameters(c, sparse, active), 0);
   const embed = c.vocab_size * h;
-  const head = c.tie_word_embeddings ? 0 : c.vocab_size * h;
-  return embed + c.num_hidden_layers * layer + h + head;
+  const tied = c.tie_word_embeddings ?? GEMMA.includes(arch); // Gemma ties by default
+  const head = tied ? 0 : c.vocab_size * h;
+  return embed + layers + h + head;
 }
 
 /** [in, out] of each projection LoRA can wrap (the worker's lora_target_modules), for one layer. */
@@ -63,21 +87,34 @@ export function loraProjectionShapes(c: ModelConfig): Record<string, [number, nu
     gate_proj: [h, c.intermediate_size],
     up_proj: [h, c.intermediate_size],
     down_proj: [c.intermediate_size, h],
+    qkv_proj: [h, (heads + 2 * kv) * hd], // Phi-3: q, k and v in one projection
+    gate_up_proj: [h, 2 * c.intermediate_size], // Phi-3: gate and up in one projection
   };
 }
 
-/** LoRA A and B matrices: r × (in + out) per targeted projection per layer. */
+/** Projections that exist in a layer: Phi-3 has fused ones, Qwen3-MoE expert layers have no dense MLP (experts get no LoRA). */
+function layerProjections(c: ModelConfig, sparse: boolean): Set<string> {
+  const fused = c.architectures?.[0] === "Phi3ForCausalLM";
+  const attention = fused ? ["qkv_proj", "o_proj"] : ["q_proj", "k_proj", "v_proj", "o_proj"];
+  const mlp = sparse ? [] : fused ? ["gate_up_proj", "down_proj"] : ["gate_proj", "up_proj", "down_proj"];
+  return new Set([...attention, ...mlp]);
+}
+
+/** LoRA A and B matrices: r × (in + out) per targeted projection per layer that has it. */
 export function countLoraParameters(c: ModelConfig, r: number, targets: readonly string[]): number {
   const shapes = loraProjectionShapes(c);
-  return (
-    c.num_hidden_layers *
-    targets.reduce((sum, t) => {
-      const shape = shapes[t];
-      // plan.test.ts checks every worker target has a shape; this guards a model-support.json edited alone.
-      if (!shape) throw new Error(`no projection shape for LoRA target ${JSON.stringify(t)}: add it to loraProjectionShapes (src/train/plan.ts)`);
-      return sum + r * (shape[0] + shape[1]);
-    }, 0)
-  );
+  return sparseLayers(c).reduce((total, sparse) => {
+    const present = layerProjections(c, sparse);
+    return (
+      total +
+      targets.reduce((sum, t) => {
+        const shape = shapes[t];
+        // plan.test.ts checks every worker target has a shape; this guards a model-support.json edited alone.
+        if (!shape) throw new Error(`no projection shape for LoRA target ${JSON.stringify(t)}: add it to loraProjectionShapes (src/train/plan.ts)`);
+        return present.has(t) ? sum + r * (shape[0] + shape[1]) : sum;
+      }, 0)
+    );
+  }, 0);
 }
 
 export function buildPlan(resolved: ResolvedTrainSpec, header: ShardHeader, hardware: Hardware): TrainPlan {
@@ -97,8 +134,9 @@ export function buildPlan(resolved: ResolvedTrainSpec, header: ShardHeader, hard
   // Checkpointed layers run their forward twice.
   const gc = spec.gradientCheckpointing;
   const recomputedShare = Math.min(1, gc === true ? 1 : Number(gc) / c.num_hidden_layers);
-  const flopsPerToken = (lora ? 4 : 6) * n + 2 * n * recomputedShare + attention;
-  const evalFlops = val && spec.eval.enabled ? 2 * n * val.sequences * spec.seqLen * Math.ceil(steps.totalSteps / spec.eval.everySteps) : 0;
+  const active = countParameters(c, true); // MoE: a token runs through num_experts_per_tok experts only
+  const flopsPerToken = (lora ? 4 : 6) * active + 2 * active * recomputedShare + attention;
+  const evalFlops = val && spec.eval.enabled ? 2 * active * val.sequences * spec.seqLen * Math.ceil(steps.totalSteps / spec.eval.everySteps) : 0;
   const totalFlops = flopsPerToken * tokensPerStep * steps.totalSteps + evalFlops;
   // Assumed utilisation of peak: well-fed GPUs reach ~35–45 % in training; CPUs lose more to non-matmul work.
   const utilisation = hardware.kind === "cuda" ? 0.35 : 0.3;

@@ -42,8 +42,8 @@ describe("train spec", () => {
       {
         path: "lora.targetModules[0]",
         value: "qproj",
-        message: 'Invalid option: expected one of "q_proj"|"k_proj"|"v_proj"|"o_proj"|"gate_proj"|"up_proj"|"down_proj"',
-        fix: 'use one of: "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"',
+        message: 'Invalid option: expected one of "q_proj"|"k_proj"|"v_proj"|"o_proj"|"gate_proj"|"up_proj"|"down_proj"|"qkv_proj"|"gate_up_proj"',
+        fix: 'use one of: "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "qkv_proj", "gate_up_proj"',
         source: "train.yaml",
       },
       { path: "batchSize", value: 0, message: "Too small: expected number to be >=1", fix: "use a value ≥ 1", source: "train.yaml" },
@@ -76,6 +76,23 @@ describe("train spec", () => {
     expect(countParameters(c)).toBe(260_032);
     // 5 layers × r 8 × (q 64+64, k 64+32, v 64+32, o 64+64)
     expect(countLoraParameters(c, 8, ["q_proj", "k_proj", "v_proj", "o_proj"])).toBe(17_920);
+  });
+
+  it("counts Gemma, Phi-3 and Qwen3-MoE parameters as the worker builds them (numel of its modules)", () => {
+    const base = { hidden_size: 32, intermediate_size: 48, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 64 };
+    const all = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "qkv_proj", "gate_up_proj"];
+    const gemma2 = { ...base, architectures: ["Gemma2ForCausalLM"], head_dim: 16 }; // tied by default
+    const gemma3 = { ...gemma2, architectures: ["Gemma3ForCausalLM"], num_hidden_layers: 3, tie_word_embeddings: true };
+    const phi3 = { ...base, architectures: ["Phi3ForCausalLM"], tie_word_embeddings: false };
+    const moe = { ...base, architectures: ["Qwen3MoeForCausalLM"], head_dim: 16, num_experts: 4, num_experts_per_tok: 2, moe_intermediate_size: 24, decoder_sparse_step: 1, mlp_only_layers: [1] };
+    // Worker: sum(p.numel()) and apply_lora(r=2, "all-linear") on CausalLM(parse_config(tiny_config(...))).
+    expect([gemma2, gemma3, phi3, moe].map((c) => [countParameters(c), countLoraParameters(c, 2, all)])).toEqual([
+      [23_840, 2_240],
+      [34_816, 3_360],
+      [19_616, 1_472],
+      [30_560, 1_760],
+    ]);
+    expect(countParameters(moe, true)).toBe(30_560 - 2 * 3 * 32 * 24); // 2 of the 4 experts run per token
   });
 });
 
@@ -112,7 +129,7 @@ describe("resolveTrainSpec", () => {
         path: "model",
         value: model,
         message: 'architecture "GPT2LMHeadModel" (config.json) is not supported',
-        fix: "use a model of one of: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM",
+        fix: "use a model of one of: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, Phi3ForCausalLM, Qwen3MoeForCausalLM",
         source: "train.yaml",
       },
       { path: "dataset", value: "nope", message: expect.stringContaining("nope"), fix: expect.any(String), source: "train.yaml" },

@@ -42,3 +42,25 @@ def test_fused_pieces_is_a_no_op_where_it_is_disabled(tmp_path, monkeypatch):
     monkeypatch.setenv("TUNEKIT_DECODE_COMPILE", "0")
     with fused.fused_pieces(model):
         assert not [m for m in model.modules() if "_norm_fn" in vars(m)]
+
+
+def test_each_class_gets_its_own_compiled_piece(tmp_path, monkeypatch):
+    """Gemma's norm and GeGLU fill the same slots as RMSNorm and SwiGLU; the compiled cache must not hand a Gemma
+    model the compiled Llama pieces (it was keyed by slot name, so the first model's pieces served every model)."""
+    monkeypatch.setattr(fused, "_COMPILED", {})
+    monkeypatch.setattr(fused, "compiled_available", lambda: True)
+    monkeypatch.setattr(torch, "compile", lambda fn, dynamic=None: fn, raising=False)  # "compiled" = the function
+    llama = load_model(write_tiny_model(tmp_path / "llama", "llama", num_hidden_layers=1))
+    gemma = load_model(write_tiny_model(tmp_path / "gemma", "gemma2"))
+    ids = torch.tensor([[5, 17, 3, 9]])
+    with torch.no_grad():
+        eager = gemma.logits(gemma(ids))
+        monkeypatch.setattr(torch.Tensor, "is_cuda", property(lambda t: True))  # as if on a GPU
+        with fused.fused_pieces(llama):  # fills the cache with rms_norm / swiglu first
+            pass
+        with fused.fused_pieces(gemma):
+            inside = gemma.logits(gemma(ids))
+            norm = gemma.model.layers[0].input_layernorm
+            mlp = gemma.model.layers[0].mlp
+            assert (vars(norm)["_norm_fn"], vars(mlp)["_swiglu_fn"]) == (fused.rms_norm_plus_one, fused.geglu)
+    assert torch.equal(inside, eager)

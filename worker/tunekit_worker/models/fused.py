@@ -1,4 +1,4 @@
-"""The decoder's elementwise pieces (RMSNorm, RoPE, SwiGLU) as plain functions, and a compiled set for decoding.
+"""The decoder's elementwise pieces (RMSNorm, RoPE, SwiGLU, and Gemma's (1 + w) RMSNorm and GeGLU) as plain functions, and a compiled set for decoding.
 
 Eager, each piece is 2-8 kernels. In a CUDA-graphed decode step of an 8B model at batch 64 the graph holds ~1,100
 kernels and these pieces are most of them: the profile (docs/generation-speed.md) shows ~2 ms of a 9.2 ms step in
@@ -24,6 +24,13 @@ def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
     return weight * x32.to(in_dtype)
 
 
+def rms_norm_plus_one(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
+    # Gemma: the weight is stored around 0 and scales by (1 + weight), all in float32, cast back last (HF order).
+    x32 = x.float()
+    x32 = x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + eps)
+    return (x32 * (1.0 + weight.float())).to(x.dtype)
+
+
 def rotate_half(x: torch.Tensor) -> torch.Tensor:
     half = x.shape[-1] // 2
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
@@ -38,8 +45,14 @@ def swiglu(gate: torch.Tensor, up: torch.Tensor) -> torch.Tensor:
     return F.silu(gate) * up
 
 
+def geglu(gate: torch.Tensor, up: torch.Tensor) -> torch.Tensor:
+    # Gemma's gelu_pytorch_tanh: the tanh approximation of GELU.
+    return F.gelu(gate, approximate="tanh") * up
+
+
 _COMPILED: Dict[str, object] = {}
-_SLOTS = {"RMSNorm": ("_norm_fn", rms_norm), "Attention": ("_rope_fn", rope), "MLP": ("_swiglu_fn", swiglu)}
+_SLOTS = {"RMSNorm": ("_norm_fn", rms_norm), "Attention": ("_rope_fn", rope), "MLP": ("_swiglu_fn", swiglu),
+          "GemmaRMSNorm": ("_norm_fn", rms_norm_plus_one), "GegluMLP": ("_swiglu_fn", geglu)}
 
 
 def compiled_available() -> bool:
@@ -47,10 +60,11 @@ def compiled_available() -> bool:
             and tuple(int(x) for x in torch.__version__.split(".")[:2]) >= (2, 2))
 
 
-def _compiled(name: str, fn):
-    if name not in _COMPILED:
-        _COMPILED[name] = torch.compile(fn, dynamic=None)  # shapes: static first, dynamic after a second shape
-    return _COMPILED[name]
+def _compiled(attr: str, fn):
+    # Keyed by the function: two classes may fill the same slot with different pieces (RMSNorm / GemmaRMSNorm).
+    if fn.__name__ not in _COMPILED:
+        _COMPILED[fn.__name__] = torch.compile(fn, dynamic=None)  # static shapes first, dynamic after a second one
+    return _COMPILED[fn.__name__]
 
 
 @contextmanager

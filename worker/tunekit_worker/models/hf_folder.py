@@ -13,6 +13,7 @@ import torch
 
 from ..errors import WorkerError
 from ..safetensors_io import save_checkpoint
+from .moe import to_checkpoint_layout
 
 # Files that describe how to use the weights travel with them; weights, READMEs and anything else specific to the
 # source model (evaluation results, fixtures) do not.
@@ -40,8 +41,9 @@ def save_hf_folder(model: torch.nn.Module, source_model_dir: str, out_dir: str,
                    state: Optional[dict] = None) -> str:
     """Save `model`'s weights (which must hold no unmerged LoRA) plus the source folder's non-weight files.
 
-    `state`: the weights to write when they are not `model.state_dict()` as is (gathered from FSDP shards)."""
-    state = model.state_dict() if state is None else state
+    `state`: the weights to write when they are not `model.state_dict()` as is (gathered from FSDP shards).
+    MoE experts are written one Linear per expert, the Hub layout that transformers v4 and v5 both load."""
+    state = to_checkpoint_layout(model.state_dict() if state is None else state)
     lora_keys = [k for k in state if ".lora_" in k]
     assert not lora_keys, f"merge LoRA before saving a full model folder (found {lora_keys[:3]})"
     if os.path.isdir(out_dir) and os.listdir(out_dir):

@@ -1,4 +1,8 @@
-"""The Llama-family decoder (Llama, Mistral, Qwen2, Qwen3), numerically following transformers' modeling code.
+"""The decoder (Llama, Mistral, Qwen2, Qwen3, Gemma 2/3, Phi-3/4, Qwen3-MoE), numerically following transformers.
+
+The architectures differ by switches on ModelConfig (models/config.py): Gemma's (1 + w) norms, four norms per
+layer, GeGLU, scaled embeddings, query scale, logit soft-capping and local RoPE on its sliding layers; Phi-3's
+fused qkv_proj / gate_up_proj and partial RoPE; Qwen3-MoE's expert blocks (models/moe.py).
 
 Module names mirror HF's so `state_dict()` keys are the checkpoint keys (`model.layers.0.self_attn.q_proj.weight`…).
 `CausalLM.forward` returns the final-norm hidden states [B,T,H]; `CausalLM.logits(hidden)` applies the LM head,
@@ -14,12 +18,14 @@ import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
 from .config import ModelConfig, rope_inv_freq
-from .fused import rms_norm, rope, swiglu
+from .fused import geglu, rms_norm, rms_norm_plus_one, rope, swiglu
 from .kv_cache import KVCache, StaticKVCache
+from .moe import SparseMoeBlock, checkpoint_sources
 
 _HAS_SDPA = hasattr(F, "scaled_dot_product_attention")  # torch >= 2.0
 # torch >= 2.5: SDPA takes grouped K/V itself (enable_gqa), so [B,Hkv,S,D] is not copied to [B,Hq,S,D].
 _SDPA_GQA = _HAS_SDPA and tuple(int(x) for x in torch.__version__.split(".")[:2]) >= (2, 5)
+_SDPA_SCALE = _HAS_SDPA and tuple(int(x) for x in torch.__version__.split(".")[:2]) >= (2, 1)  # `scale=` kwarg
 
 
 class RMSNorm(nn.Module):
@@ -32,6 +38,15 @@ class RMSNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._norm_fn(x, self.weight, self.eps)
+
+
+class GemmaRMSNorm(RMSNorm):
+    """Gemma's RMSNorm: scales by (1 + weight) in float32 (weights are stored around 0)."""
+    _norm_fn = staticmethod(rms_norm_plus_one)
+
+
+def make_norm(cfg: ModelConfig, dim: int, device=None, dtype=None) -> RMSNorm:
+    return (GemmaRMSNorm if cfg.norm_plus_one else RMSNorm)(dim, cfg.rms_norm_eps, device=device, dtype=dtype)
 
 
 def positions_from_segments(segment_ids: torch.Tensor) -> torch.Tensor:
@@ -80,17 +95,25 @@ def repeat_kv(x: torch.Tensor, groups: int) -> torch.Tensor:
     return x[:, :, None].expand(B, n_kv, groups, S, D).reshape(B, n_kv * groups, S, D)
 
 
-def attention(q, k, v, mask: Optional[torch.Tensor]) -> torch.Tensor:
-    """q [B,Hq,T,D], k/v [B,Hkv,S,D] (Hkv divides Hq: GQA), mask [B,1,T,S] bool or None (= causal, T == S)."""
+def attention(q, k, v, mask: Optional[torch.Tensor], scale: Optional[float] = None,
+              softcap: Optional[float] = None) -> torch.Tensor:
+    """q [B,Hq,T,D], k/v [B,Hkv,S,D] (Hkv divides Hq: GQA), mask [B,1,T,S] bool or None (= causal, T == S).
+
+    scale: None = 1/sqrt(D) (Gemma: query_pre_attn_scalar ** -0.5). softcap: Gemma 2's tanh soft-capping of the
+    scores, which no fused kernel (SDPA, flash) applies, so those layers always take the eager path below."""
     groups = q.shape[1] // k.shape[1]
-    if _SDPA_GQA and mask is None:
+    fused_ok = _HAS_SDPA and softcap is None and (scale is None or _SDPA_SCALE)
+    extra = {} if scale is None else {"scale": scale}
+    if fused_ok and _SDPA_GQA and mask is None:
         # Causal without a mask: the flash kernel, with native GQA (no K/V copies), as HF's sdpa path.
-        return F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=groups > 1)
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=groups > 1, **extra)
     k, v = repeat_kv(k, groups), repeat_kv(v, groups)
-    if _HAS_SDPA:
-        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None)
-    # torch 1.x: HF's eager attention (float32 softmax, cast back).
-    scores = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(q.shape[-1]))  # [B,H,T,S]
+    if fused_ok:
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None, **extra)
+    # HF's eager attention (torch 1.x, soft-capping): scale, cap, mask, float32 softmax, cast back.
+    scores = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(q.shape[-1]) if scale is None else scale)
+    if softcap is not None:
+        scores = torch.tanh(scores / softcap) * softcap  # [B,H,T,S]
     if mask is None:
         T, S = q.shape[-2], k.shape[-2]
         mask = torch.ones(T, S, dtype=torch.bool, device=q.device).tril(S - T)
@@ -99,7 +122,8 @@ def attention(q, k, v, mask: Optional[torch.Tensor]) -> torch.Tensor:
     return torch.matmul(probs, v)
 
 
-def grouped_attention(q, k, v, mask: torch.Tensor) -> torch.Tensor:
+def grouped_attention(q, k, v, mask: torch.Tensor, scale: Optional[float] = None,
+                      softcap: Optional[float] = None) -> torch.Tensor:
     """attention() against a KV cache: q [B,Hq,T,D], k/v [B,Hkv,S,D], mask [B,1,T,S] bool -> [B,Hq,T,D].
 
     The G = Hq/Hkv query heads of each kv head are folded into the query length ([B,Hkv,G*T,D]), so the cache is
@@ -109,10 +133,10 @@ def grouped_attention(q, k, v, mask: torch.Tensor) -> torch.Tensor:
     Hkv, S = k.shape[1], k.shape[2]
     G = Hq // Hkv
     if G == 1:
-        return attention(q, k, v, mask)
+        return attention(q, k, v, mask, scale, softcap)
     q = q.reshape(B, Hkv, G * T, D)  # query head h = kv*G + g (as repeat_kv) -> row g*T + t
     mask = mask[:, :, None].expand(B, 1, G, T, S).reshape(B, 1, G * T, S)
-    return attention(q, k, v, mask).reshape(B, Hq, T, D)
+    return attention(q, k, v, mask, scale, softcap).reshape(B, Hq, T, D)
 
 
 class Attention(nn.Module):
@@ -124,29 +148,52 @@ class Attention(nn.Module):
         self.layer_idx = layer_idx
         self.n_heads, self.n_kv, self.head_dim = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim
         H, D = cfg.hidden_size, cfg.head_dim
-        self.q_proj = nn.Linear(H, self.n_heads * D, bias=cfg.attention_bias, **kw)
-        self.k_proj = nn.Linear(H, self.n_kv * D, bias=cfg.attention_bias, **kw)
-        self.v_proj = nn.Linear(H, self.n_kv * D, bias=cfg.attention_bias, **kw)
+        self.fused = cfg.fused_projections
+        if self.fused:  # Phi-3: one projection, split in forward (HF and PEFT name it qkv_proj)
+            self.qkv_proj = nn.Linear(H, (self.n_heads + 2 * self.n_kv) * D, bias=cfg.attention_bias, **kw)
+        else:
+            self.q_proj = nn.Linear(H, self.n_heads * D, bias=cfg.attention_bias, **kw)
+            self.k_proj = nn.Linear(H, self.n_kv * D, bias=cfg.attention_bias, **kw)
+            self.v_proj = nn.Linear(H, self.n_kv * D, bias=cfg.attention_bias, **kw)
         self.o_proj = nn.Linear(self.n_heads * D, H, bias=cfg.o_proj_bias, **kw)
         if cfg.qk_norm:
-            self.q_norm = RMSNorm(D, cfg.rms_norm_eps, **kw)
-            self.k_norm = RMSNorm(D, cfg.rms_norm_eps, **kw)
+            self.q_norm = make_norm(cfg, D, **kw)
+            self.k_norm = make_norm(cfg, D, **kw)
         self.qk_norm = cfg.qk_norm
+        self.rotary_dim = cfg.rotary_dim or D
+        self.scale = cfg.query_scale
+        self.softcap = cfg.attn_logit_softcapping
+
+    def _project(self, x):
+        B, T, _ = x.shape
+        if not self.fused:
+            return self.q_proj(x), self.k_proj(x), self.v_proj(x)
+        qd, kd = self.n_heads * self.head_dim, self.n_kv * self.head_dim
+        qkv = self.qkv_proj(x)  # [B,T,(Hq+2Hkv)*D]
+        return qkv[..., :qd], qkv[..., qd:qd + kd], qkv[..., qd + kd:]
+
+    def _apply_rope(self, x, cos, sin):
+        if self.rotary_dim == self.head_dim:
+            return self._rope_fn(x, cos, sin)
+        # Phi-3 partial_rotary_factor: only the first rotary_dim channels of each head rotate.
+        rot, keep = x[..., :self.rotary_dim], x[..., self.rotary_dim:]
+        return torch.cat((self._rope_fn(rot, cos, sin), keep), dim=-1)
 
     def forward(self, x, cos, sin, mask, kv_cache: Optional[Union[KVCache, StaticKVCache]] = None):
         B, T, _ = x.shape
-        q = self.q_proj(x).view(B, T, self.n_heads, self.head_dim)   # [B,T,Hq,D]
-        k = self.k_proj(x).view(B, T, self.n_kv, self.head_dim)      # [B,T,Hkv,D]
-        v = self.v_proj(x).view(B, T, self.n_kv, self.head_dim)
-        if self.qk_norm:  # Qwen3: per-head RMSNorm before RoPE
+        q, k, v = self._project(x)
+        q = q.reshape(B, T, self.n_heads, self.head_dim)   # [B,T,Hq,D]
+        k = k.reshape(B, T, self.n_kv, self.head_dim)      # [B,T,Hkv,D]
+        v = v.reshape(B, T, self.n_kv, self.head_dim)
+        if self.qk_norm:  # Qwen3, Gemma 3: per-head RMSNorm before RoPE
             q, k = self.q_norm(q), self.k_norm(k)
         q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)  # [B,heads,T,D]
-        q, k = self._rope_fn(q, cos, sin), self._rope_fn(k, cos, sin)
+        q, k = self._apply_rope(q, cos, sin), self._apply_rope(k, cos, sin)
         if kv_cache is not None:
             k, v = kv_cache.update(self.layer_idx, k, v)  # [B,Hkv,S,D]: S = past + T, or the static cache's slots
-            out = grouped_attention(q, k, v, mask)         # [B,Hq,T,D]
+            out = grouped_attention(q, k, v, mask, self.scale, self.softcap)  # [B,Hq,T,D]
         else:
-            out = attention(q, k, v, mask)
+            out = attention(q, k, v, mask, self.scale, self.softcap)
         return self.o_proj(out.transpose(1, 2).reshape(B, T, self.n_heads * self.head_dim))
 
 
@@ -156,24 +203,51 @@ class MLP(nn.Module):
     def __init__(self, cfg: ModelConfig, device=None, dtype=None):
         super().__init__()
         kw = {"device": device, "dtype": dtype, "bias": cfg.mlp_bias}
-        self.gate_proj = nn.Linear(cfg.hidden_size, cfg.intermediate_size, **kw)
-        self.up_proj = nn.Linear(cfg.hidden_size, cfg.intermediate_size, **kw)
+        self.fused = cfg.fused_projections
+        if self.fused:  # Phi-3: gate and up in one projection (gate first), split in forward
+            self.gate_up_proj = nn.Linear(cfg.hidden_size, 2 * cfg.intermediate_size, **kw)
+        else:
+            self.gate_proj = nn.Linear(cfg.hidden_size, cfg.intermediate_size, **kw)
+            self.up_proj = nn.Linear(cfg.hidden_size, cfg.intermediate_size, **kw)
         self.down_proj = nn.Linear(cfg.intermediate_size, cfg.hidden_size, **kw)
 
     def forward(self, x):
+        if self.fused:
+            gate, up = self.gate_up_proj(x).chunk(2, dim=-1)
+            return self.down_proj(self._swiglu_fn(gate, up))
         return self.down_proj(self._swiglu_fn(self.gate_proj(x), self.up_proj(x)))
+
+
+class GegluMLP(MLP):
+    """Gemma: gelu_pytorch_tanh instead of SiLU (a class of its own so fused_pieces compiles the right piece)."""
+    _swiglu_fn = staticmethod(geglu)
+
+
+def make_mlp(cfg: ModelConfig, layer_idx: int, device=None, dtype=None) -> nn.Module:
+    if cfg.sparse_layers and cfg.sparse_layers[layer_idx]:
+        return SparseMoeBlock(cfg, device, dtype)
+    return (GegluMLP if cfg.hidden_act == "gelu_pytorch_tanh" else MLP)(cfg, device, dtype)
 
 
 class DecoderLayer(nn.Module):
     def __init__(self, cfg: ModelConfig, layer_idx: int, device=None, dtype=None):
         super().__init__()
         self.self_attn = Attention(cfg, layer_idx, device, dtype)
-        self.mlp = MLP(cfg, device, dtype)
-        self.input_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps, device, dtype)
-        self.post_attention_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps, device, dtype)
+        self.mlp = make_mlp(cfg, layer_idx, device, dtype)
+        self.input_layernorm = make_norm(cfg, cfg.hidden_size, device, dtype)
+        self.post_attention_layernorm = make_norm(cfg, cfg.hidden_size, device, dtype)
+        self.sandwich = cfg.sandwich_norms
+        if self.sandwich:  # Gemma 2/3: post_attention_layernorm normalises the attention output instead
+            self.pre_feedforward_layernorm = make_norm(cfg, cfg.hidden_size, device, dtype)
+            self.post_feedforward_layernorm = make_norm(cfg, cfg.hidden_size, device, dtype)
         self.sliding_window = cfg.sliding_windows[layer_idx] if cfg.sliding_windows else None
+        # Gemma 3's sliding layers rotate with their own RoPE base (CausalLM passes those cos/sin).
+        self.local_rope = self.sliding_window is not None and cfg.rope_local_theta is not None
 
     def forward(self, h, cos, sin, mask, kv_cache=None):
+        if self.sandwich:
+            h = h + self.post_attention_layernorm(self.self_attn(self.input_layernorm(h), cos, sin, mask, kv_cache))
+            return h + self.post_feedforward_layernorm(self.mlp(self.pre_feedforward_layernorm(h)))
         h = h + self.self_attn(self.input_layernorm(h), cos, sin, mask, kv_cache)
         return h + self.mlp(self.post_attention_layernorm(h))
 
@@ -185,7 +259,7 @@ class DecoderModel(nn.Module):
         super().__init__()
         self.embed_tokens = nn.Embedding(cfg.vocab_size, cfg.hidden_size, device=device, dtype=dtype)
         self.layers = nn.ModuleList(DecoderLayer(cfg, i, device, dtype) for i in range(cfg.num_hidden_layers))
-        self.norm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps, device, dtype)
+        self.norm = make_norm(cfg, cfg.hidden_size, device, dtype)
 
 
 class CausalLM(nn.Module):
@@ -202,15 +276,16 @@ class CausalLM(nn.Module):
         self.gradient_checkpointing = False
         self._inv_freq: Dict[str, torch.Tensor] = {}  # plain float32 cache, not a buffer: model.to(bf16) must not round it
 
-    def _rope(self, position_ids: torch.Tensor, dtype: torch.dtype):
-        """cos/sin [B,1,T,D] in the activation dtype, computed in float32 like HF."""
-        dyn = (self.config.rope_scaling or {}).get("rope_type") == "dynamic"
+    def _rope(self, position_ids: torch.Tensor, dtype: torch.dtype, local: bool = False):
+        """cos/sin [B,1,T,D] in the activation dtype, computed in float32 like HF (local: Gemma 3's sliding
+        layers' base)."""
+        dyn = (self.config.rope_scaling or {}).get("rope_type") == "dynamic" and not local
         if dyn:
             inv = rope_inv_freq(self.config, int(position_ids.max()) + 1).to(position_ids.device)
         else:
-            key = str(position_ids.device)
+            key = f"{position_ids.device}/{local}"
             if key not in self._inv_freq:
-                self._inv_freq[key] = rope_inv_freq(self.config).to(position_ids.device)
+                self._inv_freq[key] = rope_inv_freq(self.config, local=local).to(position_ids.device)
             inv = self._inv_freq[key]
         freqs = position_ids.float()[:, :, None] * inv[None, None, :]  # [B,T,D/2]
         emb = torch.cat((freqs, freqs), dim=-1)[:, None]                # [B,1,T,D]
@@ -235,7 +310,12 @@ class CausalLM(nn.Module):
             else:
                 position_ids = (torch.arange(T, device=input_ids.device) + past).expand(B, T)
         h = self.model.embed_tokens(input_ids)  # [B,T,H]
-        cos, sin = self._rope(position_ids, h.dtype)
+        if self.config.embed_scale is not None:
+            # Gemma: times sqrt(hidden) rounded to the embedding dtype first, as HF (a Python float: no device sync).
+            h = h * float(torch.tensor(self.config.embed_scale, dtype=h.dtype))
+        ropes = {False: self._rope(position_ids, h.dtype)}
+        if self.config.rope_local_theta is not None:
+            ropes[True] = self._rope(position_ids, h.dtype, local=True)
         masks: Dict[Optional[int], Optional[torch.Tensor]] = {}
         windows = {layer.sliding_window for layer in self.model.layers}
         if kv_cache is None and windows == {None} and (segment_ids is None or single_segment_rows(segment_ids)):
@@ -251,6 +331,7 @@ class CausalLM(nn.Module):
             ckpt_layers = len(self.model.layers) if gc is True else int(gc or 0)
         for i, layer in enumerate(self.model.layers):
             mask = masks[layer.sliding_window] if layer.sliding_window in masks else masks[None]
+            cos, sin = ropes[layer.local_rope]
             if i < ckpt_layers:
                 h = checkpoint(layer, h, cos, sin, mask, use_reentrant=False)
             else:
@@ -262,7 +343,10 @@ class CausalLM(nn.Module):
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
         """hidden [B,T,H] -> float32 logits [B,T,V] (computed in the weight dtype, then upcast, as HF)."""
         weight = self.model.embed_tokens.weight if self.lm_head is None else self.lm_head.weight
-        return F.linear(hidden, weight).float()
+        logits = F.linear(hidden, weight).float()
+        cap = self.config.final_logit_softcapping
+        # Gemma 2: logits squashed into (-cap, cap) (in float32 here; HF caps in the weight dtype, within bf16 noise).
+        return logits if cap is None else torch.tanh(logits / cap) * cap
 
 
 def init_weights(model: CausalLM, std: float = 0.02, generator: Optional[torch.Generator] = None) -> None:
@@ -274,7 +358,10 @@ def init_weights(model: CausalLM, std: float = 0.02, generator: Optional[torch.G
                 if getattr(module, "bias", None) is not None:
                     module.bias.zero_()
             elif isinstance(module, RMSNorm):
-                module.weight.fill_(1.0)
+                module.weight.fill_(0.0 if isinstance(module, GemmaRMSNorm) else 1.0)  # both: identity scale
+            elif isinstance(module, SparseMoeBlock):
+                for p in module.experts.parameters():
+                    p.normal_(0.0, std, generator=generator)
 
 
 def _mismatch_error(model_dir: str, missing: List[str], unexpected: List[str], shapes: List[str]):
@@ -318,25 +405,33 @@ def load_model(model_dir: str, device="cpu", dtype: torch.dtype = torch.float32)
     tied = cfg.tie_word_embeddings or "lm_head.weight" not in files
     model = CausalLM(cfg, device="meta", dtype=dtype, tied=tied)
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    # Which checkpoint tensors fill each parameter, and where: itself, or (MoE experts saved one Linear per
+    # expert) E slices of a fused [E,…] parameter.
+    sources = {name: checkpoint_sources(name, shape, files) or [(name, ())] for name, shape in expected.items()}
+    used = {key for srcs in sources.values() for key, _ in srcs}
     # Ignored: the tied duplicate, and RoPE frequency buffers that some old checkpoints saved.
     ignored = {k for k in files if k.endswith("rotary_emb.inv_freq") or (tied and k == "lm_head.weight")}
-    missing = sorted(set(expected) - set(files))
-    unexpected = sorted(set(files) - set(expected) - ignored)
+    missing = sorted(key for key in used if key not in files)
+    unexpected = sorted(set(files) - used - ignored)
     if missing or unexpected:
         raise _mismatch_error(model_dir, missing, unexpected, [])
     model = model.to_empty(device=device)
-    by_file: Dict[str, List[str]] = {}
-    for name in expected:
-        by_file.setdefault(files[name], []).append(name)
+    by_file: Dict[str, List[tuple]] = {}
+    for name, srcs in sources.items():
+        for key, index in srcs:
+            by_file.setdefault(files[key], []).append((key, name, index))
     params = dict(model.named_parameters())
     shapes = []
     with torch.no_grad():
-        for path, names in sorted(by_file.items()):
-            for name, tensor in load_file(path, names).items():
-                if tuple(tensor.shape) != expected[name]:
-                    shapes.append(f"{name} {list(tensor.shape)} != {list(expected[name])}")
+        for path, entries in sorted(by_file.items()):
+            tensors = load_file(path, [key for key, _, _ in entries])
+            for key, name, index in entries:
+                target = params[name][index]  # a view: copying into it fills the parameter in place
+                tensor = tensors[key]
+                if tuple(tensor.shape) != tuple(target.shape):
+                    shapes.append(f"{key} {list(tensor.shape)} != {list(target.shape)}")
                     continue
-                params[name].copy_(tensor)  # converts dtype and moves to device
+                target.copy_(tensor)  # converts dtype and moves to device
     if shapes:
         raise _mismatch_error(model_dir, [], [], shapes)
     model._inv_freq = {}

@@ -70,6 +70,7 @@ export function register(program: Command, ctx: CliContext): void {
           ]);
           const notes = [...new Set(estimates.flatMap((e) => [...e.notes.map((n) => `${e.model}: ${n}`), ...(e.uncertain.length ? [`${e.model}: unconfirmed figures (≈): ${e.uncertain.join(", ")}`] : [])]))];
           for (const n of notes) out.note(`note: ${n}`);
+          for (const w of new Set(estimates.flatMap((e) => e.warnings.map((x) => `${e.model}: ${x}`)))) out.note(`warning: ${w}`);
           if (opts.html) out.note(`HTML section written to ${opts.html}`);
         });
       }),

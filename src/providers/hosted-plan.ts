@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { PriceCatalog, estimateCandidate, retirementFor, type CandidateEstimate, type RetirementStatus } from "../cost/index.js";
+import { PriceCatalog, estimateCandidate, hostedPathStatus, type CandidateEstimate, type ClosureStatus, type RetirementStatus } from "../cost/index.js";
 import { exportRecords, readVersion, type ExportReport, type TargetName } from "../data/index.js";
 import { ConfigError } from "../errors/index.js";
 import type { DatasetVersion, Workspace } from "../registry/index.js";
@@ -32,6 +32,8 @@ export interface HostedPlan {
   epochs: number;
   estimate: CandidateEstimate | null;
   retirement: RetirementStatus | null;
+  /** The provider's fine-tuning service closing to new jobs (OpenAI's wind-down), as of planning. */
+  closure: ClosureStatus | null;
   warnings: string[];
 }
 
@@ -102,20 +104,21 @@ export async function planHostedRun(ws: Workspace, spec: HostedJobSpec, options:
       type: spec.provider === "together" ? spec.hosted.together.trainingType : undefined,
       workload: { requestsPerMonth: 0, basePromptTokens: 0, fineTunedPromptTokens: 0, outputTokens: 0 },
       dataPrep: { hours: cost.dataPrepHours, hourlyRate: cost.dataPrepHourlyRate },
-    });
+    }, undefined, { today: options.today, warnDays: cost.retirementWarningDays });
   } else warnings.push(`no price for ${spec.provider} ${spec.model} in the catalog: the training cost is unknown (add it under cost.prices in tunekit.yaml)`);
   if (spec.provider === "bedrock") warnings.push(BEDROCK_SERVING_WARNING);
   if (spec.provider === "openai" && spec.hosted.openai.nEpochs === "auto") warnings.push("epochs are \"auto\": the estimate assumes 3; OpenAI picks the real number from the dataset size");
   if (trainTokens.estimate) warnings.push(`token counts are estimates (${trainTokens.encoding}); the provider's tokenizer is not public`);
   if (report.skipped > 0) warnings.push(`${report.skipped} record(s) failed ${target} validation and were left out: ${Object.entries(report.skippedByCode).map(([c, n]) => `${c}×${n}`).join(", ")}`);
-  const retirement = retirementFor(spec.provider, spec.model, { today: options.today, warnDays: cost.retirementWarningDays });
-  if (retirement?.warning) warnings.push(retirement.warning);
+  const { retirement, closure, warnings: pathWarnings } = hostedPathStatus(spec.provider, spec.model, { today: options.today, warnDays: cost.retirementWarningDays });
+  warnings.push(...pathWarnings);
+  if (closure?.closed) warnings.push(`submitting will be refused: ${closure.service} closed on ${closure.closesOn}; pass --allow-closed-provider only if your organisation still has access`);
   return {
     spec, version,
     export: { target, exported: report.exported, skipped: report.skipped, skippedByCode: report.skippedByCode },
     files: { training, ...(validation ? { validation } : {}) },
     tokens: { training: trainTokens.tokens, validation: valTokens.tokens, encoding: trainTokens.encoding, estimate: trainTokens.estimate },
-    epochs, estimate, retirement, warnings,
+    epochs, estimate, retirement, closure, warnings,
   };
 }
 

@@ -147,6 +147,12 @@ describe("hosted runs: plan, submit, durable watch", () => {
     expect(plan.warnings.some((w) => /Provisioned Throughput/.test(w))).toBe(true);
     expect(plan.warnings.some((w) => /was retired on 2026-04-19/.test(w))).toBe(true);
     expect(plan.tokens.estimate).toBe(true);
+    // a Nova base exports Nova's format and is checked against Nova's hyperparameter ranges before anything else
+    const nova = await planHostedRun(ws, { ...ok, model: "amazon.nova-micro-v1:0:128k" }, { workDir: planWorkDir(ws, "t6"), today: new Date("2026-11-28") });
+    expect([nova.export.target, nova.epochs, JSON.parse(readFileSync(nova.files.training, "utf8").split("\n")[0]!).schemaVersion]).toEqual(["bedrock-nova", 2, "bedrock-conversation-2024"]);
+    expect(nova.warnings.some((w) => w.startsWith("a customized Amazon Nova model is served on Provisioned Throughput"))).toBe(true);
+    const tooMany = { ...ok, model: "amazon.nova-micro-v1:0:128k", hosted: HostedOptionsSchema.parse({ bedrock: { roleArn: "arn:aws:iam::123456789012:role/R", s3Uri: "s3://ft-bucket/p/", epochCount: 7 } }) };
+    await expect(planHostedRun(ws, tooMany, { workDir: planWorkDir(ws, "t7") })).rejects.toMatchObject({ code: "PROVIDER_BEDROCK_SETTINGS_INVALID" });
   });
 
   it("cancels the provider's job, not only the registry row", async () => {

@@ -66,6 +66,19 @@ describe("estimateCandidate", () => {
     expect(e.breakEvenRequestsPerMonth).toBeNull();
   });
 
+  it("prices Bedrock Nova customization with on-demand serving and Llama with provisioned throughput, all flagged", () => {
+    const catalog = PriceCatalog.withOverrides();
+    const novaE = estimateCandidate(catalog, { provider: "bedrock", model: "amazon.nova-micro-v1:0" }, input);
+    // 300k trained tokens × $1/M; serving: 10k × (100×0.035 + 50×0.14)/1M = 0.105 + 1.95 storage
+    expect([novaE.model, novaE.training, novaE.inference.fineTunedMonthlyUsd, novaE.uncertain]).toEqual([
+      "amazon.nova-micro-v1:0:128k", { perMTok: 1, costUsd: 0.3 }, 2.055, ["training.sft", "fineTuned", "hostingPerHour", "storagePerMonth"]]);
+    const llamaE = estimateCandidate(catalog, { provider: "bedrock", model: "meta.llama3-1-8b-instruct-v1:0:128k" }, input);
+    expect([llamaE.training, llamaE.inference.hostingMonthlyUsd, llamaE.notes]).toEqual([{ perMTok: 1.49, costUsd: 0.447 }, null, [
+      "the fine-tuned model can only be served on reserved capacity (provisioned throughput), billed per hour",
+      "hosting price unknown: set cost.prices[].hostingPerHour in tunekit.yaml",
+    ]]);
+  });
+
   it("uses a tunekit.yaml override for the hosting price and drops the 'unsure' mark", () => {
     const catalog = PriceCatalog.withOverrides([{ provider: "bedrock", model: "claude-3-haiku", hostingPerHour: 1 }]);
     const e = estimateCandidate(catalog, { provider: "bedrock", model: "claude-3-haiku" }, input);

@@ -128,5 +128,7 @@ describe("renderCostSection", () => {
     expect(html).toContain("≈</span>"); // bedrock's unconfirmed training price
     expect(html).toContain('<a href="https://aws.amazon.com/bedrock/pricing/">');
     expect(html).toContain("hosting price unknown");
+    const closing = renderCostSection([estimateCandidate(catalog, { provider: "openai", model: "gpt-4o-mini" }, input, undefined, { today: new Date("2027-01-07") })], input);
+    expect(closing).toContain('<ul class="tk-warnings"><li>openai gpt-4o-mini-2024-07-18: OpenAI self-serve fine-tuning (creating new jobs) closed on 2027-01-06 (1 day ago)');
   });
 });

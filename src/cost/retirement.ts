@@ -85,6 +85,11 @@ export function daysUntil(date: string, today: Date): number {
   return Math.round((Date.parse(`${date}T00:00:00Z`) - day) / 86_400_000);
 }
 
+/** "1 day", "34 days". */
+export function formatDays(n: number): string {
+  return `${n} ${Math.abs(n) === 1 ? "day" : "days"}`;
+}
+
 /** What to do about a closing hosted path: named once so every warning gives the same fix. */
 export const OPEN_WEIGHT_FIX = "move to an open-weight model you control: `tunekit migrate` (from an OpenAI fine-tune) or train one locally (`provider: local` in train.yaml); see docs/leaving-openai.md";
 
@@ -109,7 +114,7 @@ export function retirementFor(
   const warning = retired
     ? `base model ${model} was retired on ${entry.retiresOn}; a fine-tune of it may fail or stop serving (${source}). Fix: ${OPEN_WEIGHT_FIX}`
     : daysLeft <= warnDays
-      ? `base model ${model} retires on ${entry.retiresOn} (in ${daysLeft} days); the fine-tuned model will likely stop working then (${source}). Fix: ${OPEN_WEIGHT_FIX}`
+      ? `base model ${model} retires on ${entry.retiresOn} (in ${formatDays(daysLeft)}); the fine-tuned model will likely stop working then (${source}). Fix: ${OPEN_WEIGHT_FIX}`
       : null;
   return { model, retiresOn: entry.retiresOn, daysLeft, retired, source: entry.source, unsure: entry.unsure, warning };
 }

@@ -1,4 +1,4 @@
-import { OPEN_WEIGHT_FIX, daysUntil, retirementFor, type RetirementEntry, type RetirementStatus } from "./retirement.js";
+import { OPEN_WEIGHT_FIX, daysUntil, formatDays, retirementFor, type RetirementEntry, type RetirementStatus } from "./retirement.js";
 
 /**
  * Hosted fine-tuning services that stop taking new jobs, as data. A closure is staged: each stage names who
@@ -74,8 +74,8 @@ export function closureFor(
   const warning = !warn
     ? null
     : closed
-      ? `${entry.service} closed on ${entry.closesOn} (${-daysLeft} days ago): no customer can create new jobs (${source}). Fix: ${OPEN_WEIGHT_FIX}`
-      : `${entry.service} closes to every customer on ${entry.closesOn} (in ${daysLeft} days)${earlier ? `; ${earlier}` : ""} (${source}). Fix: ${OPEN_WEIGHT_FIX}`;
+      ? `${entry.service} closed on ${entry.closesOn} (${formatDays(-daysLeft)} ago): no customer can create new jobs (${source}). Fix: ${OPEN_WEIGHT_FIX}`
+      : `${entry.service} closes to every customer on ${entry.closesOn} (in ${formatDays(daysLeft)})${earlier ? `; ${earlier}` : ""} (${source}). Fix: ${OPEN_WEIGHT_FIX}`;
   return { provider, service: entry.service, closesOn: entry.closesOn, daysLeft, closed, stagesInForce, source: entry.source, unsure: entry.unsure, warning };
 }
 

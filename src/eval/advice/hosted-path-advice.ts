@@ -1,4 +1,4 @@
-import { hostedPathStatus, type HostedPathStatus } from "../../cost/index.js";
+import { formatDays, hostedPathStatus, type HostedPathStatus } from "../../cost/index.js";
 import type { CandidateSummary } from "../suite/summarize.js";
 
 /**
@@ -41,14 +41,14 @@ export function hostedPathReasons(notes: readonly HostedPathNote[], recommendsFi
   const baseline = notes.find((n) => n.candidate === baselineName && !n.fineTuned);
   const closure = baseline?.status.closure;
   if (recommendsFineTune && baseline && closure?.warning) {
-    const when = closure.closed ? `closed to new jobs on ${closure.closesOn}` : `closes to every customer on ${closure.closesOn} (in ${closure.daysLeft} days)`;
+    const when = closure.closed ? `closed to new jobs on ${closure.closesOn}` : `closes to every customer on ${closure.closesOn} (in ${formatDays(closure.daysLeft)})`;
     reasons.push(`a fine-tune of ${baseline.model} would run on OpenAI's hosted fine-tuning, which ${when} (source: ${closure.source}): ${OPEN_WEIGHT_PATH}.`);
   }
   for (const n of notes.filter((x) => x.fineTuned)) {
     const r = n.status.retirement;
     const c = n.status.closure;
     const parts = [
-      r?.warning ? (r.retired ? `its base model was retired on ${r.retiresOn}` : `its base model retires on ${r.retiresOn} (in ${r.daysLeft} days)`) : null,
+      r?.warning ? (r.retired ? `its base model was retired on ${r.retiresOn}` : `its base model retires on ${r.retiresOn} (in ${formatDays(r.daysLeft)})`) : null,
       c?.warning ? (c.closed ? `it can no longer be retrained on OpenAI (job creation closed ${c.closesOn})` : `OpenAI stops taking fine-tuning jobs on ${c.closesOn}, so it cannot be retrained there after that`) : null,
     ].filter(Boolean);
     const source = r?.warning ? r.source : (c?.source ?? "");

@@ -64,7 +64,8 @@ export function countFileTokens(path: string, provider: HostedProvider, model: s
     if (!line.trim()) continue;
     const texts: string[] = [];
     collectText(JSON.parse(line), texts);
-    const opts = provider === "openai" ? { model } : provider === "bedrock" ? { model: "claude-3-haiku" } : { encoding: "o200k_base" as const };
+    // Claude's factor only for Claude; Nova's and Llama's tokenizers are not counted here either: o200k_base estimates.
+    const opts = provider === "openai" ? { model } : provider === "bedrock" && bedrockFamilyOf(model).family === "claude" ? { model: "claude-3-haiku" } : { encoding: "o200k_base" as const };
     const c = countTokensDetailed(texts.join("\n"), opts);
     encoding = c.encoding;
     estimate = estimate || c.estimate;

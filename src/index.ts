@@ -33,8 +33,8 @@ export { runEvalSuite, BUILTIN_METRICS, CandidateSpecSchema, EvalSuiteSchema, Me
 export type { RunSuiteOptions, SuiteOutcome, CandidateSpec, EvalSuite, LoadedSuite, MetricSpec } from "./eval/index.js";
 
 // Cost
-export { HOURS_PER_MONTH, estimateCandidate, validateEstimateInput, TOKENS_PER_PRICE_UNIT, requestCostUsd, roundUsd, tokensCostUsd } from "./cost/index.js";
-export type { Candidate, CandidateEstimate, EstimateInput, LocalSettings, Workload } from "./cost/index.js";
+export { HOURS_PER_MONTH, estimateCandidate, validateEstimateInput, TOKENS_PER_PRICE_UNIT, requestCostUsd, roundUsd, tokensCostUsd, RETIREMENTS, SERVICE_CLOSURES, closureFor, hostedPathStatus, retirementFor } from "./cost/index.js";
+export type { Candidate, CandidateEstimate, EstimateInput, EstimateOptions, LocalSettings, Workload, ClosureStatus, HostedPathStatus, RetirementEntry, RetirementStatus, ServiceClosure } from "./cost/index.js";
 
 // Serve & monitor
 export { CLIENT_CLOSED_REQUEST, Gateway, assertExposureAllowed } from "./gateway/index.js";

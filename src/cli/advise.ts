@@ -48,6 +48,7 @@ export function register(program: Command, ctx: CliContext): void {
             trainPricePerMTok: flagPrice ?? catalogPrice?.perMTok,
             trainPriceSource: flagPrice !== undefined ? "--train-price" : catalogPrice?.source,
             epochs: num(opts.epochs, "--epochs"),
+            warnDays: ws.config.cost.retirementWarningDays,
           });
           return { runId, ...result };
         });

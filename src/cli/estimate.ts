@@ -6,7 +6,7 @@ import { UsageError } from "../errors/index.js";
 import { countTokens } from "../tokenize/index.js";
 import type { CliContext } from "./context.js";
 
-const DEFAULT_CANDIDATES = ["openai:gpt-4o-mini-2024-07-18", "openai:gpt-4.1-mini-2025-04-14", "bedrock:anthropic.claude-3-haiku-20240307-v1:0:200k", "together:meta-llama/Meta-Llama-3.1-8B-Instruct-Reference", "local:8b"];
+const DEFAULT_CANDIDATES = ["openai:gpt-4o-mini-2024-07-18", "openai:gpt-4.1-mini-2025-04-14", "bedrock:amazon.nova-micro-v1:0:128k", "together:meta-llama/Meta-Llama-3.1-8B-Instruct-Reference", "local:8b"];
 
 interface EstimateFlags {
   dataset?: string; tokens?: string; epochs: string; candidate?: string[]; requests: string; basePrompt: string; ftPrompt: string;
@@ -70,6 +70,7 @@ export function register(program: Command, ctx: CliContext): void {
           ]);
           const notes = [...new Set(estimates.flatMap((e) => [...e.notes.map((n) => `${e.model}: ${n}`), ...(e.uncertain.length ? [`${e.model}: unconfirmed figures (≈): ${e.uncertain.join(", ")}`] : [])]))];
           for (const n of notes) out.note(`note: ${n}`);
+          for (const w of new Set(estimates.flatMap((e) => e.warnings.map((x) => `${e.model}: ${x}`)))) out.note(`warning: ${w}`);
           if (opts.html) out.note(`HTML section written to ${opts.html}`);
         });
       }),

@@ -1,6 +1,6 @@
 import { createInterface } from "node:readline/promises";
 import { UsageError } from "../errors/index.js";
-import { planHostedRun, planWorkDir, submitHostedRun, watchHostedRun, type HostedJobSpec, type HostedPlan, type HostedProvider } from "../providers/index.js";
+import { assertProviderOpen, planHostedRun, planWorkDir, submitHostedRun, watchHostedRun, type HostedJobSpec, type HostedPlan, type HostedProvider } from "../providers/index.js";
 import type { Workspace } from "../registry/index.js";
 import type { TrainSpec } from "../train/index.js";
 import type { Output } from "./output.js";
@@ -13,6 +13,7 @@ export interface HostedTrainFlags {
   dryRun?: boolean;
   yes?: boolean;
   detach?: boolean;
+  allowClosedProvider?: boolean;
 }
 
 export function hostedJobSpec(spec: TrainSpec): HostedJobSpec {
@@ -51,8 +52,10 @@ export async function runHostedTrain(ws: Workspace, out: Output, spec: TrainSpec
     out.data({ plan });
     return;
   }
+  // Refuse a closed service before asking to confirm a job that cannot be created.
+  assertProviderOpen(job.provider, { allowClosedProvider: flags.allowClosedProvider });
   await confirm(out, flags);
-  let run = await submitHostedRun(ws, plan);
+  let run = await submitHostedRun(ws, plan, {}, undefined, { allowClosedProvider: flags.allowClosedProvider });
   const jobId = (run.result as { jobId: string }).jobId;
   out.note(`submitted ${job.provider} job ${jobId} as run ${run.id}; \`tunekit runs watch ${run.id}\` picks it up if this stops`);
   if (!flags.detach) {

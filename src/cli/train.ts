@@ -18,7 +18,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--set <key=value>", "override a spec key, e.g. --set lora.r=16 (repeatable)", collect, [] as string[])
     .option("--yes", "hosted providers: submit the paid job without asking")
     .option("--detach", "hosted providers: submit and return; follow with `tunekit runs watch RUN`")
-    .action((opts: { config: string; dryRun?: boolean; set: string[]; yes?: boolean; detach?: boolean }) =>
+    .option("--allow-closed-provider", "hosted providers: submit even though the provider's fine-tuning service has closed to new jobs (only if your organisation still has access; see docs/leaving-openai.md)")
+    .action((opts: { config: string; dryRun?: boolean; set: string[]; yes?: boolean; detach?: boolean; allowClosedProvider?: boolean }) =>
       ctx.run(async (out) => {
         const input = readTrainSpecInput(opts.config, opts.set);
         await ctx.withWorkspace(async (ws) => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { PriceCatalog } from "./catalog/index.js";
 import { estimateCandidate, type EstimateInput } from "./estimate.js";
+import { OPEN_WEIGHT_FIX, RETIREMENTS } from "./retirement.js";
 
 const input: EstimateInput = {
   trainingTokens: 100_000,
@@ -12,7 +13,7 @@ const input: EstimateInput = {
 
 describe("estimateCandidate", () => {
   it("prices an OpenAI fine-tune: training, monthly inference, break-even, payback, ROI", () => {
-    expect(estimateCandidate(PriceCatalog.withOverrides(), { provider: "openai", model: "gpt-4o-mini" }, input)).toEqual({
+    expect(estimateCandidate(PriceCatalog.withOverrides(), { provider: "openai", model: "gpt-4o-mini" }, input, undefined, { today: new Date("2026-01-01") })).toEqual({
       provider: "openai",
       model: "gpt-4o-mini-2024-07-18",
       method: "sft",
@@ -31,8 +32,30 @@ describe("estimateCandidate", () => {
       months: 12,
       uncertain: [],
       notes: [],
+      // 2026-01-01: the wind-down has not started and the base retires in over 90 days
+      warnings: [],
       source: { url: "https://platform.openai.com/docs/pricing", checkedOn: "2026-11-28" },
     });
+  });
+
+  it("warns that an OpenAI candidate's hosted path is closing: date, days left, earlier stages, source, fix", () => {
+    const e = estimateCandidate(PriceCatalog.withOverrides(), { provider: "openai", model: "gpt-4o-mini" }, input, undefined, { today: new Date("2026-12-03T15:00:00Z") });
+    expect(e.warnings).toEqual([
+      "OpenAI self-serve fine-tuning (creating new jobs) closes to every customer on 2027-01-06 (in 34 days); since 2026-05-07 organisations that had never run fine-tuning cannot; " +
+        "since 2026-07-02 organisations without inference on a fine-tuned model in the past 60 days cannot (source: https://platform.openai.com/docs/deprecations). " +
+        `Fix: ${OPEN_WEIGHT_FIX}`,
+      "base model gpt-4o-mini-2024-07-18 retires on 2027-01-14 (in 42 days); the fine-tuned model will likely stop working then " +
+        `(source: https://platform.openai.com/docs/deprecations, unconfirmed: ${RETIREMENTS.find((r) => r.model === "gpt-4o-mini-2024-07-18")!.unsure}). Fix: ${OPEN_WEIGHT_FIX}`,
+    ]);
+  });
+
+  it("says the path is closed once job creation has stopped, and that the base is retired after its date", () => {
+    const e = estimateCandidate(PriceCatalog.withOverrides(), { provider: "openai", model: "ft:gpt-4.1-mini-2025-04-14:acme::x1" }, input, undefined, { today: new Date("2027-01-20") });
+    expect(e.warnings.map((w) => w.split(" (source")[0])).toEqual([
+      "OpenAI self-serve fine-tuning (creating new jobs) closed on 2027-01-06 (14 days ago): no customer can create new jobs",
+      "base model gpt-4.1-mini-2025-04-14 was retired on 2027-01-14; a fine-tune of it may fail or stop serving",
+    ]);
+    expect(estimateCandidate(PriceCatalog.withOverrides(), { provider: "local", model: "local-8b", paramsB: 8 }, input, { gpuHourlyRate: 2, gpuCount: 1 }, { today: new Date("2027-01-20") }).warnings).toEqual([]);
   });
 
   it("reports Bedrock's provisioned-throughput hosting as unknown until it is configured", () => {
@@ -41,6 +64,19 @@ describe("estimateCandidate", () => {
     expect(e.inference).toEqual({ baseMonthlyUsd: 3.125, fineTunedMonthlyUsd: null, hostingMonthlyUsd: null, savingsMonthlyUsd: null });
     expect(e.uncertain).toEqual(["training.sft", "hostingPerHour", "storagePerMonth"]);
     expect(e.breakEvenRequestsPerMonth).toBeNull();
+  });
+
+  it("prices Bedrock Nova customization with on-demand serving and Llama with provisioned throughput, all flagged", () => {
+    const catalog = PriceCatalog.withOverrides();
+    const novaE = estimateCandidate(catalog, { provider: "bedrock", model: "amazon.nova-micro-v1:0" }, input);
+    // 300k trained tokens × $1/M; serving: 10k × (100×0.035 + 50×0.14)/1M = 0.105 + 1.95 storage
+    expect([novaE.model, novaE.training, novaE.inference.fineTunedMonthlyUsd, novaE.uncertain]).toEqual([
+      "amazon.nova-micro-v1:0:128k", { perMTok: 1, costUsd: 0.3 }, 2.055, ["training.sft", "fineTuned", "hostingPerHour", "storagePerMonth"]]);
+    const llamaE = estimateCandidate(catalog, { provider: "bedrock", model: "meta.llama3-1-8b-instruct-v1:0:128k" }, input);
+    expect([llamaE.training, llamaE.inference.hostingMonthlyUsd, llamaE.notes]).toEqual([{ perMTok: 1.49, costUsd: 0.447 }, null, [
+      "the fine-tuned model can only be served on reserved capacity (provisioned throughput), billed per hour",
+      "hosting price unknown: set cost.prices[].hostingPerHour in tunekit.yaml",
+    ]]);
   });
 
   it("uses a tunekit.yaml override for the hosting price and drops the 'unsure' mark", () => {
@@ -92,5 +128,7 @@ describe("renderCostSection", () => {
     expect(html).toContain("≈</span>"); // bedrock's unconfirmed training price
     expect(html).toContain('<a href="https://aws.amazon.com/bedrock/pricing/">');
     expect(html).toContain("hosting price unknown");
+    const closing = renderCostSection([estimateCandidate(catalog, { provider: "openai", model: "gpt-4o-mini" }, input, undefined, { today: new Date("2027-01-07") })], input);
+    expect(closing).toContain('<ul class="tk-warnings"><li>openai gpt-4o-mini-2024-07-18: OpenAI self-serve fine-tuning (creating new jobs) closed on 2027-01-06 (1 day ago)');
   });
 });

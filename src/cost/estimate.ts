@@ -1,5 +1,6 @@
 import { UsageError } from "../errors/index.js";
 import { lookupThroughput, type PriceCatalog, type PriceEntry, type ThroughputRow } from "./catalog/index.js";
+import { hostedPathStatus } from "./service-closure.js";
 import { requestCostUsd, roundUsd, tokensCostUsd } from "./token-cost.js";
 
 /** Hours in an average month (365.25 × 24 / 12, rounded as cloud bills do). */
@@ -60,7 +61,15 @@ export interface CandidateEstimate {
   months: number;
   uncertain: string[];
   notes: string[];
+  /** The hosted path is closing or closed (service wind-down, base model retirement): date, days left, source, fix. */
+  warnings: string[];
   source: { url: string; checkedOn: string } | null;
+}
+
+/** The clock for retirement and closure warnings (tests fix it) and how far ahead to warn. */
+export interface EstimateOptions {
+  today?: Date;
+  warnDays?: number;
 }
 
 const usd = roundUsd;
@@ -87,7 +96,7 @@ export function validateEstimateInput(input: EstimateInput): void {
 }
 
 /** Training, inference and ROI for one hosted candidate (priced from the catalog) or the local trainer. */
-export function estimateCandidate(catalog: PriceCatalog, candidate: Candidate, input: EstimateInput, local?: LocalSettings): CandidateEstimate {
+export function estimateCandidate(catalog: PriceCatalog, candidate: Candidate, input: EstimateInput, local?: LocalSettings, options: EstimateOptions = {}): CandidateEstimate {
   validateEstimateInput(input);
   const method = input.method ?? "sft";
   const months = input.months ?? 12;
@@ -112,7 +121,7 @@ export function estimateCandidate(catalog: PriceCatalog, candidate: Candidate, i
       local: { gpuHours: Math.round(gpuHours * 1e4) / 1e4, gpuCount: local.gpuCount, hourlyRate: local.gpuHourlyRate, tokensPerSecond: row.tokensPerSecond, throughput: `${row.basis}: ${row.how}` },
       inference: { baseMonthlyUsd: null, fineTunedMonthlyUsd: null, hostingMonthlyUsd: null, savingsMonthlyUsd: null },
       dataPrepUsd, upfrontUsd: usd(cost + dataPrepUsd), breakEvenRequestsPerMonth: null, paybackMonths: null, roi: null,
-      months, uncertain, notes, source: null,
+      months, uncertain, notes, warnings: [], source: null,
     };
   }
 
@@ -154,6 +163,6 @@ export function estimateCandidate(catalog: PriceCatalog, candidate: Candidate, i
     local: null,
     inference: { baseMonthlyUsd: baseMonthly, fineTunedMonthlyUsd: ftMonthly, hostingMonthlyUsd: hostingMonthly, savingsMonthlyUsd: savings },
     dataPrepUsd, upfrontUsd: upfront, breakEvenRequestsPerMonth: breakEven, paybackMonths, roi, months,
-    uncertain, notes, source: entry.source,
+    uncertain, notes, warnings: hostedPathStatus(entry.provider, entry.model, options).warnings, source: entry.source,
   };
 }

@@ -17,6 +17,8 @@ export function renderCostSection(estimates: readonly CandidateEstimate[], input
     })
     .join("\n");
   const notes = [...new Set(estimates.flatMap((e) => e.notes.map((n) => `${e.provider} ${e.model}: ${n}`)))].map((n) => `<li>${esc(n)}</li>`).join("");
+  // Closing hosted paths first: a cost comparison for a path that stops taking jobs must say so where it is read.
+  const warnings = [...new Set(estimates.flatMap((e) => e.warnings.map((x) => `${e.provider} ${e.model}: ${x}`)))].map((n) => `<li>${esc(n)}</li>`).join("");
   const sources = [...new Map(estimates.filter((e) => e.source).map((e) => [e.source!.url, e.source!.checkedOn])).entries()]
     .map(([url, date]) => `<li><a href="${esc(url)}">${esc(url)}</a> (checked ${esc(date)})</li>`).join("");
   return `<section class="tk-cost">
@@ -30,6 +32,7 @@ data preparation ${esc(input.dataPrep.hours)} h × ${money(input.dataPrep.hourly
 ${rows}
 </tbody>
 </table>
+${warnings ? `<ul class="tk-warnings">${warnings}</ul>` : ""}
 ${notes ? `<ul class="tk-notes">${notes}</ul>` : ""}
 <p class="tk-legend">≈ marks figures we could not confirm against the provider's page; override them under <code>cost.prices</code> in tunekit.yaml.</p>
 ${sources ? `<h3>Price sources</h3><ul>${sources}</ul>` : ""}

@@ -3,12 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTempWorkspace, fromArray } from "../data/testing/temp-workspace.js";
 import { commitVersion } from "../data/index.js";
 import { openWorkspace, type Workspace } from "../registry/index.js";
+import { TunekitError } from "../errors/index.js";
 import { planHostedRun, planWorkDir, type HostedJobSpec } from "./hosted-plan.js";
 import { cancelHostedRun, submitHostedRun, watchHostedRun } from "./hosted-run.js";
 import { createOpenAiFixture } from "./openai/fixtures/openai-api.js";
 import { HostedOptionsSchema } from "./spec.js";
 
 const KEY = "sk-test-hostedrun-abcdefghijklmnop";
+/** A day when OpenAI still takes jobs from active organisations: submissions in these tests must not depend on the real clock. */
+const OPEN = new Date("2026-12-03");
 const fixture = createOpenAiFixture({ apiKey: KEY, pageSize: 3 });
 const env = { OPENAI_API_KEY: KEY };
 let ws: Workspace;
@@ -41,12 +44,51 @@ describe("hosted runs: plan, submit, durable watch", () => {
     expect(plan.tokens.training).toBeGreaterThan(12 * 20);
     expect(plan.epochs).toBe(2);
     expect(plan.estimate?.training).toEqual({ perMTok: 3, costUsd: Math.round(plan.tokens.training * 2 * 3 / 1e6 * 1e4) / 1e4 });
-    expect(plan.warnings).toEqual([]);
+    // 2026-11-28: OpenAI's wind-down is under way (two stages in force) and gpt-4o-mini retires 2027-01-14
+    expect(plan.closure).toMatchObject({ closesOn: "2027-01-06", daysLeft: 39, closed: false });
+    expect(plan.retirement).toMatchObject({ retiresOn: "2027-01-14", daysLeft: 47 });
+    expect(plan.warnings.map((w) => w.split(" (")[0])).toEqual([
+      "OpenAI self-serve fine-tuning",
+      "base model gpt-4o-mini-2024-07-18 retires on 2027-01-14",
+    ]);
+    expect(plan.warnings[0]).toContain("closes to every customer on 2027-01-06 (in 39 days)");
+    expect(plan.warnings.every((w) => w.includes("`tunekit migrate`"))).toBe(true);
+  });
+
+  it("refuses to submit after the job-creation cutoff, before any upload and without a run", async () => {
+    const plan = await planHostedRun(ws, spec, { workDir: planWorkDir(ws, "t-closed"), today: new Date("2027-01-07") });
+    expect(plan.warnings.at(-1)).toBe("submitting will be refused: OpenAI self-serve fine-tuning (creating new jobs) closed on 2027-01-06; pass --allow-closed-provider only if your organisation still has access");
+    const filesBefore = fixture.files.size;
+    const runsBefore = (await ws.registry.listRuns({})).length;
+    let caught: unknown;
+    try {
+      await submitHostedRun(ws, plan, { env, maxRetries: 0 }, undefined, { now: new Date("2027-01-07") });
+    } catch (error) {
+      caught = error;
+    }
+    const e = caught as TunekitError;
+    expect(e).toBeInstanceOf(TunekitError);
+    expect({ code: e.code, kind: e.kind, message: e.message, details: e.details }).toEqual({
+      code: "PROVIDER_SERVICE_CLOSED",
+      kind: "provider",
+      message: "OpenAI self-serve fine-tuning (creating new jobs) closed to new jobs on 2027-01-06 (source: https://platform.openai.com/docs/deprecations); nothing was uploaded",
+      details: { provider: "openai", closesOn: "2027-01-06", source: "https://platform.openai.com/docs/deprecations" },
+    });
+    expect(e.fix).toContain("`tunekit migrate`");
+    expect(e.fix).toContain("--allow-closed-provider");
+    expect([fixture.files.size, (await ws.registry.listRuns({})).length]).toEqual([filesBefore, runsBefore]);
+  });
+
+  it("submits after the cutoff when --allow-closed-provider says the organisation still has access", async () => {
+    const plan = await planHostedRun(ws, spec, { workDir: planWorkDir(ws, "t-allow"), today: new Date("2027-01-07") });
+    const run = await submitHostedRun(ws, plan, { env, maxRetries: 0 }, undefined, { now: new Date("2027-01-07"), allowClosedProvider: true });
+    expect(run.status).toBe("running");
+    expect((run.config as { plan: { allowClosedProvider?: boolean } }).plan.allowClosedProvider).toBe(true);
   });
 
   it("stores the job id, survives a killed watcher, and records outcome, metrics, checkpoints and the model", async () => {
     const plan = await planHostedRun(ws, spec, { workDir: planWorkDir(ws, "t2") });
-    const submitted = await submitHostedRun(ws, plan, { env, maxRetries: 0 });
+    const submitted = await submitHostedRun(ws, plan, { env, maxRetries: 0 }, undefined, { now: OPEN });
     expect(submitted.status).toBe("running");
     expect(submitted.result).toMatchObject({ provider: "openai", jobId: expect.stringMatching(/^ftjob-/), cursor: null });
     expect(JSON.stringify(submitted.config)).not.toContain(KEY);
@@ -90,7 +132,7 @@ describe("hosted runs: plan, submit, durable watch", () => {
   it("marks the run failed with the provider's actionable error when submit is refused", async () => {
     const plan = await planHostedRun(ws, { ...spec, model: "gpt-3.5-turbo-0125" }, { workDir: planWorkDir(ws, "t3") });
     expect(plan.warnings[0]).toMatch(/no price for openai gpt-3.5-turbo-0125/);
-    await expect(submitHostedRun(ws, plan, { env, maxRetries: 0 })).rejects.toMatchObject({ code: "PROVIDER_UNSUPPORTED_MODEL" });
+    await expect(submitHostedRun(ws, plan, { env, maxRetries: 0 }, undefined, { now: OPEN })).rejects.toMatchObject({ code: "PROVIDER_UNSUPPORTED_MODEL" });
     const [run] = await ws.registry.listRuns({ status: "failed" });
     expect(run.error).toMatchObject({ code: "PROVIDER_UNSUPPORTED_MODEL" });
   });
@@ -105,11 +147,17 @@ describe("hosted runs: plan, submit, durable watch", () => {
     expect(plan.warnings.some((w) => /Provisioned Throughput/.test(w))).toBe(true);
     expect(plan.warnings.some((w) => /was retired on 2026-04-19/.test(w))).toBe(true);
     expect(plan.tokens.estimate).toBe(true);
+    // a Nova base exports Nova's format and is checked against Nova's hyperparameter ranges before anything else
+    const nova = await planHostedRun(ws, { ...ok, model: "amazon.nova-micro-v1:0:128k" }, { workDir: planWorkDir(ws, "t6"), today: new Date("2026-11-28") });
+    expect([nova.export.target, nova.epochs, JSON.parse(readFileSync(nova.files.training, "utf8").split("\n")[0]!).schemaVersion]).toEqual(["bedrock-nova", 2, "bedrock-conversation-2024"]);
+    expect(nova.warnings.some((w) => w.startsWith("a customized Amazon Nova model is served on Provisioned Throughput"))).toBe(true);
+    const tooMany = { ...ok, model: "amazon.nova-micro-v1:0:128k", hosted: HostedOptionsSchema.parse({ bedrock: { roleArn: "arn:aws:iam::123456789012:role/R", s3Uri: "s3://ft-bucket/p/", epochCount: 7 } }) };
+    await expect(planHostedRun(ws, tooMany, { workDir: planWorkDir(ws, "t7") })).rejects.toMatchObject({ code: "PROVIDER_BEDROCK_SETTINGS_INVALID" });
   });
 
   it("cancels the provider's job, not only the registry row", async () => {
     const plan = await planHostedRun(ws, spec, { workDir: planWorkDir(ws, "t-cancel") });
-    const submitted = await submitHostedRun(ws, plan, { env, maxRetries: 0 });
+    const submitted = await submitHostedRun(ws, plan, { env, maxRetries: 0 }, undefined, { now: OPEN });
     const cancelled = await cancelHostedRun(ws, submitted.id, { env, maxRetries: 0 });
     expect(cancelled.status).toBe("cancelled");
     const jobId = (submitted.result as { jobId: string }).jobId;

@@ -1,5 +1,5 @@
-import { PriceCatalog, roundUsd, tokensCostUsd } from "../cost/index.js";
-import { ConflictError } from "../errors/index.js";
+import { PriceCatalog, closureFor, roundUsd, tokensCostUsd } from "../cost/index.js";
+import { ConflictError, ProviderError } from "../errors/index.js";
 import { isTerminal, type Run, type RunEventInput, type Workspace } from "../registry/index.js";
 import { createBackend, type BackendContext } from "./create-backend.js";
 import type { HostedJobSpec, HostedPlan } from "./hosted-plan.js";
@@ -29,8 +29,30 @@ export interface WatchHooks {
   maxPolls?: number;
 }
 
-export async function submitHostedRun(ws: Workspace, plan: HostedPlan, ctx: BackendContext = {}, backend?: FineTuneBackend): Promise<Run> {
+export interface SubmitOptions {
+  /** The clock for the closure check (tests fix it). */
+  now?: Date;
+  /** `--allow-closed-provider`: the organisation still has access (e.g. a negotiated extension); submit anyway. */
+  allowClosedProvider?: boolean;
+}
+
+/**
+ * Refuses a job on a service that no longer takes new jobs, before any upload or registry run: the provider
+ * would refuse it anyway, after the data left the machine. Checked at submit time, not from the plan, so a
+ * plan made before the cutoff cannot slip through after it.
+ */
+export function assertProviderOpen(provider: HostedJobSpec["provider"], options: SubmitOptions = {}): void {
+  const closure = closureFor(provider, { today: options.now });
+  if (!closure?.closed || options.allowClosedProvider) return;
+  throw new ProviderError("PROVIDER_SERVICE_CLOSED", `${closure.service} closed to new jobs on ${closure.closesOn} (source: ${closure.source}); nothing was uploaded`, {
+    fix: "move to an open-weight model: `tunekit migrate` (from an OpenAI fine-tune) or `provider: local` in train.yaml (docs/leaving-openai.md); if your organisation still has access, pass --allow-closed-provider",
+    details: { provider, closesOn: closure.closesOn, source: closure.source },
+  });
+}
+
+export async function submitHostedRun(ws: Workspace, plan: HostedPlan, ctx: BackendContext = {}, backend?: FineTuneBackend, options: SubmitOptions = {}): Promise<Run> {
   const spec = plan.spec;
+  assertProviderOpen(spec.provider, options);
   const b = backend ?? createBackend(spec.provider, spec.hosted, { ...ctx, epochs: spec.epochs, seed: spec.seed });
   // The run config is the spec (env var NAMES only, never key values) plus what the plan decided.
   const run = await ws.registry.createRun({
@@ -38,7 +60,7 @@ export async function submitHostedRun(ws: Workspace, plan: HostedPlan, ctx: Back
     name: spec.name,
     backend: spec.provider,
     datasetVersionId: plan.version.id,
-    config: { spec: spec as unknown as Record<string, unknown>, plan: { target: plan.export.target, tokens: plan.tokens, epochs: plan.epochs, estimate: plan.estimate, warnings: plan.warnings, retirement: plan.retirement } },
+    config: { spec: spec as unknown as Record<string, unknown>, plan: { target: plan.export.target, tokens: plan.tokens, epochs: plan.epochs, estimate: plan.estimate, warnings: plan.warnings, retirement: plan.retirement, closure: plan.closure, ...(options.allowClosedProvider ? { allowClosedProvider: true } : {}) } },
   });
   await ws.registry.transitionRun(run.id, "running");
   try {

@@ -24,15 +24,19 @@ export const OpenAiOptionsSchema = z
 
 export const BedrockOptionsSchema = z
   .strictObject({
-    region: z.string().default("us-west-2").describe("Claude 3 Haiku fine-tuning is offered in us-west-2."),
+    region: z.string().optional().describe("Default: where the base model's customization is offered (Claude 3 Haiku and Llama: us-west-2; Nova: us-east-1)."),
     roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, "an IAM role ARN like arn:aws:iam::123456789012:role/BedrockFineTune").optional(),
     s3Uri: z.string().regex(/^s3:\/\/[a-z0-9.-]{3,63}(\/.*)?$/, "an S3 URI like s3://my-bucket/tunekit/").optional().describe("Where training data and outputs go."),
     customModelName: z.string().max(63).optional(),
-    epochCount: z.number().int().min(1).max(10).optional().describe("Default: train.yaml epochs."),
-    batchSize: z.number().int().min(4).max(256).default(32),
-    learningRateMultiplier: z.number().min(0.1).max(2).default(1),
-    earlyStoppingThreshold: z.number().min(0).max(0.1).default(0.001),
-    earlyStoppingPatience: z.number().int().min(1).max(10).default(2),
+    epochCount: z.number().int().min(1).max(10).optional().describe("Default: train.yaml epochs (Nova allows at most 5)."),
+    // Which hyperparameters apply depends on the base model's family (src/providers/bedrock/base-models.ts); unset
+    // ones take the family's documented default, and a family never receives another family's names.
+    batchSize: z.number().int().min(1).max(256).optional().describe("Claude 3 Haiku: 4..256 (default 32); Llama: 1."),
+    learningRateMultiplier: z.number().min(0.1).max(2).optional().describe("Claude 3 Haiku only (default 1)."),
+    learningRate: z.number().positive().max(0.1).optional().describe("Nova: 1e-6..1e-4 (default 1e-5); Llama: 5e-6..0.1 (default 1e-4)."),
+    learningRateWarmupSteps: z.number().int().min(0).max(100).optional().describe("Nova only (default 10)."),
+    earlyStoppingThreshold: z.number().min(0).max(0.1).optional().describe("Claude 3 Haiku with a validation file (default 0.001)."),
+    earlyStoppingPatience: z.number().int().min(1).max(10).optional().describe("Claude 3 Haiku with a validation file (default 2)."),
     endpoint: z.string().url().optional().describe("Bedrock endpoint override (testing, VPC endpoints)."),
     s3Endpoint: z.string().url().optional().describe("S3 endpoint override (path-style addressing is used)."),
     kmsKeyId: z.string().optional(),

@@ -103,7 +103,8 @@ describe("dashboard API", () => {
       await commitVersion(seed.ws, { dataset: "support-chat", transform: "import", params: {}, records: fromArray([...Array.from({ length: 12 }, (_, i) => chat(i, "train")), chat(99, "val")]) });
       const spec = { provider: "openai" as const, model: "gpt-4o-mini-2024-07-18", dataset: "support-chat", name: "hosted", epochs: 1, seed: 1, hosted: HostedOptionsSchema.parse({ openai: { baseURL: `${url}/v1` } }) };
       const plan = await planHostedRun(seed.ws, spec, { workDir: planWorkDir(seed.ws, "ui-cancel") });
-      const submitted = await submitHostedRun(seed.ws, plan, { env: { OPENAI_API_KEY: KEY }, maxRetries: 0 });
+      // a day OpenAI still takes jobs: after its 2027-01-06 cutoff submitHostedRun refuses (PROVIDER_SERVICE_CLOSED)
+      const submitted = await submitHostedRun(seed.ws, plan, { env: { OPENAI_API_KEY: KEY }, maxRetries: 0 }, undefined, { now: new Date("2026-12-03") });
       const jobId = (submitted.result as { jobId: string }).jobId;
       expect(fixture.jobs.get(jobId)!.status).not.toBe("cancelled");
 

@@ -12,7 +12,7 @@ export function registerExport(data: Command, ctx: CliContext): void {
     .description("write provider-ready JSONL, one file per split, holding only records that pass the target's validation")
     .requiredOption("--target <target>", TARGETS.join("|"))
     .option("--out <dir>", "output folder", "exports")
-    .option("--model <model>", "openai: model id for token limits; hf: model folder for the chat template")
+    .option("--model <model>", "openai: model id for token limits; bedrock-nova|bedrock-llama: base model id for its limits; hf: model folder for the chat template")
     .option("--template <template>", "hf: chat template name or file")
     .action((ref: string, flags: ExportFlags) => ctx.run(async (out) => {
       const target = flags.target as TargetName;

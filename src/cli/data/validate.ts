@@ -11,7 +11,7 @@ export function registerValidate(data: Command, ctx: CliContext): void {
   data.command("validate <source>")
     .description("check every record of a dataset (NAME, NAME@N) or a JSONL file against the canonical format or a provider's rules")
     .option("--target <target>", `${TARGETS.join("|")}`)
-    .option("--model <model>", "openai: model id for token limits; hf: model folder whose chat template must render each record")
+    .option("--model <model>", "openai: model id for token limits; bedrock-nova|bedrock-llama: base model id for its limits; hf: model folder whose chat template must render each record")
     .option("--template <template>", "hf: chat template name or file instead of the model's")
     .option("--max-issues <n>", "print at most n issues (all are counted)", "50")
     .option("--max-line-bytes <n>", "files: longest accepted line", String(16 * 1024 * 1024))

@@ -24,7 +24,7 @@ export const CostSectionSchema = z
     localTokensPerSecond: z.number().positive().optional().describe("Measured trainer throughput (tokens/s per run); replaces the assumed table."),
     dataPrepHourlyRate: z.number().nonnegative().default(75).describe("USD per hour of people preparing data (ROI input)."),
     dataPrepHours: z.number().nonnegative().default(0).describe("Hours spent preparing the dataset (ROI input)."),
-    retirementWarningDays: z.number().int().nonnegative().default(90).describe("Warn when a base model retires within this many days."),
+    retirementWarningDays: z.number().int().nonnegative().default(90).describe("Warn when a base model retires, or a hosted fine-tuning service closes to new jobs, within this many days (plan, estimate, advise)."),
     prices: z.array(PriceOverrideSchema).default([]).describe("Overrides of the built-in price catalog."),
   })
   .default({ gpuHourlyRate: 3.5, gpuCount: 1, dataPrepHourlyRate: 75, dataPrepHours: 0, retirementWarningDays: 90, prices: [] });

@@ -37,4 +37,23 @@ describe("exportRecords", () => {
     const first = (await readFile(join(outDir, "x-openai-train.jsonl"), "utf8")).split("\n")[0];
     expect(JSON.parse(first!)).toEqual({ messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "q0" }, { role: "assistant", content: "a0" }] });
   });
+
+  it("writes Nova's bedrock-conversation-2024 lines: system and content as text blocks", async () => {
+    const outDir = await mkdtemp(join(tmpdir(), "tk-export-"));
+    await exportRecords(fromArray(Array.from({ length: 8 }, (_, i) => rec(i))), { target: "bedrock-nova", outDir, prefix: "x", model: "amazon.nova-lite-v1:0:300k" });
+    const first = (await readFile(join(outDir, "x-bedrock-nova-train.jsonl"), "utf8")).split("\n")[0];
+    expect(JSON.parse(first!)).toEqual({
+      schemaVersion: "bedrock-conversation-2024",
+      system: [{ text: "Be brief." }],
+      messages: [{ role: "user", content: [{ text: "q0" }] }, { role: "assistant", content: [{ text: "a0" }] }],
+    });
+  });
+
+  it("writes Llama prompt/completion lines with the system text before the prompt, skipping multi-turn records", async () => {
+    const outDir = await mkdtemp(join(tmpdir(), "tk-export-"));
+    const multi = { messages: [{ role: "user", content: "a" }, { role: "assistant", content: "b" }, { role: "user", content: "c" }, { role: "assistant", content: "d" }], metadata: {} } as DatasetRecord;
+    const report = await exportRecords(fromArray([rec(0), multi]), { target: "bedrock-llama", outDir, prefix: "x" });
+    expect([report.exported, report.skippedByCode]).toEqual([1, { DATA_BEDROCK_MULTI_TURN: 1 }]);
+    expect(await readFile(join(outDir, "x-bedrock-llama-train.jsonl"), "utf8")).toBe('{"prompt":"Be brief.\\n\\nq0","completion":"a0"}\n');
+  });
 });

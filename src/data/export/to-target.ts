@@ -1,5 +1,6 @@
 import type { Message } from "../record.js";
 import type { TargetName } from "../validate/target.js";
+import { BEDROCK_NOVA_RULES } from "../validate/rules/bedrock.js";
 
 /**
  * Canonical record → the line a provider expects. Metadata never leaves tunekit; keys are written in the
@@ -28,6 +29,24 @@ export function toTargetLine(record: Rec, target: TargetName): Rec {
         if (system.length > 0) out.system = system.join("\n\n");
         out.messages = messages.slice(start).map((m) => ({ role: m.role, content: m.content }));
         return out;
+      }
+      case "bedrock-nova": {
+        // bedrock-conversation-2024: system and every turn's content are lists of text blocks.
+        let start = 0;
+        const system: Rec[] = [];
+        while (start < messages.length && messages[start]!.role === "system") system.push({ text: messages[start++]!.content ?? "" });
+        return {
+          schemaVersion: BEDROCK_NOVA_RULES.schemaVersion,
+          ...(system.length > 0 ? { system } : {}),
+          messages: messages.slice(start).map((m) => ({ role: m.role, content: [{ text: m.content ?? "" }] })),
+        };
+      }
+      case "bedrock-llama": {
+        // One exchange (validated); leading system text goes before the user prompt, as the validator warns.
+        const system = messages.filter((m) => m.role === "system").map((m) => m.content ?? "");
+        const user = messages.find((m) => m.role === "user")?.content ?? "";
+        const reply = messages.find((m) => m.role === "assistant")?.content ?? "";
+        return { prompt: [...system, user].join("\n\n"), completion: reply };
       }
       case "together":
         return { messages: messages.map((m) => (m.weight === undefined ? { role: m.role, content: m.content } : { role: m.role, content: m.content, weight: m.weight })) };

@@ -2,7 +2,7 @@ import type { IssueList, ValidationIssue } from "./issue.js";
 import type { ShapeKind } from "./structure.js";
 import type { ChatRecord } from "../record.js";
 
-export const TARGETS = ["openai", "openai-dpo", "bedrock", "together", "hf"] as const;
+export const TARGETS = ["openai", "openai-dpo", "bedrock", "bedrock-nova", "bedrock-llama", "together", "hf"] as const;
 export type TargetName = (typeof TARGETS)[number];
 
 /** Renders a chat record with a model's chat template; throws when the template cannot render it. */

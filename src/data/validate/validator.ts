@@ -4,6 +4,7 @@ import { checkStructure } from "./structure.js";
 import type { RuleSource, TargetChecker, TargetName, TargetOptions } from "./target.js";
 import { openAiChecker, openAiDpoChecker } from "./check-openai.js";
 import { bedrockChecker } from "./check-bedrock.js";
+import { bedrockLlamaChecker, bedrockNovaChecker } from "./check-bedrock-conversation.js";
 import { togetherChecker } from "./check-together.js";
 import { hfChecker } from "./check-hf.js";
 
@@ -52,6 +53,8 @@ export function createTargetChecker(target: TargetName, options: TargetOptions =
     case "openai": return openAiChecker(options);
     case "openai-dpo": return openAiDpoChecker();
     case "bedrock": return bedrockChecker();
+    case "bedrock-nova": return bedrockNovaChecker(options);
+    case "bedrock-llama": return bedrockLlamaChecker(options);
     case "together": return togetherChecker();
     case "hf": return hfChecker(options);
   }

@@ -110,4 +110,34 @@ describe("advise", () => {
     expect(catalogTrainingPrice(summary([base, mini]), catalog)).toEqual({ perMTok: 3, source: "catalog openai/gpt-4o-mini-2024-07-18" });
     expect(catalogTrainingPrice(summary([base, fewShot]), catalog)).toBeUndefined();
   });
+
+  describe("closing hosted paths", () => {
+    const mini = { ...fewShot, backend: { type: "openai", model: "gpt-4o-mini", baseURL: "https://api.openai.com/v1" } };
+    it("says a recommended OpenAI fine-tune is on a closing path, with the date and source, and points to open weights", () => {
+      const a = advise({ summary: summary([base, mini]), trainExamples: 2000, target: 0.9, today: new Date("2026-12-03") });
+      expect(a.recommendation).toBe("fine-tune");
+      expect(a.headline).toBe("Fine-tune an open-weight model (OpenAI's hosted fine-tuning is closing)");
+      expect(a.reasons).toContain(
+        "a fine-tune of gpt-4o-mini would run on OpenAI's hosted fine-tuning, which closes to every customer on 2027-01-06 (in 34 days) (source: https://platform.openai.com/docs/deprecations): " +
+          "fine-tune an open-weight model instead (`provider: local` in train.yaml, e.g. a Llama 3 or Qwen3 base) and compare it with `tunekit eval run`; from an existing OpenAI fine-tune, `tunekit migrate` does this in one step (docs/leaving-openai.md).",
+      );
+      expect([a.numbers.hostedPathClosesOn, a.numbers.hostedPathDaysLeft]).toEqual(["2027-01-06", 34]);
+    });
+    it("says when the path has closed, and names hosted fine-tuned candidates whose base retires", () => {
+      const ft = { ...cand("ft", "template", 0.75, 0.0002, 40), backend: { type: "openai", model: "ft:gpt-4o-mini-2024-07-18:acme::x", baseURL: "https://api.openai.com/v1" } };
+      const cmp = { a: "ft", b: "few", metric: "accuracy", unit: "fraction" as const, difference: 0.05, low: 0.01, high: 0.09, pValue: 0.01, test: "mcnemar-exact" as const, n: 100, verdict: "ft beats few by 5.0 points accuracy" };
+      const a = advise({ summary: summary([base, mini, ft], [cmp]), trainExamples: 2000, target: 0.9, today: new Date("2027-01-10") });
+      expect(a.recommendation).toBe("fine-tune");
+      expect(a.reasons.some((r) => r.includes("which closed to new jobs on 2027-01-06 (source: https://platform.openai.com/docs/deprecations)"))).toBe(true);
+      expect(a.reasons.find((r) => r.startsWith("candidate ft"))).toMatch(
+        /^candidate ft runs ft:gpt-4o-mini-2024-07-18:acme::x: its base model retires on 2027-01-14 \(in 4 days\); it can no longer be retrained on OpenAI \(job creation closed 2027-01-06\) \(source: https:\/\/platform\.openai\.com\/docs\/deprecations, date unconfirmed: .+\); move it to an open-weight model with `tunekit migrate`\.$/,
+      );
+    });
+    it("stays quiet for OpenAI-compatible endpoints that are not OpenAI, and before the wind-down", () => {
+      const vllm = { ...mini, backend: { type: "openai", model: "gpt-4o-mini", baseURL: "http://localhost:8000/v1" } };
+      const a = advise({ summary: summary([base, vllm]), trainExamples: 2000, target: 0.9, today: new Date("2026-12-03") });
+      expect([a.headline, a.numbers.hostedPathClosesOn]).toEqual(["Fine-tune", undefined]);
+      expect(advise({ summary: summary([base, mini]), trainExamples: 2000, target: 0.9, today: new Date("2026-01-01") }).headline).toBe("Fine-tune");
+    });
+  });
 });

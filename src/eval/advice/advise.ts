@@ -2,6 +2,7 @@ import { UsageError } from "../../errors/index.js";
 import type { PriceCatalog } from "../../cost/index.js";
 import type { EvalSummary, CandidateSummary } from "../suite/summarize.js";
 import { formatMetric, formatUsd } from "../report/format-values.js";
+import { hostedPathNotes, hostedPathReasons } from "./hosted-path-advice.js";
 
 /**
  * Keep prompting, add retrieval, fine-tune, or collect data first — following the usual guidance: optimise
@@ -32,6 +33,10 @@ export interface AdviceInput {
   trainPriceSource?: string;
   epochs?: number;
   meanTrainTokensPerExample?: number;
+  /** The clock for closing hosted paths (OpenAI's fine-tuning wind-down, base model retirements); tests fix it. */
+  today?: Date;
+  /** Warn when a hosted path closes within this many days (cost.retirementWarningDays). */
+  warnDays?: number;
 }
 
 export interface Advice {
@@ -222,10 +227,20 @@ export function advise(input: AdviceInput): Advice {
       }
     }
   }
+  // Closing hosted paths: a fine-tune recommended on OpenAI's closing service, and hosted fine-tunes whose base retires.
+  const notes = hostedPathNotes(summary.candidates, isFineTuned, { today: input.today, warnDays: input.warnDays });
+  const pathReasons = hostedPathReasons(notes, recommendation === "fine-tune", bestPrompt?.name);
+  reasons.push(...pathReasons);
+  const closure = notes.find((n) => n.status.closure)?.status.closure;
+  if (closure && pathReasons.length > 0) {
+    numbers.hostedPathClosesOn = closure.closesOn;
+    numbers.hostedPathDaysLeft = closure.daysLeft;
+  }
+  const openWeight = recommendation === "fine-tune" && notes.some((n) => n.candidate === bestPrompt?.name && !n.fineTuned && n.status.closure?.warning);
   const headline = {
     "keep-prompting": "Keep prompting",
     "add-retrieval": "Add retrieval before fine-tuning",
-    "fine-tune": "Fine-tune",
+    "fine-tune": openWeight ? "Fine-tune an open-weight model (OpenAI's hosted fine-tuning is closing)" : "Fine-tune",
     "collect-data": "Collect more data before fine-tuning",
   }[recommendation];
   return { recommendation, headline, reasons, numbers };

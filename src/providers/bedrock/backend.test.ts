@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BedrockOptionsSchema } from "../spec.js";
 import { BedrockBackend } from "./backend.js";
-import { createBedrockFixture, HAIKU } from "./fixtures/bedrock-api.js";
+import { createBedrockFixture, HAIKU, LLAMA_8B, NOVA_MICRO } from "./fixtures/bedrock-api.js";
 
 const fixture = createBedrockFixture({ s3PageSize: 1 });
 const dir = mkdtempSync(join(tmpdir(), "tunekit-bedrock-"));
@@ -13,6 +13,10 @@ const val = join(dir, "val.jsonl");
 const line = (q: string, a: string) => `${JSON.stringify({ system: "support", messages: [{ role: "user", content: q }, { role: "assistant", content: a }] })}\n`;
 writeFileSync(train, line("hi", "hello"));
 writeFileSync(val, line("yo", "hey"));
+const novaTrain = join(dir, "nova.jsonl");
+writeFileSync(novaTrain, `${JSON.stringify({ schemaVersion: "bedrock-conversation-2024", system: [{ text: "support" }], messages: [{ role: "user", content: [{ text: "hi" }] }, { role: "assistant", content: [{ text: "hello" }] }] })}\n`);
+const llamaTrain = join(dir, "llama.jsonl");
+writeFileSync(llamaTrain, `${JSON.stringify({ prompt: "hi", completion: "hello" })}\n`);
 const credentials = { accessKeyId: "AKIAFIXTUREFIXTURE00", secretAccessKey: "fixture-secret-access-key-000000000000000" };
 const ROLE = "arn:aws:iam::123456789012:role/BedrockFineTune";
 let endpoints = { endpoint: "", s3Endpoint: "" };
@@ -92,5 +96,47 @@ describe("BedrockBackend through @aws-sdk/client-bedrock and client-s3", () => {
     fixture.bedrock.failNext("POST", "/model-customization-jobs", { status: 403, json: { message: "not authorized to perform: iam:PassRole" }, headers: { "x-amzn-errortype": "AccessDeniedException" } });
     await expect(backend().submit({ trainingFile: train, model: HAIKU, runId: "r4" })).rejects.toMatchObject({ code: "PROVIDER_PERMISSION_DENIED" });
     await expect(backend({ roleArn: undefined }).submit({ trainingFile: train, model: HAIKU, runId: "r5" })).rejects.toMatchObject({ code: "PROVIDER_BEDROCK_SETTINGS_MISSING" });
+  });
+
+  it("customizes Amazon Nova in its own region with Nova's hyperparameters and reads the job back there", async () => {
+    const b = backend();
+    const res = await b.submit({ trainingFile: novaTrain, model: NOVA_MICRO, runId: "run_n1" });
+    const create = fixture.bedrock.requests.filter((r) => r.method === "POST" && r.path === "/model-customization-jobs").at(-1)!;
+    expect(/Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(String(create.headers.authorization))?.[1]).toBe("us-east-1");
+    expect(JSON.parse(create.body.toString())).toEqual({
+      jobName: "tunekit-run_n1",
+      customModelName: "tunekit-run_n1",
+      roleArn: ROLE,
+      clientRequestToken: "run_n1",
+      baseModelIdentifier: NOVA_MICRO,
+      customizationType: "FINE_TUNING",
+      trainingDataConfig: { s3Uri: "s3://ft-bucket/data/tunekit/run_n1/train.jsonl" },
+      outputDataConfig: { s3Uri: "s3://ft-bucket/data/tunekit/run_n1/output/" },
+      hyperParameters: { epochCount: "3", learningRate: "0.00001", learningRateWarmupSteps: "10" },
+      jobTags: [{ key: "tunekit-run", value: "run_n1" }],
+    });
+    expect(res.jobId).toBe(`arn:aws:bedrock:us-east-1:123456789012:model-customization-job/${NOVA_MICRO}/job${fixture.jobs.size}`);
+    await b.status(res.jobId);
+    const done = await b.status(res.jobId);
+    expect([done.status, done.resultModelId, done.hyperparameters]).toEqual([
+      "succeeded", `arn:aws:bedrock:us-east-1:123456789012:custom-model/${NOVA_MICRO}/job${fixture.jobs.size}`, { epochCount: 3, learningRate: 0.00001, learningRateWarmupSteps: 10 }]);
+  });
+
+  it("sends Llama its batch size of 1 and learning rate, and prompt/completion data", async () => {
+    const res = await backend({ learningRate: 0.0002 }).submit({ trainingFile: llamaTrain, model: LLAMA_8B, runId: "run_l1" });
+    expect(fixture.jobs.get(res.jobId)?.hyperParameters).toEqual({ epochCount: "3", batchSize: "1", learningRate: "0.0002" });
+  });
+
+  it("refuses settings another family uses, or out of the family's range, before uploading", async () => {
+    const uploads = fixture.s3.requests.filter((r) => r.method === "PUT").length;
+    await expect(backend({ learningRateMultiplier: 1.5 }).submit({ trainingFile: novaTrain, model: NOVA_MICRO, runId: "r6" })).rejects.toMatchObject({
+      code: "PROVIDER_BEDROCK_SETTINGS_INVALID",
+      message: "hosted.bedrock.learningRateMultiplier does not apply to amazon.nova-micro-v1:0:128k (nova: epochCount, learningRate, learningRateWarmupSteps)",
+    });
+    await expect(backend({ epochCount: 8 }).submit({ trainingFile: novaTrain, model: NOVA_MICRO, runId: "r7" })).rejects.toMatchObject({
+      code: "PROVIDER_BEDROCK_SETTINGS_INVALID",
+      message: "hosted.bedrock epochCount 8 is outside 1..5 for amazon.nova-micro-v1:0:128k (https://docs.aws.amazon.com/bedrock/latest/userguide/cm-hp-nova-mm.html)",
+    });
+    expect(fixture.s3.requests.filter((r) => r.method === "PUT").length).toBe(uploads);
   });
 });

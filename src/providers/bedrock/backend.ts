@@ -14,9 +14,10 @@ import { callProvider } from "../errors.js";
 import { parseMetricsCsv } from "../metrics-csv.js";
 import type { BedrockOptions } from "../spec.js";
 import type { FineTuneBackend, JobCheckpoint, JobEvent, JobMetric, JobState, JobStatus, SubmitInput, SubmitResult } from "../types.js";
+import { bedrockFamilyOf, hyperparameterProblems } from "./base-models.js";
 
 /**
- * Claude 3 Haiku model customization on Amazon Bedrock: JSONL uploaded to S3, CreateModelCustomizationJob
+ * Model customization on Amazon Bedrock (Claude 3 Haiku, Amazon Nova, Meta Llama; base-models.ts): JSONL uploaded to S3, CreateModelCustomizationJob
  * (FINE_TUNING, hyperparameters as strings), GetModelCustomizationJob polling, StopModelCustomizationJob, and
  * the step-wise metrics CSVs Bedrock writes under the output S3 URI. Bedrock has no event or checkpoint API:
  * events are derived from the job's statusDetails stages; checkpoints are empty. Credentials come from the
@@ -43,21 +44,45 @@ export function jobIdFromArn(arn: string): string {
   return arn.split("/").pop() ?? arn;
 }
 
+/** The region of a Bedrock ARN (arn:aws:bedrock:REGION:ACCOUNT:…), so a job is always read where it was created. */
+export function regionFromArn(arn: string): string | undefined {
+  return /^arn:aws[a-z-]*:bedrock:([a-z0-9-]+):/.exec(arn)?.[1];
+}
+
 export class BedrockBackend implements FineTuneBackend {
   readonly provider = "bedrock" as const;
-  private readonly bedrock: BedrockClient;
-  private readonly s3: S3Client;
+  // One client pair per region: the region follows the base model (Nova and Claude are customized in different
+  // regions) unless hosted.bedrock.region pins it.
+  private readonly clients = new Map<string, { bedrock: BedrockClient; s3: S3Client }>();
 
-  constructor(private readonly config: BedrockBackendOptions) {
-    const o = config.options;
-    const common = { region: o.region, maxAttempts: config.maxAttempts ?? 3, ...(config.credentials ? { credentials: config.credentials } : {}) };
-    this.bedrock = new BedrockClient({ ...common, ...(o.endpoint ? { endpoint: o.endpoint } : {}) });
-    // With an endpoint override (MinIO, LocalStack, a test server) use path-style addressing and only the checksums
-    // S3 requires: S3-compatible servers often reject the SDK's default aws-chunked CRC32 uploads.
-    this.s3 = new S3Client({
-      ...common,
-      ...(o.s3Endpoint ? { endpoint: o.s3Endpoint, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" } : {}),
-    });
+  constructor(private readonly config: BedrockBackendOptions) {}
+
+  private client(region: string): { bedrock: BedrockClient; s3: S3Client } {
+    let c = this.clients.get(region);
+    if (!c) {
+      const o = this.config.options;
+      const common = { region, maxAttempts: this.config.maxAttempts ?? 3, ...(this.config.credentials ? { credentials: this.config.credentials } : {}) };
+      c = {
+        bedrock: new BedrockClient({ ...common, ...(o.endpoint ? { endpoint: o.endpoint } : {}) }),
+        // With an endpoint override (MinIO, LocalStack, a test server) use path-style addressing and only the checksums
+        // S3 requires: S3-compatible servers often reject the SDK's default aws-chunked CRC32 uploads.
+        s3: new S3Client({
+          ...common,
+          ...(o.s3Endpoint ? { endpoint: o.s3Endpoint, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" } : {}),
+        }),
+      };
+      this.clients.set(region, c);
+    }
+    return c;
+  }
+
+  /** hosted.bedrock.region, else the first region the base model's family is customized in. */
+  regionFor(model: string): string {
+    return this.config.options.region ?? bedrockFamilyOf(model).regions[0]!;
+  }
+
+  private forJob(jobId: string): { bedrock: BedrockClient; s3: S3Client } {
+    return this.client(regionFromArn(jobId) ?? this.config.options.region ?? "us-west-2");
   }
 
   /** Problems that must be fixed before anything is uploaded. */
@@ -68,9 +93,40 @@ export class BedrockBackend implements FineTuneBackend {
     return missing;
   }
 
+  /** The hyperparameters for the base model's family, with its documented defaults for unset ones. */
+  hyperparametersFor(model: string, withValidation: boolean): Record<string, number> {
+    const o = this.config.options;
+    const family = bedrockFamilyOf(model);
+    const hp = family.hyperparameters;
+    const epochs = o.epochCount ?? Math.min(hp.epochCount!.max, Math.max(1, Math.round(this.config.epochs ?? hp.epochCount!.default)));
+    switch (family.family) {
+      case "nova":
+        return { epochCount: epochs, learningRate: o.learningRate ?? hp.learningRate!.default, learningRateWarmupSteps: o.learningRateWarmupSteps ?? hp.learningRateWarmupSteps!.default };
+      case "llama":
+        return { epochCount: epochs, batchSize: o.batchSize ?? hp.batchSize!.default, learningRate: o.learningRate ?? hp.learningRate!.default };
+      case "claude":
+        return {
+          epochCount: epochs,
+          batchSize: o.batchSize ?? hp.batchSize!.default,
+          learningRateMultiplier: o.learningRateMultiplier ?? hp.learningRateMultiplier!.default,
+          ...(withValidation ? { earlyStoppingThreshold: o.earlyStoppingThreshold ?? hp.earlyStoppingThreshold!.default, earlyStoppingPatience: o.earlyStoppingPatience ?? hp.earlyStoppingPatience!.default } : {}),
+        };
+    }
+  }
+
+  /** Settings that do not fit the base model's family: refused before anything is uploaded. */
+  settingsProblems(model: string, withValidation = false): string[] {
+    const o = this.config.options;
+    const family = bedrockFamilyOf(model);
+    const foreign = (["batchSize", "learningRateMultiplier", "learningRate", "learningRateWarmupSteps", "earlyStoppingThreshold", "earlyStoppingPatience"] as const)
+      .filter((k) => o[k] !== undefined && !family.hyperparameters[k])
+      .map((k) => `hosted.bedrock.${k} does not apply to ${model} (${family.family}: ${Object.keys(family.hyperparameters).join(", ")})`);
+    return [...foreign, ...hyperparameterProblems(model, this.hyperparametersFor(model, withValidation))];
+  }
+
   buildCreateInput(model: string, trainingUri: string, validationUri: string | undefined, outputUri: string, runId: string): CreateModelCustomizationJobCommandInput {
     const o = this.config.options;
-    const epochs = o.epochCount ?? Math.min(10, Math.max(1, Math.round(this.config.epochs ?? 2)));
+    const hyperParameters = Object.fromEntries(Object.entries(this.hyperparametersFor(model, validationUri !== undefined)).map(([k, v]) => [k, String(v)]));
     return {
       jobName: `tunekit-${runId}`.slice(0, 63),
       customModelName: o.customModelName ?? `tunekit-${runId}`.slice(0, 63),
@@ -81,12 +137,7 @@ export class BedrockBackend implements FineTuneBackend {
       trainingDataConfig: { s3Uri: trainingUri },
       ...(validationUri ? { validationDataConfig: { validators: [{ s3Uri: validationUri }] } } : {}),
       outputDataConfig: { s3Uri: outputUri },
-      hyperParameters: {
-        epochCount: String(epochs),
-        batchSize: String(o.batchSize),
-        learningRateMultiplier: String(o.learningRateMultiplier),
-        ...(validationUri ? { earlyStoppingThreshold: String(o.earlyStoppingThreshold), earlyStoppingPatience: String(o.earlyStoppingPatience) } : {}),
-      },
+      hyperParameters,
       ...(o.kmsKeyId ? { customModelKmsKeyId: o.kmsKeyId } : {}),
       jobTags: [{ key: "tunekit-run", value: runId }],
     };
@@ -95,12 +146,15 @@ export class BedrockBackend implements FineTuneBackend {
   async submit(input: SubmitInput): Promise<SubmitResult> {
     const missing = BedrockBackend.requiredSettings(this.config.options);
     if (missing.length) throw new ConfigError("PROVIDER_BEDROCK_SETTINGS_MISSING", `Bedrock fine-tuning needs ${missing.join(" and ")}`, { fix: "add them under hosted.bedrock in train.yaml" });
+    const problems = this.settingsProblems(input.model, input.validationFile !== undefined);
+    if (problems.length) throw new ConfigError("PROVIDER_BEDROCK_SETTINGS_INVALID", problems.join("; "), { fix: "remove the settings that do not apply, or bring them into the documented range, under hosted.bedrock in train.yaml" });
+    const { bedrock, s3 } = this.client(this.regionFor(input.model));
     const { bucket, prefix } = parseS3Uri(this.config.options.s3Uri as string);
     const base = `${prefix}tunekit/${input.runId}/`;
     const upload = async (path: string, name: string) => {
       const key = `${base}${name}`;
       await callProvider("bedrock", `uploading ${name} to s3://${bucket}/${key}`, () =>
-        this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(path), ContentLength: statSync(path).size, ContentType: "application/jsonl" })),
+        s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(path), ContentLength: statSync(path).size, ContentType: "application/jsonl" })),
       );
       return `s3://${bucket}/${key}`;
     };
@@ -108,14 +162,14 @@ export class BedrockBackend implements FineTuneBackend {
     const validationUri = input.validationFile ? await upload(input.validationFile, "validation.jsonl") : undefined;
     const outputUri = `s3://${bucket}/${base}output/`;
     const created = await callProvider("bedrock", "creating the model customization job", () =>
-      this.bedrock.send(new CreateModelCustomizationJobCommand(this.buildCreateInput(input.model, trainingUri, validationUri, outputUri, input.runId))),
+      bedrock.send(new CreateModelCustomizationJobCommand(this.buildCreateInput(input.model, trainingUri, validationUri, outputUri, input.runId))),
     );
     const jobId = created.jobArn as string;
     return { jobId, state: await this.status(jobId), files: { training: trainingUri, ...(validationUri ? { validation: validationUri } : {}) } };
   }
 
   private async get(jobId: string): Promise<GetModelCustomizationJobResponse> {
-    return callProvider("bedrock", `getting job ${jobId}`, () => this.bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: jobId })));
+    return callProvider("bedrock", `getting job ${jobId}`, () => this.forJob(jobId).bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: jobId })));
   }
 
   async status(jobId: string): Promise<JobState> {
@@ -148,25 +202,25 @@ export class BedrockBackend implements FineTuneBackend {
     let token: string | undefined;
     do {
       const page = await callProvider("bedrock", `listing outputs in s3://${bucket}/${prefix}`, () =>
-        this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token })),
+        this.forJob(jobId).s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token })),
       );
       for (const o of page.Contents ?? []) if (o.Key && /metrics\.csv$/.test(o.Key)) keys.push(o.Key);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     const out: JobMetric[] = [];
     for (const key of keys.sort()) {
-      const obj = await callProvider("bedrock", `reading s3://${bucket}/${key}`, () => this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+      const obj = await callProvider("bedrock", `reading s3://${bucket}/${key}`, () => this.forJob(jobId).s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
       out.push(...parseMetricsCsv((await obj.Body?.transformToString("utf8")) ?? ""));
     }
     return out;
   }
 
   async checkpoints(): Promise<JobCheckpoint[]> {
-    return []; // Bedrock exposes no intermediate checkpoints for Claude customization.
+    return []; // Bedrock exposes no intermediate checkpoints for model customization.
   }
 
   async cancel(jobId: string): Promise<JobState> {
-    await callProvider("bedrock", `stopping job ${jobId}`, () => this.bedrock.send(new StopModelCustomizationJobCommand({ jobIdentifier: jobId })));
+    await callProvider("bedrock", `stopping job ${jobId}`, () => this.forJob(jobId).bedrock.send(new StopModelCustomizationJobCommand({ jobIdentifier: jobId })));
     return this.status(jobId);
   }
 
@@ -196,7 +250,7 @@ export class BedrockBackend implements FineTuneBackend {
   }
 }
 
-/** Shown in the plan before a Bedrock job starts: serving a customized Claude needs Provisioned Throughput. */
-export const BEDROCK_SERVING_WARNING =
-  "a fine-tuned Claude 3 Haiku can only be served on Amazon Bedrock Provisioned Throughput (model units billed per hour, " +
-  "whether used or not); on-demand per-token serving is not available for custom models. Budget for it before training.";
+/** Shown in the plan before a Bedrock job starts: how the custom model will be served (Provisioned Throughput costs). */
+export function bedrockServingWarning(model: string): string {
+  return bedrockFamilyOf(model).serving;
+}

@@ -18,7 +18,7 @@ export interface DataOverview {
 
 const COST_CANDIDATES = [
   { provider: "openai", model: "gpt-4o-mini-2024-07-18" },
-  { provider: "bedrock", model: "anthropic.claude-3-haiku-20240307-v1:0:200k" },
+  { provider: "bedrock", model: "amazon.nova-micro-v1:0:128k" },
   { provider: "local", model: "8b", paramsB: 8 },
 ] as const;
 

@@ -1,5 +1,6 @@
 /** The providers stage's public surface: other stages and the shells import from here, never from its files. */
 export { createBackend } from "./create-backend.js";
+export { toProviderError } from "./errors.js";
 export type { BackendContext } from "./create-backend.js";
 export { planHostedRun, planWorkDir } from "./hosted-plan.js";
 export type { HostedJobSpec, HostedPlan } from "./hosted-plan.js";

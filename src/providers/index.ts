@@ -5,6 +5,6 @@ export type { BackendContext } from "./create-backend.js";
 export { planHostedRun, planWorkDir } from "./hosted-plan.js";
 export type { HostedJobSpec, HostedPlan } from "./hosted-plan.js";
 export { cancelHostedRun, hostedRunInfo, submitHostedRun, watchHostedRun } from "./hosted-run.js";
-export { HostedOptionsSchema } from "./spec.js";
+export { HostedOptionsSchema, readApiKey } from "./spec.js";
 export { HOSTED_PROVIDERS, isFinalJobStatus } from "./types.js";
 export type { FineTuneBackend, HostedProvider, JobCheckpoint, JobEvent, JobMetric, JobState, JobStatus, SubmitInput, SubmitResult } from "./types.js";

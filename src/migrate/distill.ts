@@ -10,8 +10,8 @@ import type { DatasetVersion, Workspace } from "../registry/index.js";
  * (its model id or the gateway variant it was routed to) becomes a candidate training record — the request's
  * messages and the logged reply as the assistant target. Three dataset versions, each a data-stage transform
  * with its report: `distill` (the parent's records + the candidates, PII redacted in the candidates only:
- * the user's own files were already their responsibility, logs were never reviewed), `dedupe` (exact and near
- * duplicates), `leakage` (a candidate that near-copies a held-out test record is dropped, the test copy stays).
+ * the user's own files were already their responsibility, logs were never reviewed), `leakage` (a candidate
+ * that near-copies a held-out test record is dropped, the test copy stays), `dedupe` (exact and near copies).
  */
 export interface DistillOptions {
   /** Model id or gateway variant whose answers are distilled. */
@@ -31,7 +31,8 @@ export interface DistillReport {
 }
 
 export interface DistillResult {
-  versions: { distill: DatasetVersion; dedupe: DatasetVersion; leakage: DatasetVersion };
+  /** In order: distill → leakage → dedupe (the last is the one to train on). */
+  versions: { distill: DatasetVersion; leakage: DatasetVersion; dedupe: DatasetVersion };
   report: DistillReport;
 }
 
@@ -79,7 +80,8 @@ export async function distillFromLogs(ws: Workspace, parent: DatasetVersion, opt
       details: { report },
     });
   }
-  const scanner = new PiiScanner({ mode: "redact" });
+  // Metadata here is ours (request ids, model ids): the entropy rule could take an ft: id for a secret.
+  const scanner = new PiiScanner({ mode: "redact", scanMetadata: false });
   const withCandidates = async function* (): AsyncGenerator<DatasetRecord> {
     yield* readVersion(ws, parent);
     for (const c of candidates) {
@@ -94,18 +96,20 @@ export async function distillFromLogs(ws: Workspace, parent: DatasetVersion, opt
   });
   report.piiFindings = scanner.report.findings;
 
-  const dedupePlan = await planDedupe(readVersion(ws, distill), {});
-  const dedupe = await commitVersion(ws, {
-    dataset: parent.datasetName, parent: distill, transform: "dedupe", params: dedupePlan.options,
-    records: applyDedupe(readVersion(ws, distill), dedupePlan), report: () => ({ ...dedupePlan.report }),
-  });
-  report.duplicatesRemoved = dedupePlan.report.removed.total;
-
-  const leakPlan = await planLeakageCheck(readVersion(ws, dedupe), { resolve: true });
+  // Leakage before dedupe: a candidate copying a test record is a leak (dropped, the test copy stays), and
+  // must be counted as one rather than vanish as a mere duplicate of the earlier test record.
+  const leakPlan = await planLeakageCheck(readVersion(ws, distill), { resolve: true });
   const leakage = await commitVersion(ws, {
-    dataset: parent.datasetName, parent: dedupe, transform: "leakage", params: leakPlan.options,
-    records: applyLeakageCheck(readVersion(ws, dedupe), leakPlan), report: () => ({ ...leakPlan.report }),
+    dataset: parent.datasetName, parent: distill, transform: "leakage", params: leakPlan.options,
+    records: applyLeakageCheck(readVersion(ws, distill), leakPlan), report: () => ({ ...leakPlan.report }),
   });
   report.leakedDropped = Object.values(leakPlan.report.dropped).reduce((a, b) => a + b, 0);
-  return { versions: { distill, dedupe, leakage }, report };
+
+  const dedupePlan = await planDedupe(readVersion(ws, leakage), {});
+  const dedupe = await commitVersion(ws, {
+    dataset: parent.datasetName, parent: leakage, transform: "dedupe", params: dedupePlan.options,
+    records: applyDedupe(readVersion(ws, leakage), dedupePlan), report: () => ({ ...dedupePlan.report }),
+  });
+  report.duplicatesRemoved = dedupePlan.report.removed.total;
+  return { versions: { distill, leakage, dedupe }, report };
 }

@@ -116,7 +116,7 @@ export async function runMigration(ws: Workspace, input: MigrateOptionsInput, re
     if (options.distillFromLogs) {
       const d = await step("distill", (x) => `${(x.report as DistillReport).candidates} logged answers of ${options.distillFromLogs} (${(x.report as DistillReport).piiFindings} PII findings redacted, ${(x.report as DistillReport).duplicatesRemoved} duplicates, ${(x.report as DistillReport).leakedDropped} test leaks dropped) → ${x.ref}`, async () => {
         const r = await distillFromLogs(ws, await ws.registry.getDatasetVersion(String(imported.heldOut)), { model: options.distillFromLogs as string });
-        return { version: r.versions.leakage.id, ref: `${name}@${r.versions.leakage.number}`, versions: { distill: r.versions.distill.id, dedupe: r.versions.dedupe.id, leakage: r.versions.leakage.id }, report: r.report };
+        return { version: r.versions.dedupe.id, ref: `${name}@${r.versions.dedupe.number}`, versions: { distill: r.versions.distill.id, leakage: r.versions.leakage.id, dedupe: r.versions.dedupe.id }, report: r.report };
       });
       trainRef = String(d.ref);
       distill = d.report as DistillReport;

@@ -49,13 +49,19 @@ export function logRecordToCandidate(request: RequestRecord): ChatRecord | "fail
   } as ChatRecord;
 }
 
-export async function distillFromLogs(ws: Workspace, parent: DatasetVersion, options: DistillOptions): Promise<DistillResult> {
+/** Checked before a migration spends anything: opening the log would create an empty one. */
+export function assertGatewayLog(ws: Workspace, model: string): void {
   const gateway = ws.config.gateway;
   if (gateway.logging.backend === "sqlite" && !existsSync(join(ws.stateDir, gateway.logging.path))) {
-    throw new NotFoundError("MIGRATE_NO_GATEWAY_LOG", `--distill-from-logs ${options.model}: there is no gateway request log at ${join(ws.stateDir, gateway.logging.path)}`, {
-      fix: "route the old model's traffic through `tunekit serve` (with gateway.logging.content on) first, or drop --distill-from-logs",
+    throw new NotFoundError("MIGRATE_NO_GATEWAY_LOG", `--distill-from-logs ${model}: there is no gateway request log at ${join(ws.stateDir, gateway.logging.path)}`, {
+      fix: "route the old model's traffic through `tunekit serve` (gateway.logging.storeContent on) first, or drop --distill-from-logs",
     });
   }
+}
+
+export async function distillFromLogs(ws: Workspace, parent: DatasetVersion, options: DistillOptions): Promise<DistillResult> {
+  const gateway = ws.config.gateway;
+  assertGatewayLog(ws, options.model);
   const stores = await openGatewayStores(gateway, ws.stateDir);
   const report: DistillReport = { model: options.model, logged: 0, candidates: 0, skipped: { otherModel: 0, failed: 0, noContent: 0, truncated: 0 }, piiFindings: 0, duplicatesRemoved: 0, leakedDropped: 0 };
   const candidates: ChatRecord[] = [];

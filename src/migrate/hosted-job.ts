@@ -83,29 +83,22 @@ export async function readHostedJob(access: OpenAiAccess, jobId: string): Promis
   };
 }
 
-/** Streams a file's content to a temporary JSONL file (the importer reads paths), then runs `use` on it. */
-async function withDownloadedFile<T>(client: OpenAI, job: HostedJob, fileId: string, use: (path: string) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), "tk-migrate-"));
+/** Streams a file's content to `path` (the importer reads paths). */
+async function downloadFile(client: OpenAI, job: HostedJob, fileId: string, path: string): Promise<void> {
+  let response: Response;
   try {
-    let response: Response;
-    try {
-      response = await client.files.content(fileId);
-    } catch (error) {
-      if (error instanceof OpenAI.APIError && error.status === 404) {
-        throw new NotFoundError("MIGRATE_JOB_FILE_MISSING", `the file ${fileId} of job ${job.id} is no longer in the OpenAI account (it was deleted)`, {
-          fix: "its records cannot be read back: if you kept the JSONL, import it with `tunekit data import FILE` and train with `tunekit train`; otherwise migrate a job whose files still exist",
-          details: { jobId: job.id, fileId },
-        });
-      }
-      throw toProviderError("openai", error, `downloading file ${fileId}`);
+    response = await client.files.content(fileId);
+  } catch (error) {
+    if (error instanceof OpenAI.APIError && error.status === 404) {
+      throw new NotFoundError("MIGRATE_JOB_FILE_MISSING", `the file ${fileId} of job ${job.id} is no longer in the OpenAI account (it was deleted)`, {
+        fix: "its records cannot be read back: if you kept the JSONL, import it with `tunekit data import FILE` and train with `tunekit train`; otherwise migrate a job whose files still exist",
+        details: { jobId: job.id, fileId },
+      });
     }
-    const path = join(dir, `${fileId}.jsonl`);
-    if (!response.body) throw new DataError("MIGRATE_JOB_FILE_EMPTY", `the file ${fileId} of job ${job.id} has no content`, { fix: "check the file in the OpenAI dashboard (Storage → Files)" });
-    await pipeline(Readable.fromWeb(response.body as unknown as WebReadableStream), createWriteStream(path));
-    return await use(path);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    throw toProviderError("openai", error, `downloading file ${fileId}`);
   }
+  if (!response.body) throw new DataError("MIGRATE_JOB_FILE_EMPTY", `the file ${fileId} of job ${job.id} has no content`, { fix: "check the file in the OpenAI dashboard (Storage → Files)" });
+  await pipeline(Readable.fromWeb(response.body as unknown as WebReadableStream), createWriteStream(path));
 }
 
 export interface ImportedJobFiles {
@@ -118,40 +111,50 @@ export interface ImportedJobFiles {
  * Version 1: the training file, every record marked split train. Version 2 (parent 1): the same plus the
  * validation file as split test. The old model never trained on its validation file, so it is a fair
  * held-out set for old and new alike. A job without a validation file gets a seeded 10% of the training
- * file as test (at least one record), through the data stage's split with its leakage check.
+ * file as test (at least 2 records), through the data stage's split with its leakage check. Both files are
+ * downloaded before any version is written, so a missing file leaves the registry as it was.
  */
 export async function importJobFiles(ws: Workspace, access: OpenAiAccess, job: HostedJob, dataset: string, seed = 42): Promise<ImportedJobFiles> {
   const client = openAiClient(access);
-  const tagged = async function* (records: AsyncIterable<DatasetRecord>, split: string, fileId: string): AsyncGenerator<DatasetRecord> {
-    for await (const r of records) yield { ...r, metadata: { ...(r.metadata ?? {}), split, source: "openai-file", openai_file: fileId } } as DatasetRecord;
-  };
-  const importFile = (fileId: string, split: string, parent?: DatasetVersion) =>
-    withDownloadedFile(client, job, fileId, async (path) => {
-      const prepared = await prepareImport([path], { format: "jsonl" });
+  const dir = mkdtempSync(join(tmpdir(), "tk-migrate-"));
+  try {
+    const files = [{ id: job.trainingFile, split: "train" }, ...(job.validationFile ? [{ id: job.validationFile, split: "test" }] : [])].map((f) => ({ ...f, path: join(dir, `${f.id}.jsonl`) }));
+    for (const f of files) await downloadFile(client, job, f.id, f.path);
+    const tagged = async function* (records: AsyncIterable<DatasetRecord>, split: string, fileId: string): AsyncGenerator<DatasetRecord> {
+      for await (const r of records) yield { ...r, metadata: { ...(r.metadata ?? {}), split, source: "openai-file", openai_file: fileId } } as DatasetRecord;
+    };
+    const versions: DatasetVersion[] = [];
+    for (const f of files) {
+      const prepared = await prepareImport([f.path], { format: "jsonl" });
+      const from = versions.at(-1);
       const records = async function* () {
-        if (parent) yield* readVersion(ws, parent);
-        yield* tagged(prepared.records(), split, fileId);
+        if (from) yield* readVersion(ws, from);
+        yield* tagged(prepared.records(), f.split, f.id);
       };
-      return commitVersion(ws, {
+      const version = await commitVersion(ws, {
         dataset,
         description: `imported from OpenAI fine-tuning job ${job.id} (${job.fineTunedModel})`,
-        parent,
-        transform: parent ? "import-validation" : "import",
-        params: { source: "openai", jobId: job.id, fileId, role: split === "train" ? "training_file" : "validation_file", baseModel: job.baseModel, fineTunedModel: job.fineTunedModel },
+        parent: from,
+        transform: from ? "import-validation" : "import",
+        params: { source: "openai", jobId: job.id, fileId: f.id, role: f.split === "train" ? "training_file" : "validation_file", baseModel: job.baseModel, fineTunedModel: job.fineTunedModel },
         records: records(),
-        report: () => ({ ...prepared.report, files: prepared.report.files.map((f) => ({ ...f, file: fileId })) }),
+        report: () => ({ ...prepared.report, files: prepared.report.files.map((x) => ({ ...x, file: f.id })) }),
       });
-    });
-  const training = await importFile(job.trainingFile, "train");
-  const heldOut = job.validationFile ? await importFile(job.validationFile, "test", training) : await splitTestFrom(ws, dataset, training, seed);
-  return { training, heldOut };
+      versions.push(version);
+    }
+    const [training, withValidation] = versions;
+    return { training, heldOut: withValidation ?? (await splitTestFrom(ws, dataset, training, seed)) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function splitTestFrom(ws: Workspace, dataset: string, training: DatasetVersion, seed: number): Promise<DatasetVersion> {
-  const test = Math.max(1, Math.round(training.recordCount * 0.1));
-  if (training.recordCount < 2) {
-    throw new DataError("MIGRATE_TOO_FEW_RECORDS", `job's training file has ${training.recordCount} record and no validation file: nothing is left to hold out for the comparison`, {
-      fix: "migrate a job with a validation file, or one with at least 2 training records",
+  // At least 2 held-out records: a paired comparison (and its CI) needs two.
+  const test = Math.max(2, Math.round(training.recordCount * 0.1));
+  if (training.recordCount < 4) {
+    throw new DataError("MIGRATE_TOO_FEW_RECORDS", `the training file of job ${training.params.jobId as string} has ${training.recordCount} records and the job no validation file: too few to hold 2 out for the comparison and train on the rest`, {
+      fix: "migrate a job with a validation file, or one with at least 4 training records",
     });
   }
   const split = await splitDataset(() => readVersion(ws, training), { seed, counts: { val: 0, test } });

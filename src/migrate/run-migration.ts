@@ -2,7 +2,7 @@ import { ConflictError } from "../errors/index.js";
 import type { NonInferiorityVerdict } from "../eval/index.js";
 import { currentOwner, type Run, type Workspace } from "../registry/index.js";
 import { compareOldNew } from "./compare.js";
-import { distillFromLogs, type DistillReport } from "./distill.js";
+import { assertGatewayLog, distillFromLogs, type DistillReport } from "./distill.js";
 import { setupExperiment } from "./experiment.js";
 import { importJobFiles, readHostedJob, type HostedJob, type OpenAiAccess } from "./hosted-job.js";
 import { MigrateOptionsSchema, migrationName, type MigrateOptions, type MigrateOptionsInput, type MigrationStep } from "./options.js";
@@ -63,6 +63,7 @@ export async function runMigration(ws: Workspace, input: MigrateOptionsInput, re
   const access: OpenAiAccess = { baseURL: options.baseURL, apiKeyEnv: options.apiKeyEnv };
   // Everything that can be checked is checked before anything is written or spent.
   const modelDir = assertBaseModel(options.to);
+  if (options.distillFromLogs) assertGatewayLog(ws, options.distillFromLogs);
   const previous = await findPrevious(ws, options, modelDir);
   if (previous?.status === "running") {
     throw new ConflictError("MIGRATE_ALREADY_RUNNING", `migration run ${previous.id} of ${options.jobId} is running in another process`, { fix: "wait for it to finish, or stop it with `tunekit runs cancel " + previous.id + "`" });

@@ -33,6 +33,11 @@ describe("nonInferiority", () => {
     expect(nonInferiority(stored, { candidate: "new", reference: "old", margin: 0.02 }).outcome).toBe("inferior");
   });
 
+  it("keeps a flipped tie at +0", () => {
+    const v = nonInferiority({ ...cmp(0, 0, 0, 1), a: "old", b: "new" }, { candidate: "new", reference: "old", margin: 0.02 });
+    expect([Object.is(v.difference, 0), Object.is(v.low, 0), v.text]).toEqual([true, true, "new is non-inferior to old: token_f1 +0.0 points, 95% CI [0.0, 0.0], margin 2.0 (the CI stays above −2.0)"]);
+  });
+
   it("refuses a comparison of other candidates (EVAL_COMPARISON_MISMATCH)", () => {
     expect(() => nonInferiority(cmp(0, 0, 0, 1), { candidate: "gguf", reference: "old", margin: 0.02 })).toThrow(expect.objectContaining({ code: "EVAL_COMPARISON_MISMATCH" }));
   });

@@ -32,7 +32,8 @@ export interface NonInferiorityVerdict {
 /** The comparison oriented as candidate − reference (summaries store a − b for a pair in candidate order). */
 export function orientComparison(c: Comparison, candidate: string, reference: string): Comparison {
   if (c.a === candidate && c.b === reference) return c;
-  if (c.a === reference && c.b === candidate) return { ...c, a: candidate, b: reference, difference: -c.difference, low: -c.high, high: -c.low };
+  // 0 − x, not −x: a tie flipped must stay +0 (−0 prints as "-0.0" and fails equality with 0).
+  if (c.a === reference && c.b === candidate) return { ...c, a: candidate, b: reference, difference: 0 - c.difference, low: 0 - c.high, high: 0 - c.low };
   throw new UsageError("EVAL_COMPARISON_MISMATCH", `the comparison is between ${c.a} and ${c.b}, not ${candidate} and ${reference}`, {
     fix: `pass --candidate and --reference among: ${c.a}, ${c.b}`,
   });

@@ -12,5 +12,5 @@ export type { MigrateOptions, MigrateOptionsInput, MigrationStep } from "./optio
 export { gateVerdict, promoteCandidate } from "./promote.js";
 export type { PromoteInput, PromoteOutcome } from "./promote.js";
 export { AUTO_BATCH_SIZE, AUTO_EPOCHS, LORA_BASE_LR, MAX_BATCH_SIZE, assertBaseModel, mapHyperparameters, replacementSpec, trainReplacement } from "./replacement.js";
-export { runMigration } from "./run-migration.js";
+export { parseMigrateOptions, runMigration } from "./run-migration.js";
 export type { LineageLink, MigrateReporter, MigrationResult } from "./run-migration.js";

@@ -1,4 +1,4 @@
-import { ConflictError } from "../errors/index.js";
+import { ConflictError, UsageError } from "../errors/index.js";
 import type { NonInferiorityVerdict } from "../eval/index.js";
 import { currentOwner, type Run, type Workspace } from "../registry/index.js";
 import { compareOldNew } from "./compare.js";
@@ -17,6 +17,8 @@ import { assertBaseModel, hasValSplit, mapHyperparameters, replacementSpec, trai
 export interface MigrateReporter {
   step(step: MigrationStep, state: "run" | "skip" | "plan", detail: string): void;
   line(text: string): void;
+  /** A live bar for training (optional: tests and --json leave it out). */
+  progress?(options: { total: number; label: string }): { tick(done: number, fields?: Record<string, string | number>): void; done(): void };
 }
 
 export interface LineageLink {
@@ -44,6 +46,18 @@ export interface MigrationResult {
 
 type StepData = Record<string, unknown>;
 
+/** Every bad option at once, named as its flag (--margin, --traffic …). */
+export function parseMigrateOptions(input: MigrateOptionsInput): MigrateOptions {
+  const parsed = MigrateOptionsSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const flag = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const problems = parsed.error.issues.map((i) => `${flag(String(i.path[0] ?? "options"))} = ${JSON.stringify((input as Record<string, unknown>)[String(i.path[0])] ?? null)}: ${i.message}`);
+  throw new UsageError("MIGRATE_BAD_OPTIONS", `${problems.length} bad option${problems.length === 1 ? "" : "s"} for tunekit migrate: ${problems.join("; ")}`, {
+    fix: "correct the flags listed (see `tunekit migrate --help`)",
+    details: { problems },
+  });
+}
+
 async function findPrevious(ws: Workspace, options: MigrateOptions, modelDir: string): Promise<Run | null> {
   const runs = await ws.registry.listRuns({ kind: "migration" });
   const same = runs.filter((r) => r.status !== "cancelled" && r.config.jobId === options.jobId && r.config.modelDir === modelDir && r.config.name === migrationName(options));
@@ -58,7 +72,7 @@ async function finishedSteps(ws: Workspace, runId: string): Promise<Map<string, 
 }
 
 export async function runMigration(ws: Workspace, input: MigrateOptionsInput, report: MigrateReporter): Promise<MigrationResult> {
-  const options = MigrateOptionsSchema.parse(input);
+  const options = parseMigrateOptions(input);
   const name = migrationName(options);
   const access: OpenAiAccess = { baseURL: options.baseURL, apiKeyEnv: options.apiKeyEnv };
   // Everything that can be checked is checked before anything is written or spent.
@@ -129,13 +143,19 @@ export async function runMigration(ws: Workspace, input: MigrateOptionsInput, re
       const spec = replacementSpec(job, { name: `${name}-lora`, modelDir, dataset: trainRef, device: options.device ?? ws.config.worker.device, seqLen: options.seqLen, maxSteps: options.maxSteps, hasVal: await hasValSplit(ws, trainRef) });
       report.line(`  LoRA r ${spec.lora.r} on ${modelDir}: ${spec.epochs} epochs, batch ${spec.batchSize}, lr ${spec.optimizer.lr}${spec.maxSteps ? `, at most ${spec.maxSteps} steps` : ""}`);
       let started: Promise<void> = Promise.resolve();
+      let bar: ReturnType<NonNullable<MigrateReporter["progress"]>> | undefined;
       const { run: trainRun, model } = await trainReplacement(ws, spec, {
         previousRunId: done.get("step-started:train")?.runId as string | undefined,
         handleSignals: false,
+        onProgress: (e) => {
+          bar ??= report.progress?.({ total: e.total_steps, label: "train" });
+          bar?.tick(e.step, { loss: e.loss === null ? "nan" : e.loss.toFixed(3) });
+        },
         onRun: (r) => {
           started = ws.registry.appendRunEvents(run.id, [{ type: "log", name: "step-started", data: { step: "train", runId: r.id } }]);
         },
       });
+      bar?.done();
       await started;
       return { runId: trainRun.id, modelName: model.name, modelId: model.id, adapterDir: model.path ?? "" };
     });

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { UsageError } from "../errors/index.js";
 import { runMigration, type MigrateReporter } from "../migrate/index.js";
 import type { CliContext } from "./context.js";
 import type { Output } from "./output.js";
@@ -45,8 +46,8 @@ export function register(program: Command, ctx: CliContext): void {
           runMigration(
             ws,
             {
-              jobId: flags.fromOpenaiJob, to: flags.to, name: flags.name, margin: Number(flags.margin), metric: flags.metric as "token_f1", distillFromLogs: flags.distillFromLogs,
-              baseURL: flags.baseUrl, apiKeyEnv: flags.apiKeyEnv, traffic: Number(flags.traffic), maxSteps: parseIntegerFlag(flags.maxSteps, "--max-steps", { min: 1 }),
+              jobId: flags.fromOpenaiJob, to: flags.to, name: flags.name, margin: numberFlag(flags.margin, "--margin"), metric: flags.metric as "token_f1", distillFromLogs: flags.distillFromLogs,
+              baseURL: flags.baseUrl, apiKeyEnv: flags.apiKeyEnv, traffic: numberFlag(flags.traffic, "--traffic"), maxSteps: parseIntegerFlag(flags.maxSteps, "--max-steps", { min: 1 }),
               seqLen: parseIntegerFlag(flags.seqLen, "--seq-len", { min: 8 }), maxTokens: parseIntegerFlag(flags.maxTokens, "--max-tokens", { min: 1 }), device: flags.device, dryRun: Boolean(flags.dryRun),
             },
             outputReporter(out),
@@ -62,6 +63,13 @@ export function register(program: Command, ctx: CliContext): void {
         out.text(`cutover: ${result.cutover}`);
       }),
     );
+}
+
+/** A decimal flag; the range is the options schema's to check (it reports every bad option at once). */
+function numberFlag(value: string, flag: string): number {
+  const n = value.trim() === "" ? Number.NaN : Number(value);
+  if (Number.isFinite(n)) return n;
+  throw new UsageError("MIGRATE_BAD_OPTIONS", `${flag} must be a number, got ${JSON.stringify(value)}`, { fix: `pass e.g. ${flag} ${flag === "--margin" ? "0.02" : "0.1"}` });
 }
 
 /** One line per step: what ran, what was skipped (finished in an earlier run), what a dry run would do. */

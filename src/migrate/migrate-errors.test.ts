@@ -9,7 +9,7 @@ import { STORIES260K } from "../test-support/paths.js";
 import { distillFromLogs } from "./distill.js";
 import { setupExperiment } from "./experiment.js";
 import { importJobFiles, readHostedJob } from "./hosted-job.js";
-import { runMigration, type MigrateReporter } from "./run-migration.js";
+import { parseMigrateOptions, runMigration, type MigrateReporter } from "./run-migration.js";
 import { API_KEY, KEY_ENV, createMigrateWorkspace, startHostedJob, toJsonl, type HostedJobFixture } from "./testing/migrate-fixtures.js";
 
 // One test per documented migrate error, against the fixture OpenAI server; none of them trains anything,
@@ -64,6 +64,14 @@ describe("readHostedJob", () => {
 
   it("needs the API key in the environment (PROVIDER_CREDENTIALS_MISSING)", async () => {
     await expect(readHostedJob({ ...access(), apiKeyEnv: "TK_MIGRATE_NO_SUCH_KEY" }, hosted.jobId)).rejects.toMatchObject({ code: "PROVIDER_CREDENTIALS_MISSING" });
+  });
+});
+
+describe("parseMigrateOptions", () => {
+  it("reports every bad option at once, named as its flag (MIGRATE_BAD_OPTIONS)", () => {
+    expect(() => parseMigrateOptions({ jobId: "ftjob-1", to: "/m", margin: -1, traffic: 2 })).toThrow(
+      expect.objectContaining({ code: "MIGRATE_BAD_OPTIONS", message: expect.stringMatching(/^2 bad options for tunekit migrate: --margin = -1: .*; --traffic = 2: /) }),
+    );
   });
 });
 

@@ -51,7 +51,8 @@ export function parseMigrateOptions(input: MigrateOptionsInput): MigrateOptions 
   const parsed = MigrateOptionsSchema.safeParse(input);
   if (parsed.success) return parsed.data;
   const flag = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-  const problems = parsed.error.issues.map((i) => `${flag(String(i.path[0] ?? "options"))} = ${JSON.stringify((input as Record<string, unknown>)[String(i.path[0])] ?? null)}: ${i.message}`);
+  const shown = (v: unknown) => (typeof v === "number" ? String(v) : JSON.stringify(v ?? null));
+  const problems = parsed.error.issues.map((i) => `${flag(String(i.path[0] ?? "options"))} = ${shown((input as Record<string, unknown>)[String(i.path[0])])}: ${i.message}`);
   throw new UsageError("MIGRATE_BAD_OPTIONS", `${problems.length} bad option${problems.length === 1 ? "" : "s"} for tunekit migrate: ${problems.join("; ")}`, {
     fix: "correct the flags listed (see `tunekit migrate --help`)",
     details: { problems },

@@ -99,6 +99,13 @@ describe("runMigration refuses before writing anything", () => {
         expect(await ws.registry.listDatasets()).toEqual([]);
         const runs = await ws.registry.listRuns({ kind: "migration" });
         expect(runs.map((r) => [r.status, r.error?.code])).toEqual([["failed", "MIGRATE_JOB_FILE_MISSING"]]);
+        // A re-run resumes that run: the finished job step is skipped (read from the registry, not the API).
+        const lines: string[] = [];
+        const requests = second.fixture.server.requests.length;
+        await expect(runMigration(ws, { jobId: second.jobId, to: STORIES260K, baseURL: second.baseURL, apiKeyEnv: KEY_ENV, name: "gone" }, { step: (st, state) => lines.push(`${state} ${st}`), line: () => undefined })).rejects.toMatchObject({ code: "MIGRATE_JOB_FILE_MISSING" });
+        expect(lines).toEqual(["skip job"]);
+        expect(second.fixture.server.requests.slice(requests).map((r) => r.path)).not.toContain(`/v1/fine_tuning/jobs/${second.jobId}`);
+        expect((await ws.registry.listRuns({ kind: "migration" })).map((r) => [r.id, r.status])).toEqual([[runs[0].id, "failed"]]);
       });
     } finally {
       await second.fixture.server.stop();

@@ -65,7 +65,7 @@ export function assertBaseModel(dir: string): string {
   const abs = resolve(dir);
   if (!existsSync(join(abs, "config.json"))) {
     throw new NotFoundError("MIGRATE_BASE_MODEL_MISSING", `the base model folder ${abs} ${existsSync(abs) ? "has no config.json" : "does not exist"}`, {
-      fix: "pass --to with a Hugging Face model folder you own (config.json, *.safetensors, tokenizer.json), e.g. downloaded with `tunekit model pull`",
+      fix: "pass --to with a Hugging Face model folder you own (config.json, *.safetensors, tokenizer.json) (e.g. downloaded from the Hugging Face Hub)",
     });
   }
   return abs;

@@ -67,6 +67,8 @@ describe("runMigration", () => {
     ]);
     expect(result.distill).toEqual({ model: hosted.fineTunedModel, logged: 7, candidates: 4, skipped: { otherModel: 1, failed: 1, noContent: 0, truncated: 1 }, piiFindings: 1, duplicatesRemoved: 1, leakedDropped: 1 });
     expect(result.verdict?.outcome).toBe("inferior");
+    expect(lines.filter((l) => /^(run|skip|plan) /.test(l)).map((l) => l.slice(0, l.indexOf(":")))).toEqual(["run job", "run import", "run distill", "run train", "run compare", "run experiment"]);
+    expect(lines.find((l) => l.startsWith("run import:"))).toBe("run import: acme@1 (12 train) → acme@2 (+ test)");
     expect(result.cutover).toBe(`tunekit model promote --eval ${result.evalRunId} --candidate acme-new --reference acme-old --margin 0.02 --metric token_f1 --experiment acme`);
   }, 300_000);
 
@@ -134,7 +136,9 @@ describe("runMigration", () => {
   });
 
   it("skips every finished step on a re-run", async () => {
+    lines.length = 0;
     const again = await withWs((ws) => runMigration(ws, { ...base(), distillFromLogs: hosted.fineTunedModel }, reporter));
+    expect(lines).toEqual(["skip job: finished earlier", "skip import: finished earlier", "skip distill: finished earlier", "skip train: finished earlier", "skip compare: finished earlier", "skip experiment: finished earlier"]);
     expect(again).toEqual({ ...JSON.parse(JSON.stringify(result)), steps: result.steps.map((s) => ({ ...s, status: "skipped" })) });
     expect(await withWs((ws) => ws.registry.listRuns({ kind: "train" }))).toHaveLength(1);
   });

@@ -139,6 +139,7 @@ export async function runMigration(ws: Workspace, input: MigrateOptionsInput, re
       distilledId = String(d.version);
     } else {
       steps.push({ step: "distill", status: "not requested" });
+      report.step("distill", "skip", "not requested (--distill-from-logs MODEL adds the gateway's logged answers)");
     }
     const trained = await step("train", (d) => `run ${d.runId} → adapter ${d.adapterDir} (model ${d.modelName})`, async () => {
       const spec = replacementSpec(job, { name: `${name}-lora`, modelDir, dataset: trainRef, device: options.device ?? ws.config.worker.device, seqLen: options.seqLen, maxSteps: options.maxSteps, hasVal: await hasValSplit(ws, trainRef) });
@@ -169,7 +170,7 @@ export async function runMigration(ws: Workspace, input: MigrateOptionsInput, re
       return { evalRunId: c.evalRunId, verdict: c.verdict };
     });
     const verdict = compared.verdict as NonInferiorityVerdict;
-    const experiment = await step("experiment", (d) => `${d.name} in ${d.configPath}: ${job.fineTunedModel} → ${routes.old} / ${routes.replacement} (${options.traffic * 100}%), draft`, async () => {
+    const experiment = await step("experiment", (d) => `${d.name} in ${d.configPath}: ${job.fineTunedModel} → ${routes.old} / ${routes.replacement} (${Math.round(options.traffic * 1000) / 10}%), draft`, async () => {
       const w = setupExperiment(ws.root, {
         name, publicModel: job.fineTunedModel, traffic: options.traffic,
         old: { route: routes.old, baseURL: options.baseURL, model: job.fineTunedModel, apiKeyEnv: options.apiKeyEnv },

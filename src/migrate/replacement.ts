@@ -76,13 +76,15 @@ export async function hasValSplit(ws: Workspace, dataset: string): Promise<boole
 }
 
 /**
- * Trains the spec, or resumes `previousRunId` (a run a killed migration left interrupted / failed) from its
- * newest checkpoint. The adapter is registered as a model with lineage to run and dataset version.
+ * Trains the spec, or resumes `previousRunId` from its newest checkpoint when a killed migration left it
+ * interrupted or paused. A run that failed (crashed) is not resumed: its recorded spec may be what failed
+ * (a device, a sequence length), so a new run starts with the spec of this invocation. The adapter is
+ * registered as a model with lineage to run and dataset version.
  */
 export async function trainReplacement(ws: Workspace, spec: TrainSpec, hooks: TrainRunHooks & { previousRunId?: string } = {}): Promise<{ run: Run; model: Model }> {
   const previous = hooks.previousRunId ? await ws.registry.getRun(hooks.previousRunId) : null;
   const outcome =
-    previous && ["interrupted", "failed", "paused"].includes(previous.status)
+    previous && (previous.status === "interrupted" || previous.status === "paused")
       ? await resumeRun(ws, previous.id, hooks)
       : await startTrainRun(ws, await resolveTrainSpec(ws, spec, `replacement train spec`), hooks);
   if (outcome.run.status !== "succeeded" || !outcome.model) {

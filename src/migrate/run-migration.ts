@@ -104,7 +104,9 @@ export async function runMigration(ws: Workspace, input: MigrateOptionsInput, re
     for (const s of recorded.steps) if (s.status === "done") report.step(s.step, "skip", "finished earlier");
     return { ...recorded, steps: recorded.steps.map((s) => (s.status === "done" ? { ...s, status: "skipped" as const } : s)) };
   }
-  const run = previous ?? (await ws.registry.createRun({ kind: "migration", name, config: { ...options, name, modelDir } }));
+  const config = { ...options, name, modelDir };
+  // A resumed run records the flags of this invocation: the steps still to run use them.
+  const run = previous ? await ws.registry.updateRun(previous.id, { config }) : await ws.registry.createRun({ kind: "migration", name, config });
   await ws.registry.transitionRun(run.id, "running", { owner: currentOwner() });
   const steps: MigrationResult["steps"] = [];
   const step = async <T extends StepData>(id: MigrationStep, describe: (d: T) => string, work: () => Promise<T>): Promise<T> => {

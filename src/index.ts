@@ -47,3 +47,8 @@ export { startUiServer } from "./ui/index.js";
 export type { UiServer, UiServerOptions } from "./ui/index.js";
 export { DEMO_MODEL_DIR, QuickstartOptionsSchema, RecordingReporter, SAMPLE_CSV, comparisonRows, quickstartSizes, renderComparison, runQuickstart } from "./quickstart/index.js";
 export type { ComparisonRow, QuickstartOptions, QuickstartOptionsInput, QuickstartProgress, QuickstartReporter, QuickstartResult } from "./quickstart/index.js";
+// Migration from a hosted fine-tune, and the promotion gate
+export { nonInferiority } from "./eval/index.js";
+export type { NonInferiorityOutcome, NonInferiorityVerdict } from "./eval/index.js";
+export { MigrateOptionsSchema, compareOldNew, distillFromLogs, gateVerdict, importJobFiles, mapHyperparameters, promoteCandidate, readHostedJob, runMigration, setupExperiment } from "./migrate/index.js";
+export type { HostedJob, MigrateOptions, MigrateOptionsInput, MigrateReporter, MigrationResult, PromoteInput, PromoteOutcome } from "./migrate/index.js";

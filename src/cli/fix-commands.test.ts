@@ -7,7 +7,7 @@ import { REPO_ROOT } from "../test-support/paths.js";
 
 // Fix texts send users to commands; a fix naming a flag that does not exist (`data split --train-count`) is a
 // dead end. Every `tunekit …` command quoted in backticks in these folders must name real commands and flags.
-const FOLDERS = ["src/data", "src/cli/data", "src/tokenize"];
+const FOLDERS = ["src/data", "src/cli/data", "src/tokenize", "src/migrate"];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

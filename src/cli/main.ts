@@ -20,6 +20,7 @@ import { register as registerEval } from "./eval.js";
 import { register as registerAdvise } from "./advise.js";
 import { register as registerQuickstart } from "./quickstart.js";
 import { register as registerUi } from "./ui.js";
+import { register as registerMigrate } from "./migrate.js";
 
 /**
  * The CLI: a thin shell. Each command group lives in its own file and only parses flags, calls the library
@@ -37,7 +38,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: () => undefined })
     .exitOverride();
   const ctx = new CliContext(program);
-  for (const register of [registerInit, registerConfig, registerData, registerRuns, registerRunsWatch, registerEstimate, registerTrain, registerGenerate, registerModel, registerServe, registerFeedback, registerExperiments, registerMonitor, registerEval, registerAdvise, registerUi, registerQuickstart]) register(program, ctx);
+  for (const register of [registerInit, registerConfig, registerData, registerRuns, registerRunsWatch, registerEstimate, registerTrain, registerGenerate, registerModel, registerServe, registerFeedback, registerExperiments, registerMonitor, registerEval, registerAdvise, registerUi, registerQuickstart, registerMigrate]) register(program, ctx);
   return program;
 }
 

@@ -6,6 +6,7 @@ import { withWorker } from "../runtime/index.js";
 import type { CliContext } from "./context.js";
 import { resolveModel } from "./generate.js";
 import { writeModelCard } from "../report/index.js";
+import { promoteCandidate } from "../migrate/index.js";
 
 export function register(program: Command, ctx: CliContext): void {
   const model = program.command("model").description("registered models; merge a LoRA adapter into its base");
@@ -41,6 +42,28 @@ export function register(program: Command, ctx: CliContext): void {
         out.text(`model card of ${card.data.model.name} (run ${card.data.run.id}, ${card.data.evals.length} evaluation${card.data.evals.length === 1 ? "" : "s"})`);
         out.text(`  ${card.markdown}`);
         out.text(`  ${card.html}`);
+      }),
+    );
+
+  model
+    .command("promote")
+    .description("promote a candidate only when the eval says it is not worse than the reference (non-inferiority gate); ends the gateway experiment in its favour")
+    .requiredOption("--eval <run>", "the finished eval run comparing both candidates on the same examples")
+    .requiredOption("--candidate <name>", "the candidate to promote (e.g. the migrated model, a GGUF or vLLM copy)")
+    .requiredOption("--reference <name>", "the candidate it must not be worse than (e.g. the hosted model, the trained adapter)")
+    .option("--margin <x>", "non-inferiority margin in the metric's units (0.02 = 2 points of a fraction metric)", "0.02")
+    .option("--metric <name>", "metric of the comparison (default: the eval's primary metric)")
+    .option("--experiment <name>", "gateway experiment to end in the candidate's favour")
+    .option("--variant <route>", "the candidate's variant in the experiment (default: the candidate's name)")
+    .action((opts: { eval: string; candidate: string; reference: string; margin: string; metric?: string; experiment?: string; variant?: string }) =>
+      ctx.run(async (out) => {
+        const outcome = await ctx.withWorkspace((ws) =>
+          promoteCandidate(ws, { evalRunId: opts.eval, candidate: opts.candidate, reference: opts.reference, margin: Number(opts.margin), metric: opts.metric, experiment: opts.experiment, variant: opts.variant, actor: "cli" }),
+        );
+        out.data(outcome);
+        out.text(outcome.verdict.text);
+        if (outcome.verdict.outcome === "inconclusive") out.text("promoted on an inconclusive verdict: the candidate is not shown worse, nor shown within the margin; watch the experiment's analysis");
+        out.text(outcome.experiment ? `${opts.experiment}: ${outcome.experiment.status} → ${outcome.experiment.winner} (a running gateway applies it within a second)` : `${opts.candidate} passes the gate (no --experiment: nothing was rerouted)`);
       }),
     );
 

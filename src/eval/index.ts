@@ -8,6 +8,8 @@ export { runLearningCurve } from "./curve/run-curve.js";
 export { formatMetric, formatMs, formatUsd } from "./report/format-values.js";
 export { writeEvalReport } from "./report/write-report.js";
 export { bootstrapMean } from "./stats/bootstrap.js";
+export { nonInferiority, orientComparison } from "./stats/non-inferiority.js";
+export type { NonInferiorityOutcome, NonInferiorityVerdict } from "./stats/non-inferiority.js";
 export { percentile } from "./stats/percentiles.js";
 export { loadExamples } from "./suite/load-examples.js";
 export { runEvalSuite } from "./suite/run-suite.js";

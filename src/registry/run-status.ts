@@ -3,7 +3,7 @@ import { ConflictError } from "../errors/index.js";
 export const RUN_STATUSES = ["pending", "running", "succeeded", "failed", "cancelled", "interrupted", "paused"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-export const RUN_KINDS = ["train", "eval", "serve", "data", "curve", "quickstart"] as const;
+export const RUN_KINDS = ["train", "eval", "serve", "data", "curve", "quickstart", "migration"] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 
 /**

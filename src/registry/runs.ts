@@ -97,6 +97,7 @@ function legacyOwner(row: any): RunOwner | null {
 
 const OWNER_GONE_FIX: Record<string, string> = {
   train: "resume it with `tunekit runs resume RUN` (it continues from its newest checkpoint)",
+  migration: "run the same `tunekit migrate` command again: finished steps are skipped and an interrupted training run is resumed",
   serve: "start the gateway again with `tunekit serve`; requests it acknowledged are replayed from its log",
 };
 

@@ -40,6 +40,7 @@ class ServeRequest:
     stop_sequences: List[List[int]] = field(default_factory=list)
     on_tokens: Callable[[List[int]], None] = lambda ids: None   # newly final tokens, in order
     on_done: Callable[[dict], None] = lambda result: None        # the request's `done` result
+    emit: Optional[Callable[[dict], None]] = None                # its protocol events (serve_session.py)
     # state
     ids: List[int] = field(default_factory=list)
     sent: int = 0
@@ -119,6 +120,14 @@ class ServeEngine:
 
     # --- the public surface (called from one thread; serve_session.py serialises) ---
     def submit(self, req: ServeRequest) -> None:
+        self.check(req)
+        if req.temperature > 0:
+            req.generator = torch.Generator(device=self.device)
+            req.generator.manual_seed(0 if req.seed is None else int(req.seed))
+        self.waiting.append(req)
+
+    def check(self, req: ServeRequest) -> None:
+        """Refuse a request that cannot run (reads only the config: safe from any thread)."""
         vocab = self.model.config.vocab_size
         problems = []
         if not req.prompt:
@@ -132,10 +141,6 @@ class ServeEngine:
             raise WorkerError("WORKER_INVALID_REQUEST", f"invalid submit {req.rid!r}: " + "; ".join(problems),
                               "send prompt token ids of this model's tokenizer, and keep prompt + max_new_tokens "
                               "within serve_start's max_len (or restart serving with a larger max_len)")
-        if req.temperature > 0:
-            req.generator = torch.Generator(device=self.device)
-            req.generator.manual_seed(0 if req.seed is None else int(req.seed))
-        self.waiting.append(req)
 
     def cancel(self, rid) -> bool:
         known = any(r.rid == rid for r in self.waiting) or any(r is not None and r.rid == rid for r in self.rows)
@@ -149,6 +154,16 @@ class ServeEngine:
     def abort_all(self, reason: str = "cancelled") -> None:
         for req in list(self.waiting) + [r for r in self.rows if r is not None]:
             self._finish(req, reason)
+        self.waiting.clear()
+        self.cancelled.clear()
+
+    def fail_all(self, fail: Callable[[ServeRequest], None]) -> None:
+        """End every waiting and running request through `fail` (a step raised) and free their slots."""
+        for req in list(self.waiting) + [r for r in self.rows if r is not None]:
+            if req.slot >= 0 and self.rows[req.slot] is req:
+                self.rows[req.slot] = None
+                self.cache.free(req.slot)
+            fail(req)
         self.waiting.clear()
         self.cancelled.clear()
 

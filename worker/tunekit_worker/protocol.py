@@ -124,7 +124,7 @@ class Server:
         self.handlers = Handlers()
         self.methods: Dict[str, Callable] = {
             "ping": lambda params, emit: {"pong": True},
-            "train": self.handlers.train,
+            "train": self._train,
             "generate": self.handlers.generate,
             "score": self.handlers.score,
             "merge": self.handlers.merge,
@@ -136,6 +136,10 @@ class Server:
                              "serve_stop": self.serving.stop})
         # submit's done comes later, from the scheduler thread (serve_session.py); it needs its own id.
         self.deferred: Dict[str, Callable] = {"submit": self.serving.submit}
+
+    def _train(self, params, emit) -> dict:
+        self.serving.stop({}, emit)  # training needs the memory; open submits end "cancelled"
+        return self.handlers.train(params, emit)
 
     def _shutdown(self, params, emit) -> dict:
         self.serving.stop({}, emit)

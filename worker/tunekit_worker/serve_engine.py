@@ -176,8 +176,11 @@ class ServeEngine:
             return
         n = 1 << max(occupied).bit_length() if max(occupied) > 0 else 1  # bucket: power of two > highest slot
         n = min(n, self.max_batch)
+        # One host-to-device copy for the step's inputs (free slots feed 0), not one per row.
+        fed = [0] * n
         for i in occupied:
-            self.ids[i, 0] = self.rows[i].pending
+            fed[i] = self.rows[i].pending
+        self.ids[:n, 0].copy_(torch.tensor(fed, dtype=torch.long), non_blocking=True)
         if getattr(self.model, "adapter_index", None) is not None:
             self.model.adapter_index.set(self.adapters[:n])
         logits = self.graphs.run(n) if self.graphs is not None else self._step(n)  # [n,V]

@@ -139,3 +139,21 @@ def test_two_adapters_and_the_base_in_one_batch_equal_each_alone(tmp_path):
             load_peft_adapter(ref, folder)  # unmerged LoraLinear: the training-time forward
         assert sink[rid]["done"] == alone(ref, prompt, max_new_tokens=8), rid
     assert len({tuple(sink[r]["done"]["ids"]) for r in sink}) == 3  # the adapters do change the output
+
+
+def test_a_wave_of_arrivals_is_prefilled_in_batches_bounded_by_prefill_tokens(model, monkeypatch):
+    import tunekit_worker.serve_engine as serve_engine
+    monkeypatch.setattr(serve_engine, "PREFILL_TOKENS", 8)
+    engine = ServeEngine(model, max_batch=3, max_len=32)
+    sink = {}
+    prompts = {"p": [1, 2, 3, 4], "q": [5, 6], "r": [7, 8, 9, 10]}
+    for rid, prompt in prompts.items():
+        engine.submit(collect(rid, sink, prompt=prompt, max_new_tokens=5))
+    engine.step()
+    # p and q (padded to 4 tokens each: 8) share the first prefill; r would make it 12, so it waits one step.
+    assert [r.rid if r else None for r in engine.rows] == ["p", "q", None]
+    assert [r.rid for r in engine.waiting] == ["r"]
+    while engine.busy():
+        engine.step()
+    for rid, prompt in prompts.items():
+        assert sink[rid]["done"] == alone(model, prompt, max_new_tokens=5), rid

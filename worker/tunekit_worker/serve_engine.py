@@ -26,6 +26,10 @@ from .models.kv_cache import KVCache
 from .models.slot_cache import SlotKVCache
 from .multi_lora import select_adapters
 
+# Padded prompt tokens prefilled in one step at most: a wave of arrivals is prefilled in a few batched forwards
+# (compute-bound, like generate's prefill) without stalling the running rows' decoding for too long.
+PREFILL_TOKENS = 16384
+
 
 @dataclass
 class ServeRequest:
@@ -209,23 +213,44 @@ class ServeEngine:
         self.cancelled.clear()
 
     def _admit(self) -> None:
-        while self.waiting and None in self.rows:
-            req = self.waiting.popleft()
+        """Prefill waiting requests into free slots: all that fit (slots, PREFILL_TOKENS) in one left-padded
+        forward, as generate() prefills a batch (padding is segment 0, each row has positions 0..L_i-1, so a row
+        gets the same keys as alone); then each row's keys are copied into its slot and its first token sampled."""
+        batch: List[ServeRequest] = []
+        free = self.rows.count(None)
+        while self.waiting and len(batch) < free:
+            req = self.waiting[0]
+            longest = max([len(r.prompt) for r in batch] + [len(req.prompt)])
+            if batch and longest * (len(batch) + 1) > PREFILL_TOKENS:
+                break  # the rest waits for the next step: one step's prefill stays bounded
+            self.waiting.popleft()
             if req.max_new_tokens == 0:
                 self._finish(req, "length")
                 continue
+            batch.append(req)
+        if not batch:
+            return
+        L = max(len(r.prompt) for r in batch)
+        ids = torch.zeros((len(batch), L), dtype=torch.long)       # [N,L] left-padded
+        segments = torch.zeros((len(batch), L), dtype=torch.long)  # [N,L] 0 = padding
+        for i, req in enumerate(batch):
+            ids[i, L - len(req.prompt):] = torch.tensor(req.prompt, dtype=torch.long)
+            segments[i, L - len(req.prompt):] = 1
+        ids, segments = ids.to(self.device), segments.to(self.device)
+        kv = KVCache(self.model.config.num_hidden_layers)
+        select_adapters(self.model, torch.tensor([r.adapter for r in batch], device=self.device))
+        with fused_pieces(self.model, self.graphs is not None):  # the compiled pieces, as generate's prefill
+            hidden = self.model(ids, None, segments, kv)           # [N,L,H]
+        logits = self.model.logits(hidden[:, -1])                  # [N,V]
+        greedy = logits.argmax(dim=-1).tolist()
+        for i, req in enumerate(batch):
             slot = self.rows.index(None)
-            L = len(req.prompt)
-            kv = KVCache(self.model.config.num_hidden_layers)
-            ids = torch.tensor([req.prompt], dtype=torch.long, device=self.device)  # [1,L]
-            select_adapters(self.model, torch.tensor([req.adapter], device=self.device))
-            hidden = self.model(ids, None, torch.ones_like(ids), kv)  # [1,L,H]
-            logits = self.model.logits(hidden[:, -1])                 # [1,V]
-            self.cache.load(slot, kv.keys, kv.values, L)
+            self.cache.load(slot, kv.keys, kv.values, len(req.prompt), row=i, offset=L - len(req.prompt))
             self.adapters[slot] = req.adapter
             req.slot = slot
             self.rows[slot] = req
-            tok = int(sample_next(logits, req.temperature, req.top_p, req.generator)[0])
+            tok = greedy[i] if req.temperature == 0 else int(
+                sample_next(logits[i:i + 1], req.temperature, req.top_p, req.generator)[0])
             self._push(req, tok)
 
     def _sample_and_push(self, logits: torch.Tensor, occupied: List[int]) -> None:

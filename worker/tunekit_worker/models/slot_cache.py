@@ -56,12 +56,14 @@ class SlotKVCache:
         self.length.add_(self.active * n)  # a free slot stays at 0: its dummy token always lands at slot 0
 
     # Host-side slot management (outside any captured step).
-    def load(self, slot: int, keys: List[torch.Tensor], values: List[torch.Tensor], length: int) -> None:
-        """Copy a prefilled request (per layer k/v [1,Hkv,L,D]) into `slot` and mark it active."""
+    def load(self, slot: int, keys: List[torch.Tensor], values: List[torch.Tensor], length: int, row: int = 0,
+             offset: int = 0) -> None:
+        """Copy a prefilled request into `slot` and mark it active: row `row` of per-layer k/v [N,Hkv,S,D], its
+        `length` tokens starting at `offset` (a left-padded batch) land at slot positions 0..length-1."""
         assert 0 < length < self.capacity, f"a prompt of {length} tokens does not fit a slot of {self.capacity}"
         for layer, (k, v) in enumerate(zip(keys, values)):
-            self.keys[layer][slot, :, :length] = k[0, :, :length]
-            self.values[layer][slot, :, :length] = v[0, :, :length]
+            self.keys[layer][slot, :, :length] = k[row, :, offset:offset + length]
+            self.values[layer][slot, :, :length] = v[row, :, offset:offset + length]
         self.segments[slot].zero_()
         self.segments[slot, :length] = 1
         self.length[slot, 0] = length

@@ -12,7 +12,7 @@ import { startTestGateway } from "./testing/gateway-fixture.js";
 import type { Backend } from "./upstream.js";
 
 // The gateway's local routes against a fake serving worker whose replies and timings the test controls.
-const FAKE = fileURLToPath(new URL("./testing/fake-serve-worker.py", import.meta.url));
+const FAKE = fileURLToPath(new URL("../runtime/testing/fake-serve-worker.py", import.meta.url));
 const tokenizer = loadTokenizer(STORIES260K);
 const dir = mkdtempSync(join(tmpdir(), "tunekit-serving-"));
 const LOG = join(dir, "worker.jsonl");

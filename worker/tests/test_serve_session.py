@@ -88,3 +88,36 @@ def test_serving_errors(worker, tmp_path):
     assert (err["id"], err["code"]) == ("bad", "WORKER_BAD_PARAMS")
     worker.send("c", "cancel", {"request_id": "gone"})
     assert worker.read() == {"event": "done", "id": "c", "result": {"request_id": "gone", "cancelled": False}}
+
+
+def test_a_failing_step_ends_the_running_requests_with_an_error_and_serving_goes_on(tmp_path, monkeypatch):
+    import threading
+
+    from tunekit_worker.serve_engine import ServeEngine
+    from tunekit_worker.serve_session import ServeSession
+    model = load_model(write_tiny_model(tmp_path / "m", "llama"))
+    engine = ServeEngine(model, max_batch=2, max_len=32)
+    session = ServeSession(engine, {})
+    events, ended = {}, {rid: threading.Event() for rid in ("x", "y")}
+
+    def sink(rid):
+        def emit(event):
+            events.setdefault(rid, []).append(event)
+            if event["event"] in ("done", "error"):
+                ended[rid].set()
+        return emit
+
+    real_step = engine._step
+    monkeypatch.setattr(engine, "_step", lambda n, advance=True: (_ for _ in ()).throw(RuntimeError("boom")))
+    try:
+        session.submit("x", {"prompt": [1, 2], "max_new_tokens": 5}, sink("x"))
+        assert ended["x"].wait(10)
+        assert events["x"][-1] == {"event": "error", "code": "WORKER_INTERNAL", "message": "RuntimeError: boom",
+                                   "fix": events["x"][-1]["fix"]}
+        assert engine.rows == [None, None] and engine.cache.active.sum().item() == 0
+        monkeypatch.setattr(engine, "_step", real_step)
+        session.submit("y", {"prompt": [1, 2], "max_new_tokens": 5}, sink("y"))
+        assert ended["y"].wait(10)
+        assert events["y"][-1]["result"]["ids"] == generate(model, [[1, 2]], max_new_tokens=5)[0].ids
+    finally:
+        session.stop()

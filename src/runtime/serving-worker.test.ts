@@ -48,6 +48,10 @@ describe("ServingWorker", () => {
       // One worker; the second serve_start (with both adapters) waits for both running requests to finish.
       expect(kinds).toEqual(["start:1", "submit:base", `submit:${A}`, "done", "done", "start:2", `submit:${B}`, "done"]);
       expect(starts).toBe(1);
+
+      // More new tokens than the slot holds after the prompt: cut to what fits.
+      await drain(serving.submit({ prompt: Array.from({ length: 60 }, () => 1), max_new_tokens: 100 }, A));
+      expect(log().filter((l) => l.kind === "submit").map((l) => (l as { max_new_tokens?: number }).max_new_tokens)).toEqual([6, 6, 6, 4]);
     } finally {
       await serving.close();
     }

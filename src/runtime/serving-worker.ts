@@ -10,6 +10,9 @@ export interface ServingLimits {
   maxLen?: number;
 }
 
+const DEFAULT_MAX_BATCH = 16;
+const DEFAULT_MAX_LEN = 2048;
+
 interface Session {
   client: WorkerClient;
   adapters: ReadonlySet<string>;
@@ -48,10 +51,14 @@ export class ServingWorker {
   /** The events of one submit (tokens, then done); `signal` cancels it in the worker and frees its slot. */
   async *submit(params: Omit<SubmitParams, "adapter">, adapterDir: string | undefined, signal?: AbortSignal): AsyncGenerator<WorkerEvent> {
     const adapter = adapterDir ? resolve(adapterDir) : "";
+    // A slot holds prompt + new tokens: a longer ask is cut to what fits (finish_reason "length", as at a model's
+    // context limit); a prompt that alone fills the slot is the worker's WORKER_INVALID_REQUEST.
+    const room = (this.limits.maxLen ?? DEFAULT_MAX_LEN) - params.prompt.length;
+    const maxNew = room > 0 ? Math.min(params.max_new_tokens ?? 64, room) : params.max_new_tokens;
     const client = await this.ready(adapter);
     this.inflight++;
     try {
-      yield* client.request("submit", { ...params, adapter: adapter || null }, { signal });
+      yield* client.request("submit", { ...params, max_new_tokens: maxNew, adapter: adapter || null }, { signal });
     } finally {
       this.inflight--;
       if (this.inflight === 0) for (const wake of this.drainWaiters.splice(0)) wake();
@@ -96,8 +103,8 @@ export class ServingWorker {
     await client.call("serve_start", {
       model_dir: this.modelDir,
       adapters: Object.fromEntries(names.map((dir) => [dir, dir])),
-      max_batch: this.limits.maxBatch ?? 16,
-      max_len: this.limits.maxLen ?? 2048,
+      max_batch: this.limits.maxBatch ?? DEFAULT_MAX_BATCH,
+      max_len: this.limits.maxLen ?? DEFAULT_MAX_LEN,
       device: this.device,
     });
     this.current = { client, adapters: new Set(names) };

@@ -58,7 +58,8 @@ for line in sys.stdin:
         log({"kind": "serve_start", "id": rid, "adapters": sorted(params.get("adapters", {}))})
         emit({"event": "done", "id": rid, "result": {"adapters": sorted(params.get("adapters", {}))}})
     elif method == "submit":
-        log({"kind": "submit", "id": rid, "adapter": params.get("adapter"), "prompt": params["prompt"]})
+        log({"kind": "submit", "id": rid, "adapter": params.get("adapter"), "prompt": params["prompt"],
+             "max_new_tokens": params.get("max_new_tokens")})
         cancels[rid] = threading.Event()
         threading.Thread(target=run_submit, args=(rid, params), daemon=True).start()
     elif method == "cancel":

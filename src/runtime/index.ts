@@ -4,7 +4,9 @@ export { WorkerClient, workerPackageRoot, type StartWorkerOptions } from "./work
 export { startWorker, withWorker } from "./worker-session.js";
 export { DistributedTrain, type DistributedTrainOptions } from "./worker-once.js";
 export { WORKER_PROTOCOL, PROTOCOL_FIX, assertProtocol, type WorkerLaunch } from "./protocol-version.js";
-export type { CheckpointEvent, DoneEvent, ErrorEvent, GenerateParams, GenerateResult, LogEvent, MetricEvent, ProgressEvent, ReadyEvent, TrainResult, WorkerEvent } from "./worker-events.js";
+export type { CheckpointEvent, DoneEvent, ErrorEvent, GenerateParams, GenerateResult, LogEvent, MetricEvent, ProgressEvent, ReadyEvent, SubmitParams, SubmitResult, TokenEvent, TrainResult, WorkerEvent } from "./worker-events.js";
+export { ServingWorker, type ServingLimits } from "./serving-worker.js";
+export { streamFromPrompt, type StreamPiece, type StreamedText } from "./stream-text.js";
 export { generateText, generateFromPrompt, decodeCompletion, type GenerateTextOptions, type GeneratedText, type SamplingOptions } from "./generate-text.js";
 export { LocalModel, type LocalModelOptions, type LocalSampling, type PromptOptions } from "./local-model.js";
 export { LocalModelPool, localModels, type LocalModelLease } from "./local-model-pool.js";

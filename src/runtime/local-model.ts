@@ -2,6 +2,8 @@ import { resolve } from "node:path";
 import type { Message, Tool } from "../data/index.js";
 import { buildPrompt, loadChatTemplate, END_OF_TURN_TOKENS, loadTokenizer, type BuiltPrompt, type PromptInput, type ChatTemplate, type Tokenizer } from "../tokenize/index.js";
 import { decodeCompletion, generateFromPrompt, type GeneratedText, type SamplingOptions } from "./generate-text.js";
+import { ServingWorker, type ServingLimits } from "./serving-worker.js";
+import { streamFromPrompt, type StreamPiece } from "./stream-text.js";
 import type { WorkerClient } from "./worker-client.js";
 import { startWorker } from "./worker-session.js";
 
@@ -16,6 +18,8 @@ export interface LocalModelOptions {
   /** Replaces `-m tunekit_worker` (tests use a fake worker script). */
   workerArgs?: string[];
   onStderr?: (line: string) => void;
+  /** The serving worker's slots (stream()): how many requests decode at once, and tokens per request. */
+  serving?: ServingLimits;
 }
 
 /** How a prompt is rendered: the chat template (a named one or a .jinja path; default the model's own). */
@@ -34,6 +38,9 @@ export type LocalSampling = Omit<SamplingOptions, "device">;
  * worker merges an adapter into a copy of the weights and keeps one such model loaded, so one shared worker
  * would reload on every switch of a gateway A/B between two adapters. A worker starts on first use and again if
  * it died; its requests go one at a time, in order, because the worker serves them that way.
+ *
+ * `stream()` / `streamChat()` use one more worker, in serving mode (serving-worker.ts): requests run concurrently
+ * in its continuous batch, every adapter unmerged on the one base, tokens streamed as they are produced.
  */
 export class LocalModel {
   readonly modelDir: string;
@@ -43,9 +50,30 @@ export class LocalModel {
   /** adapter folder ("" = the base alone) → its worker and the queue of its requests. */
   private readonly workers = new Map<string, { worker: Promise<WorkerClient> | null; chain: Promise<unknown> }>();
 
+  private servingWorker: ServingWorker | null = null;
+
   constructor(private readonly options: LocalModelOptions) {
     this.modelDir = resolve(options.modelDir);
     this.device = options.device ?? "auto";
+  }
+
+  /** The serving-mode worker (started on the first stream; adapters registered before it are loaded at once). */
+  get serving(): ServingWorker {
+    this.servingWorker ??= new ServingWorker(() => this.startClient(), this.modelDir, this.device, this.options.serving);
+    return this.servingWorker;
+  }
+
+  /** Streams a chat reply through the serving worker (concurrent with other streams); see stream-text.ts. */
+  async *streamChat(messages: readonly Message[], options: LocalSampling & PromptOptions & { tools?: readonly Tool[] } = {}, signal?: AbortSignal): AsyncGenerator<StreamPiece> {
+    const prompt = await this.prompt({ messages, tools: options.tools }, options);
+    const stop = [...new Set([...(options.stop ?? []), ...this.textEndOfTurn(this.chatTemplate(options.template))])];
+    yield* this.stream(prompt, { ...options, stop }, signal);
+  }
+
+  /** Streams a completion of built prompt ids: text pieces as soon as they are final, then the result. */
+  stream(prompt: BuiltPrompt, options: LocalSampling = {}, signal?: AbortSignal): AsyncGenerator<StreamPiece> {
+    this.serving.register(options.adapterDir);
+    return streamFromPrompt(this.serving, this.tokenizer, prompt, options, signal);
   }
 
   get tokenizer(): Tokenizer {
@@ -98,6 +126,9 @@ export class LocalModel {
   async close(): Promise<void> {
     const slots = [...this.workers.values()];
     this.workers.clear();
+    const serving = this.servingWorker;
+    this.servingWorker = null;
+    await serving?.close();
     await Promise.all(
       slots.map(async (slot) => {
         await slot.chain;
@@ -126,12 +157,16 @@ export class LocalModel {
     const current = await slot.worker?.catch(() => null);
     if (current?.alive) return current;
     // None yet, it failed to start, or it died (a crash is reported to the request it broke): start another.
-    const started = startWorker(
+    const started = this.startClient();
+    slot.worker = started;
+    return started;
+  }
+
+  private startClient(): Promise<WorkerClient> {
+    return startWorker(
       { worker: { python: this.options.python, device: "auto", readyTimeoutMs: this.options.readyTimeoutMs ?? 120_000 } },
       { args: this.options.workerArgs, onStderr: this.options.onStderr },
     );
-    slot.worker = started;
-    return started;
   }
 
   /** End-of-turn strings the template writes that this tokenizer has no token for (chatml on stories260k). */

@@ -7,7 +7,7 @@ import { WorkerError } from "../errors/index.js";
 import { WORKER_PROTOCOL, assertProtocol } from "./protocol-version.js";
 import type { GenerateParams, GenerateResult, ReadyEvent, WorkerEvent } from "./worker-events.js";
 
-export type { CheckpointEvent, DoneEvent, ErrorEvent, GenerateParams, GenerateResult, LogEvent, MetricEvent, ProgressEvent, ReadyEvent, TrainResult, WorkerEvent } from "./worker-events.js";
+export type { CheckpointEvent, DoneEvent, ErrorEvent, GenerateParams, GenerateResult, LogEvent, MetricEvent, ProgressEvent, ReadyEvent, SubmitParams, SubmitResult, TokenEvent, TrainResult, WorkerEvent } from "./worker-events.js";
 
 /** `<package root>/worker`, found by walking up from this file so it works from src/train and dist/train. */
 export function workerPackageRoot(from: string = fileURLToPath(import.meta.url)): string {
@@ -142,10 +142,17 @@ export class WorkerClient {
     return client;
   }
 
-  /** Streams the events of one request; the last one is `done`. Throws WorkerError on `error` or a crash. */
-  async *request(method: string, params: Record<string, unknown> = {}): AsyncGenerator<WorkerEvent> {
+  /**
+   * Streams the events of one request; the last one is `done`. Throws WorkerError on `error` or a crash.
+   * `signal` (serving mode's `submit`): on abort the worker is sent `cancel` for this request, which then ends
+   * with its own `done` (finish_reason "cancelled"), still yielded here, so the slot is known to be free.
+   */
+  async *request(method: string, params: Record<string, unknown> = {}, options: { signal?: AbortSignal } = {}): AsyncGenerator<WorkerEvent> {
     if (!this.alive) throw this.crashError(`cannot send ${method}`);
     const id = `r${this.nextId++}`;
+    const onAbort = () => {
+      if (this.alive) this.call("cancel", { request_id: id }).catch(() => undefined);
+    };
     const queue: WorkerEvent[] = [];
     let failure: Error | null = null;
     let wake: (() => void) | null = null;
@@ -165,6 +172,8 @@ export class WorkerClient {
     });
     try {
       this.child.stdin!.write(`${JSON.stringify({ id, method, params, protocol: WORKER_PROTOCOL })}\n`);
+      if (options.signal?.aborted) onAbort();
+      else options.signal?.addEventListener("abort", onAbort, { once: true });
       for (;;) {
         while (queue.length > 0) {
           const event = queue.shift()!;
@@ -178,6 +187,7 @@ export class WorkerClient {
         await new Promise<void>((r) => (wake = r));
       }
     } finally {
+      options.signal?.removeEventListener("abort", onAbort);
       this.pending.delete(id);
     }
   }

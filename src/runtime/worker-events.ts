@@ -60,7 +60,35 @@ export interface DoneEvent {
   result: Record<string, unknown>;
 }
 
-export type WorkerEvent = ReadyEvent | ProgressEvent | MetricEvent | CheckpointEvent | LogEvent | ErrorEvent | DoneEvent;
+/** Serving mode: tokens of one submit, sent as soon as they are final (docs/worker-protocol.md "Serving"). */
+export interface TokenEvent {
+  event: "token";
+  id?: string;
+  ids: number[];
+}
+
+export type WorkerEvent = ReadyEvent | ProgressEvent | MetricEvent | CheckpointEvent | LogEvent | ErrorEvent | DoneEvent | TokenEvent;
+
+/** The params of a serving-mode `submit` (src/train/worker-params.ts WorkerSubmitParamsSchema). */
+export interface SubmitParams {
+  prompt: number[];
+  adapter?: string | null;
+  max_new_tokens?: number;
+  temperature?: number;
+  top_p?: number;
+  seed?: number | null;
+  stop_token_ids?: number[];
+  stop_sequences?: number[][];
+}
+
+/** A submit's `done.result`; finish_reason "cancelled" after a `cancel`. */
+export interface SubmitResult {
+  ids: number[];
+  finish_reason: "stop" | "length" | "cancelled";
+  stop_ids: number[];
+  prompt_tokens: number;
+  completion_tokens: number;
+}
 
 export interface GenerateParams {
   model_dir: string;

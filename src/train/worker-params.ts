@@ -135,12 +135,44 @@ export const WorkerMergeParamsSchema = z.strictObject({
   dtype: z.enum(["float32", "bfloat16", "float16"]).nullable().default(null).describe("null: the base model's own dtype."),
 });
 
-/** Methods whose params the contract carries (ping and shutdown take none). */
+// Serving mode (docs/worker-protocol.md "Serving"): one loaded base model with named LoRA adapters, then requests
+// that join and leave the running decode batch at every step.
+export const WorkerServeStartParamsSchema = z.strictObject({
+  model_dir: folder("Hugging Face model folder (the base every adapter was trained on)."),
+  adapters: z
+    .object({})
+    .catchall(z.string().min(1))
+    .default({})
+    .describe("Adapter name -> PEFT LoRA adapter folder; a submit picks one by name (none: the base model)."),
+  max_batch: z.number().int().min(1).default(16).describe("KV-cache slots: requests decoded at once; more wait."),
+  max_len: z.number().int().min(2).default(2048).describe("Tokens per slot (prompt + new tokens)."),
+  ...inferenceDevice,
+});
+
+export const WorkerSubmitParamsSchema = z.strictObject({
+  prompt: tokenIds.describe("Token ids of the prompt."),
+  adapter: z.string().min(1).nullable().default(null).describe("A name from serve_start's adapters; null: the base."),
+  max_new_tokens: z.number().int().min(0).default(64),
+  temperature: z.number().min(0).default(0).describe("0: greedy."),
+  top_p: z.number().gt(0).max(1).default(1),
+  seed: z.number().int().nullable().default(null),
+  stop_token_ids: z.array(z.number().int()).default([]),
+  stop_sequences: z.array(tokenIds).default([]),
+});
+
+export const WorkerCancelParamsSchema = z.strictObject({
+  request_id: z.union([z.string(), z.number().int()]).describe("The id of the submit to cancel."),
+});
+
+/** Methods whose params the contract carries (ping, shutdown and serve_stop take none). */
 export const WORKER_PARAMS_SCHEMAS = {
   train: WorkerTrainParamsSchema,
   generate: WorkerGenerateParamsSchema,
   score: WorkerScoreParamsSchema,
   merge: WorkerMergeParamsSchema,
+  serve_start: WorkerServeStartParamsSchema,
+  submit: WorkerSubmitParamsSchema,
+  cancel: WorkerCancelParamsSchema,
 } as const;
 
 export type WorkerTrainParams = z.output<typeof WorkerTrainParamsSchema>;
@@ -148,6 +180,8 @@ export type WorkerTrainParamsInput = z.input<typeof WorkerTrainParamsSchema>;
 export type WorkerGenerateParams = z.output<typeof WorkerGenerateParamsSchema>;
 export type WorkerScoreParams = z.output<typeof WorkerScoreParamsSchema>;
 export type WorkerMergeParams = z.output<typeof WorkerMergeParamsSchema>;
+export type WorkerServeStartParams = z.output<typeof WorkerServeStartParamsSchema>;
+export type WorkerSubmitParams = z.output<typeof WorkerSubmitParamsSchema>;
 
 export const CONTRACT_FILE = "worker/tunekit_worker/contract/worker-params.schema.json";
 export const CONTRACT_COMMAND = "npx tsx scripts/generate-contract.ts";

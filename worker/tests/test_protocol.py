@@ -62,7 +62,7 @@ def test_ready_ping_unknown_method_and_shutdown(worker):
     worker.send("r2", "fly")
     error = worker.read()
     assert (error["event"], error["id"], error["code"]) == ("error", "r2", "WORKER_UNKNOWN_METHOD")
-    assert error["fix"].startswith("use one of: generate, merge, ping")
+    assert error["fix"].startswith("use one of: cancel, generate, merge, ping")
     worker.proc.stdin.write("not json\n")
     worker.proc.stdin.flush()
     assert worker.read()["code"] == "WORKER_BAD_REQUEST"

@@ -124,14 +124,25 @@ class Server:
         self.handlers = Handlers()
         self.methods: Dict[str, Callable] = {
             "ping": lambda params, emit: {"pong": True},
-            "train": self.handlers.train,
+            "train": self._train,
             "generate": self.handlers.generate,
             "score": self.handlers.score,
             "merge": self.handlers.merge,
             "shutdown": self._shutdown,
         }
+        from .serve_session import ServeHandlers
+        self.serving = ServeHandlers(free_memory=self.handlers.models.clear)
+        self.methods.update({"serve_start": self.serving.start, "cancel": self.serving.cancel,
+                             "serve_stop": self.serving.stop})
+        # submit's done comes later, from the scheduler thread (serve_session.py); it needs its own id.
+        self.deferred: Dict[str, Callable] = {"submit": self.serving.submit}
+
+    def _train(self, params, emit) -> dict:
+        self.serving.stop({}, emit)  # training needs the memory; open submits end "cancelled"
+        return self.handlers.train(params, emit)
 
     def _shutdown(self, params, emit) -> dict:
+        self.serving.stop({}, emit)
         self.running = False
         return {}
 
@@ -147,10 +158,13 @@ class Server:
             rid = msg.get("id") if isinstance(msg, dict) else None
             rid, method, params = _check_request(msg)
             handler = self.methods.get(method)
+            emit = lambda event: self.emit(_finite({**event, "id": rid}))  # noqa: E731
+            if method in self.deferred:
+                self.deferred[method](rid, params, emit)
+                return None if self.running else 0
             if handler is None:
                 raise WorkerError("WORKER_UNKNOWN_METHOD", f"unknown method {method!r}",
-                                  f"use one of: {', '.join(sorted(self.methods))}")
-            emit = lambda event: self.emit(_finite({**event, "id": rid}))  # noqa: E731
+                                  f"use one of: {', '.join(sorted([*self.methods, *self.deferred]))}")
             result = handler(params, emit)
             self.emit(_finite({"event": "done", "id": rid, "result": result}))
         except Exception as exc:  # every failure becomes exactly one error event

@@ -64,15 +64,20 @@ def build_attention_mask(q_segments: torch.Tensor, k_segments: torch.Tensor, pas
     """Boolean mask [B,1,T,S], True = may attend. Query t (cache index past+t) sees key s iff s <= past+t, same
     nonzero segment and (with a sliding window) past+t - s < window. Every query also sees itself, so padding
     rows are never fully masked (a fully masked softmax row is NaN, even in the backward pass).
-    `past` is an int, or a [1] tensor (StaticKVCache): then the mask is built on the device without a host sync."""
+    `past` is an int, or a [1] tensor (StaticKVCache): then the mask is built on the device without a host sync;
+    or a [B,1] tensor of per-row lengths (SlotKVCache: every row of a serving batch is at its own position)."""
     T, S = q_segments.shape[1], k_segments.shape[1]
-    q_idx = (torch.arange(T, device=q_segments.device) + past)[:, None]    # [T,1]
-    k_idx = torch.arange(S, device=q_segments.device)[None, :]              # [1,S]
+    offsets = torch.arange(T, device=q_segments.device)
+    if isinstance(past, torch.Tensor) and past.dim() == 2:
+        q_idx = (past + offsets)[:, :, None]                               # [B,T,1]
+    else:
+        q_idx = (offsets + past)[None, :, None]                            # [1,T,1]
+    k_idx = torch.arange(S, device=q_segments.device)[None, None, :]       # [1,1,S]
     allowed = k_idx <= q_idx
     if window is not None:
         allowed = allowed & (q_idx - k_idx < window)
     same = (q_segments[:, :, None] == k_segments[:, None, :]) & (q_segments[:, :, None] != 0)  # [B,T,S]
-    return ((allowed[None] & same) | (k_idx == q_idx)[None]).unsqueeze(1)
+    return ((allowed & same) | (k_idx == q_idx)).unsqueeze(1)
 
 
 def single_segment_rows(segment_ids: torch.Tensor) -> bool:

@@ -1,0 +1,75 @@
+"""A KV cache of independent slots for continuous batching (serve.py).
+
+Unlike StaticKVCache, where every row shares one write position, each slot (row) has its own length: a request
+is prefilled alone, copied into a free slot, and from then on decodes one token per step alongside whatever
+else occupies the other slots; when it ends its slot is cleared and the next request takes it. Every buffer is
+allocated once, so a decode step has fixed shapes (CUDA-graph capturable) whatever the requests' lengths.
+
+A slot's entries beyond its length carry segment 0, so attention never reads what an earlier request (or a free
+slot's dummy step) left there.
+"""
+
+from typing import List, Tuple
+
+import torch
+
+
+class SlotKVCache:
+    def __init__(self, num_layers: int, slots: int, capacity: int, num_kv_heads: int, head_dim: int,
+                 dtype: torch.dtype, device):
+        shape = (slots, num_kv_heads, capacity, head_dim)
+        self.keys: List[torch.Tensor] = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(num_layers)]
+        self.values: List[torch.Tensor] = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(num_layers)]
+        self.segments = torch.zeros((slots, capacity), dtype=torch.long, device=device)  # 1 = cached token
+        # [B,1] per slot: the next write position, which is also the RoPE position of the token written there
+        # (every request starts at slot position 0). A tensor, so a step reads no host value.
+        self.length = torch.zeros((slots, 1), dtype=torch.long, device=device)
+        self.active = torch.zeros((slots, 1), dtype=torch.long, device=device)  # [B,1] 1 = occupied: advances
+        self.rows = torch.arange(slots, device=device)                          # [B]
+        self.slots, self.capacity = slots, capacity
+
+    def view(self, rows: int) -> "SlotKVCache":
+        """The first `rows` slots as a cache sharing these buffers (a decode batch-size bucket)."""
+        v = SlotKVCache.__new__(SlotKVCache)
+        v.keys = [k[:rows] for k in self.keys]
+        v.values = [x[:rows] for x in self.values]
+        v.segments, v.length, v.active = self.segments[:rows], self.length[:rows], self.active[:rows]
+        v.rows, v.slots, v.capacity = self.rows[:rows], rows, self.capacity
+        return v
+
+    # The three calls CausalLM.forward makes on a cache; a decode step feeds one token per row (T = 1).
+    def append_segments(self, seg: torch.Tensor) -> torch.Tensor:
+        """seg [B,1] -> written at each row's own position; returns all segments [B,capacity]."""
+        assert seg.shape[1] == 1, f"a slot cache decodes one token per row, got {seg.shape[1]}"
+        self.segments[self.rows, self.length[:, 0]] = seg[:, 0]
+        return self.segments
+
+    def update(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """k/v [B,Hkv,1,D] written at each row's position; returns the whole [B,Hkv,capacity,D] buffers."""
+        pos = self.length[:, 0]  # [B]
+        # Advanced indices around a slice: keys[rows, :, pos] is [B,Hkv,D].
+        self.keys[layer][self.rows, :, pos] = k[:, :, 0]
+        self.values[layer][self.rows, :, pos] = v[:, :, 0]
+        return self.keys[layer], self.values[layer]
+
+    def advance(self, n: int) -> None:
+        self.length.add_(self.active * n)  # a free slot stays at 0: its dummy token always lands at slot 0
+
+    # Host-side slot management (outside any captured step).
+    def load(self, slot: int, keys: List[torch.Tensor], values: List[torch.Tensor], length: int, row: int = 0,
+             offset: int = 0) -> None:
+        """Copy a prefilled request into `slot` and mark it active: row `row` of per-layer k/v [N,Hkv,S,D], its
+        `length` tokens starting at `offset` (a left-padded batch) land at slot positions 0..length-1."""
+        assert 0 < length < self.capacity, f"a prompt of {length} tokens does not fit a slot of {self.capacity}"
+        for layer, (k, v) in enumerate(zip(keys, values)):
+            self.keys[layer][slot, :, :length] = k[row, :, offset:offset + length]
+            self.values[layer][slot, :, :length] = v[row, :, offset:offset + length]
+        self.segments[slot].zero_()
+        self.segments[slot, :length] = 1
+        self.length[slot, 0] = length
+        self.active[slot, 0] = 1
+
+    def free(self, slot: int) -> None:
+        self.segments[slot].zero_()
+        self.length[slot, 0] = 0
+        self.active[slot, 0] = 0

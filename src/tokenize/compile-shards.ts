@@ -233,7 +233,7 @@ export function fitDocument(
   return { ids: example.ids.slice(0, seqLen), mask: example.mask.slice(0, seqLen), cut };
 }
 
-async function replaceDir(tmpDir: string, outDir: string): Promise<void> {
+export async function replaceDir(tmpDir: string, outDir: string): Promise<void> {
   if (!existsSync(outDir)) {
     await rename(tmpDir, outDir);
     return;

@@ -55,6 +55,14 @@ export const TrainSpecSchema = z.strictObject({
   template: z.string().optional().describe("Chat template: the model's own when omitted (chatml when it has none), a named one, or a .jinja file."),
   trainOn: z.enum(["assistant", "all"]).default("assistant"),
   method: f.method,
+  objective: f.objective,
+  dpo: z.strictObject({ beta: f.dpoBeta, loss: f.dpoLoss, referenceFree: f.dpoReferenceFree }).prefault({}),
+  orpo: z.strictObject({ beta: f.orpoBeta }).prefault({}),
+  initAdapter: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("A PEFT LoRA adapter folder (e.g. a previous run's output/adapter) this LoRA run starts from; its r, alpha and targetModules must equal lora's."),
   lora: LoraSchema,
   optimizer: OptimizerSchema,
   schedule: ScheduleSchema,
@@ -111,7 +119,7 @@ export function safeParseTrainSpec(raw: unknown, source = "train spec"): { spec:
   return { spec: null, problems };
 }
 
-const SECTIONS = ["lora", "optimizer", "schedule", "eval", "earlyStopping", "checkpoint"] as const;
+const SECTIONS = ["lora", "optimizer", "schedule", "eval", "earlyStopping", "checkpoint", "dpo", "orpo"] as const;
 
 /** A top-level key that lives in a section (`lr` → optimizer.lr) gets "move it" rather than a spelling guess. */
 function sectionHint(p: ConfigProblem): string | undefined {

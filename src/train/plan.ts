@@ -132,7 +132,7 @@ export function buildPlan(resolved: ResolvedTrainSpec, header: ShardHeader, hard
     dataset: { version: resolved.version.id, ref: `${resolved.version.datasetName}@${resolved.version.number}`, records: { ...resolved.splits } },
     data: {
       seqLen: spec.seqLen,
-      packing: spec.packing,
+      packing: header.packing, // what was compiled (preference pairs are never packed)
       trainSequences: train.sequences,
       tokensPerEpoch: train.tokens,
       trainedTokensPerEpoch: train.trained_tokens,

@@ -117,6 +117,12 @@ describe("preference training: spec checks and tunekit train with objective dpo"
 
   it("tunekit train --config with objective dpo trains on the CPU, records reward metrics, and initAdapter continues it", async () => {
     const spec = writeSpec(dir, { ...PREF_SPEC, name: "prefs-dpo" }, "dpo.yaml");
+    // The plan counts pairs: 12 train pairs = 24 rows, 4 pairs (8 rows) a step.
+    const dry = await runCli(["--workspace", dir, "--json", "train", "--config", spec, "--dry-run", "--set", "maxSteps=null"]);
+    expect(dry.code, dry.stderr).toBe(0);
+    const { plan } = JSON.parse(dry.stdout);
+    expect(plan.data).toMatchObject({ trainSequences: 24, valSequences: 6, packing: false });
+    expect(plan.steps).toMatchObject({ batchesPerEpoch: 3, stepsPerEpoch: 3, totalSteps: 3, sequencesPerStep: 8 });
     const r = await runCli(["--workspace", dir, "--json", "train", "--config", spec]);
     expect(r.code, r.stderr).toBe(0);
     const runs = await ws.registry.listRuns({ kind: "train" });
@@ -136,5 +142,21 @@ describe("preference training: spec checks and tunekit train with objective dpo"
     expect(r2.code, r2.stderr).toBe(0);
     const second = (await ws.registry.listModels()).find((m) => m.name === "prefs-dpo-2")!;
     expect(second.meta).toMatchObject({ initAdapter: { dir: first.path, modelId: first.id, runId: first.runId } });
+  }, 300_000); // three CLI runs (a plan, two trainings) on a shared 2-core machine
+});
+
+describe("objective and initAdapter on a hosted provider", () => {
+  it("are refused: they drive the local worker only", () => {
+    const error = (() => {
+      try {
+        parseTrainSpec({ provider: "openai", model: "gpt-4.1-mini-2025-04-14", dataset: "d", objective: "dpo", initAdapter: "a" }, "t.yaml");
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(problemsOf(error)).toEqual([
+      { path: "objective", value: "dpo", message: "objective dpo is for local training; provider is openai", fix: "use provider: local, or the provider's own setting (hosted.openai.method where it offers dpo) and remove objective", source: "t.yaml" },
+      { path: "initAdapter", value: "a", message: "initAdapter continues a local LoRA adapter; provider is openai", fix: "use provider: local, or remove initAdapter", source: "t.yaml" },
+    ]);
   });
 });

@@ -4,7 +4,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { isPreferenceRecord, type DatasetRecord, type PreferenceRecord } from "../data/index.js";
 import { ConflictError, DataError, UsageError } from "../errors/index.js";
-import { CompileOptionsSchema, replaceDir, SHARD_SPLITS, type CompileInput, type CompileResult, type ShardHeader, type ShardSplit, type SplitSummary } from "./compile-shards.js";
+import { batches, CompileOptionsSchema, replaceDir, SHARD_SPLITS, type CompileInput, type CompileResult, type ShardHeader, type ShardSplit, type SplitSummary } from "./compile-shards.js";
 import { buildPairs, fitPair } from "./preference-pair.js";
 import { SequencePacker } from "./sequence-packer.js";
 import { SplitShardWriter } from "./shard-writer.js";
@@ -17,18 +17,6 @@ export interface PreferenceShardHeader extends Omit<ShardHeader, "splits"> {
 
 export interface PreferenceCompileResult extends Omit<CompileResult, "header"> {
   header: PreferenceShardHeader;
-}
-
-async function* batches<T>(source: Iterable<T> | AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
-  let batch: T[] = [];
-  for await (const item of source) {
-    batch.push(item);
-    if (batch.length >= size) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length > 0) yield batch;
 }
 
 function asPreference(record: DatasetRecord, split: string, index: number): PreferenceRecord {

@@ -79,7 +79,7 @@ export function prepareExample(record: DatasetRecord, options: ExampleOptions): 
   }
   if (!isChatRecord(record)) {
     throw new DataError("TOKENIZE_RECORD_UNSUPPORTED", "preference records cannot be compiled for supervised fine-tuning", {
-      fix: "Compile chat or text records; preference pairs (DPO) are exported to providers instead.",
+      fix: "Compile chat or text records for sft; preference pairs train with objective dpo or orpo (compiled by compilePreferenceShards into paired rows).",
     });
   }
   const { tokenizer } = options;

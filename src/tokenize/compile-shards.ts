@@ -82,7 +82,8 @@ function recordId(record: DatasetRecord, split: string, index: number): string {
   return typeof id === "string" || typeof id === "number" ? String(id) : `${split}:${index}`;
 }
 
-async function* batches<T>(source: Iterable<T> | AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
+/** Groups a (possibly async) stream into arrays of `size` items, the last one shorter. */
+export async function* batches<T>(source: Iterable<T> | AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
   let batch: T[] = [];
   for await (const item of source) {
     batch.push(item);
@@ -233,7 +234,7 @@ export function fitDocument(
   return { ids: example.ids.slice(0, seqLen), mask: example.mask.slice(0, seqLen), cut };
 }
 
-async function replaceDir(tmpDir: string, outDir: string): Promise<void> {
+export async function replaceDir(tmpDir: string, outDir: string): Promise<void> {
   if (!existsSync(outDir)) {
     await rename(tmpDir, outDir);
     return;

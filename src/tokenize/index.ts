@@ -39,3 +39,5 @@ export { renderPreview } from "./preview-render.js";
 export { compileShards, fitDocument, SHARD_SPLITS, type CompileInput, type CompileResult, type ShardHeader, type SplitSummary, type ShardSplit } from "./compile-shards.js";
 export { SequencePacker, type PackedSequence, type PackDocument } from "./sequence-packer.js";
 export { parseTemplateVariables } from "./template-variables.js";
+export { compilePreferenceShards, type PreferenceShardHeader, type PreferenceCompileResult } from "./compile-preference-shards.js";
+export { buildPairs, fitPair, pairConversations, type TokenizedPair } from "./preference-pair.js";

@@ -160,7 +160,7 @@ async function executeRun(ws: Workspace, run: Run, resolved: ResolvedTrainSpec, 
       recorder.log(msg);
     }
     if (interrupts > 0) return await stopBeforeTraining(ws, run.id, recorder);
-    const params = toWorkerTrainParams(resolved.spec, { modelDir: resolved.modelDir, dataDir: paths.dataDir, outputDir: paths.outputDir, resumeFrom });
+    const params = toWorkerTrainParams(resolved.spec, { modelDir: resolved.modelDir, dataDir: paths.dataDir, outputDir: paths.outputDir, resumeFrom, initAdapter: resolved.initAdapterDir ?? null });
     trainer = await startTrainer(ws, resolved.spec.processes, params, paths);
     if (interrupts > 0) return await stopBeforeTraining(ws, run.id, recorder);
     let result: TrainResult | null = null;

@@ -124,8 +124,10 @@ export function buildPlan(resolved: ResolvedTrainSpec, header: ShardHeader, hard
   const trainable = lora ? countLoraParameters(c, spec.lora.r, spec.lora.targetModules) : n;
   const train = header.splits.train!;
   const val = header.splits.val;
-  const steps = stepsFor(spec, train.sequences, spec.processes);
-  const sequencesPerStep = spec.batchSize * spec.gradAccum * spec.processes;
+  // Preference runs sample pairs (two rows each): batchSize counts pairs.
+  const rowsPerUnit = spec.objective === "sft" ? 1 : 2;
+  const steps = stepsFor(spec, train.sequences / rowsPerUnit, spec.processes);
+  const sequencesPerStep = spec.batchSize * spec.gradAccum * spec.processes * rowsPerUnit;
   const tokensPerStep = sequencesPerStep * spec.seqLen;
 
   // FLOPs: forward 2N per token; backward 4N for full fine-tuning (grads of activations and weights), ~2N for
@@ -168,7 +170,7 @@ export function buildPlan(resolved: ResolvedTrainSpec, header: ShardHeader, hard
     dataset: { version: resolved.version.id, ref: `${resolved.version.datasetName}@${resolved.version.number}`, records: { ...resolved.splits } },
     data: {
       seqLen: spec.seqLen,
-      packing: spec.packing,
+      packing: header.packing, // what was compiled (preference pairs are never packed)
       trainSequences: train.sequences,
       tokensPerEpoch: train.tokens,
       trainedTokensPerEpoch: train.trained_tokens,

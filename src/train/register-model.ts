@@ -33,6 +33,9 @@ export async function registerFineTunedModel(ws: Workspace, run: Run, resolved: 
     }
   }
   const name = await freeName(ws, resolved.spec.name ?? `${basename(resolved.modelDir)}-${run.id}`);
+  // init_adapter: the model this run continued from, when its adapter folder is a registered model's.
+  const parent = resolved.initAdapterDir ? (await ws.registry.listModels()).find((m) => m.kind === "fine_tuned" && m.path === resolved.initAdapterDir) : undefined;
+  const initAdapter = resolved.initAdapterDir ? { initAdapter: { dir: resolved.initAdapterDir, modelId: parent?.id ?? null, runId: parent?.runId ?? null } } : {};
   return ws.registry.createModel({
     name,
     kind: "fine_tuned",
@@ -43,6 +46,8 @@ export async function registerFineTunedModel(ws: Workspace, run: Run, resolved: 
     datasetVersionId: resolved.version.id,
     meta: {
       method: resolved.spec.method,
+      objective: resolved.spec.objective,
+      ...initAdapter,
       adapter: result.adapter_dir !== null && result.adapter_dir !== undefined,
       baseModelDir: resolved.modelDir,
       exportedStep: result.exported_step,

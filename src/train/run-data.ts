@@ -1,6 +1,6 @@
 import { readVersion, isTrainedOn, isValidatedOn, splitOf, type DatasetRecord } from "../data/index.js";
 import type { Workspace } from "../registry/index.js";
-import { loadChatTemplate, compileShards, loadTokenizer, type CompileResult, type ShardSplit } from "../tokenize/index.js";
+import { loadChatTemplate, compileShards, compilePreferenceShards, loadTokenizer, type CompileResult, type ShardSplit } from "../tokenize/index.js";
 import type { ResolvedTrainSpec } from "./spec-check.js";
 
 /**
@@ -23,7 +23,9 @@ export async function compileRunData(ws: Pick<Workspace, "registry" | "artifacts
   });
   const splits: Partial<Record<ShardSplit, AsyncIterable<DatasetRecord>>> = { train: only("train") };
   if (spec.eval.enabled && counts.val > 0) splits.val = only("val");
-  return compileShards({
+  // Preference objectives read paired rows (docs/shard-format.md, layout "pairs"); sft packs documents.
+  const compile = spec.objective === "sft" ? compileShards : compilePreferenceShards;
+  return compile({
     outDir,
     seqLen: spec.seqLen,
     packing: spec.packing,

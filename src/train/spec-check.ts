@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { configErrorFrom, type ConfigProblem } from "../config/index.js";
-import { splitMembership, readVersion } from "../data/index.js";
+import { isPreferenceRecord, splitMembership, readVersion } from "../data/index.js";
 import type { DatasetVersion, Workspace } from "../registry/index.js";
 import { isTunekitError } from "../errors/index.js";
 import { SUPPORTED_ARCHITECTURES } from "./model-support.js";
@@ -43,6 +43,8 @@ export interface ResolvedTrainSpec {
   modelConfig: ModelConfig;
   version: DatasetVersion;
   splits: SplitCounts;
+  /** initAdapter resolved to an absolute folder (checked against the spec's lora settings). */
+  initAdapterDir?: string | null;
 }
 
 type Check = (ws: Workspace, spec: TrainSpec, problems: ConfigProblem[]) => Promise<Omit<ResolvedTrainSpec, "spec"> | null>;
@@ -91,8 +93,9 @@ async function checkLocal(ws: Workspace, spec: TrainSpec, problems: ConfigProble
   const modelDir = isAbsolute(spec.model) ? spec.model : resolve(ws.root, spec.model);
   const modelConfig = checkModelFolder(modelDir, spec, problems);
   const data = await checkDataset(ws, spec, problems);
+  const initAdapterDir = checkInitAdapter(ws, spec, problems);
   if (!modelConfig || !data) return null;
-  return { modelDir, modelConfig, ...data };
+  return { modelDir, modelConfig, ...data, initAdapterDir };
 }
 
 /** fsdp shards what full fine-tuning trains; it needs several processes and is not for LoRA. */
@@ -156,8 +159,9 @@ async function checkDataset(ws: Workspace, spec: TrainSpec, problems: ConfigProb
     problems.push({ path: "dataset", value: spec.dataset, message: e.message, fix: e.fix ?? "list versions with `tunekit data versions`" });
     return null;
   }
-  const splits = await countSplits(ws, version);
+  const { splits, kinds } = await scanVersion(ws, version, spec.eval.enabled);
   const ref = `${version.datasetName}@${version.number}`;
+  checkObjective(spec, ref, kinds, problems);
   if (splits.train + splits.unassigned === 0) {
     problems.push({
       path: "dataset",
@@ -182,10 +186,79 @@ async function checkDataset(ws: Workspace, spec: TrainSpec, problems: ConfigProb
 
 /** Records per split by the one membership rule (src/data/split-membership.ts). */
 export async function countSplits(ws: Pick<Workspace, "registry" | "artifacts">, version: DatasetVersion): Promise<SplitCounts> {
+  return (await scanVersion(ws, version, true)).splits;
+}
+
+/** Record kinds among the records a run compiles (train, and val when evaluating): preference pairs vs the rest. */
+interface CompiledKinds {
+  preference: number;
+  other: number;
+}
+
+async function scanVersion(ws: Pick<Workspace, "registry" | "artifacts">, version: DatasetVersion, withVal: boolean): Promise<{ splits: SplitCounts; kinds: CompiledKinds }> {
   const counts: SplitCounts = { train: 0, val: 0, test: 0, unassigned: 0, unknown: 0 };
+  const kinds: CompiledKinds = { preference: 0, other: 0 };
   for await (const record of readVersion(ws, version)) {
     const { split, label } = splitMembership(record.metadata);
     counts[split === null ? "unknown" : split === "train" && label === null ? "unassigned" : split]++;
+    if (split === "train" || (withVal && split === "val")) kinds[isPreferenceRecord(record) ? "preference" : "other"]++;
   }
-  return counts;
+  return { splits: counts, kinds };
+}
+
+/** sft trains chat/text records, dpo/orpo preference records: a version must hold only the kind its objective trains. */
+function checkObjective(spec: TrainSpec, ref: string, kinds: CompiledKinds, problems: ConfigProblem[]): void {
+  if (spec.objective === "sft") {
+    if (kinds.preference > 0) {
+      problems.push({ path: "objective", value: "sft", message: `${ref} has ${kinds.preference} preference records (preferred_output / non_preferred_output), which supervised fine-tuning cannot train`, fix: "set objective: dpo (or orpo) to train on the preference pairs, or train a version without them" });
+    }
+    return;
+  }
+  if (kinds.preference === 0) {
+    problems.push({ path: "objective", value: spec.objective, message: `objective ${spec.objective} trains on preference records, but the train split of ${ref} has none`, fix: "add preference records ({input, preferred_output, non_preferred_output}) to the dataset, or use objective: sft" });
+  } else if (kinds.other > 0) {
+    problems.push({ path: "dataset", value: spec.dataset, message: `${ref} mixes ${kinds.other} chat/text records with ${kinds.preference} preference records; objective ${spec.objective} trains on preference records only`, fix: "make a version holding only the preference records, and train the chat/text records in an sft run" });
+  }
+  if (spec.processes > 1) {
+    problems.push({ path: "processes", value: spec.processes, message: `objective ${spec.objective} runs in one process for now`, fix: "set processes: 1" });
+  }
+}
+
+/** initAdapter: a LoRA run continues a PEFT adapter whose r, alpha, targets and rsLoRA equal the spec's lora. */
+function checkInitAdapter(ws: Pick<Workspace, "root">, spec: TrainSpec, problems: ConfigProblem[]): string | null {
+  if (spec.initAdapter === undefined) return null;
+  const dir = isAbsolute(spec.initAdapter) ? spec.initAdapter : resolve(ws.root, spec.initAdapter);
+  const at = (message: string, fix: string) => problems.push({ path: "initAdapter", value: spec.initAdapter, message, fix });
+  if (spec.method !== "lora") {
+    at(`initAdapter continues a LoRA adapter, but method is ${spec.method}`, "use method: lora, or merge the adapter into a model folder (`tunekit model merge`) and fully fine-tune that as model");
+    return null;
+  }
+  const configPath = join(dir, "adapter_config.json");
+  if (!existsSync(configPath) || !existsSync(join(dir, "adapter_model.safetensors"))) {
+    at(`${dir} is not a PEFT adapter folder (adapter_config.json and adapter_model.safetensors)`, "point initAdapter at a run's output/adapter folder (`tunekit model list` shows each model's path)");
+    return null;
+  }
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(readFileSync(configPath, "utf8")) as Record<string, unknown>;
+  } catch (e) {
+    at(`${configPath} is not valid JSON (${(e as Error).message})`, "re-save the adapter");
+    return null;
+  }
+  const sorted = (v: unknown) => (Array.isArray(v) ? [...(v as string[])].sort() : v);
+  const diffs = (
+    [
+      ["r", spec.lora.r, raw.r],
+      ["alpha", spec.lora.alpha, raw.lora_alpha],
+      ["targetModules", sorted(spec.lora.targetModules), sorted(raw.target_modules)],
+      ["useRslora", spec.lora.useRslora, raw.use_rslora ?? false],
+    ] as const
+  ).filter(([, mine, theirs]) => JSON.stringify(mine) !== JSON.stringify(theirs));
+  if (diffs.length) {
+    at(
+      `the adapter's LoRA settings differ from this spec's: ${diffs.map(([k, mine, theirs]) => `lora.${k} is ${JSON.stringify(mine)}, the adapter's ${JSON.stringify(theirs)}`).join("; ")}`,
+      `set ${diffs.map(([k, , theirs]) => `lora.${k}: ${JSON.stringify(theirs)}`).join(", ")} (from ${configPath})`,
+    );
+  }
+  return dir;
 }

@@ -55,6 +55,14 @@ export const TrainSpecSchema = z.strictObject({
   template: z.string().optional().describe("Chat template: the model's own when omitted (chatml when it has none), a named one, or a .jinja file."),
   trainOn: z.enum(["assistant", "all"]).default("assistant"),
   method: f.method,
+  objective: f.objective,
+  dpo: z.strictObject({ beta: f.dpoBeta, loss: f.dpoLoss, referenceFree: f.dpoReferenceFree }).prefault({}),
+  orpo: z.strictObject({ beta: f.orpoBeta }).prefault({}),
+  initAdapter: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("A PEFT LoRA adapter folder (e.g. a previous run's output/adapter) this LoRA run starts from; its r, alpha and targetModules must equal lora's."),
   lora: LoraSchema,
   optimizer: OptimizerSchema,
   schedule: ScheduleSchema,
@@ -102,7 +110,10 @@ export function parseTrainSpec(raw: unknown, source = "train spec"): TrainSpec {
 /** The spec, or its schema problems (so callers can add resource problems and report them together). */
 export function safeParseTrainSpec(raw: unknown, source = "train spec"): { spec: TrainSpec; problems: [] } | { spec: null; problems: ConfigProblem[] } {
   const result = TrainSpecSchema.safeParse(raw);
-  if (result.success) return { spec: result.data, problems: [] };
+  if (result.success) {
+    const local = localOnlyProblems(result.data, source);
+    return local.length ? { spec: null, problems: local } : { spec: result.data, problems: [] };
+  }
   const problems = describeIssues(result.error.issues, raw, (path) => knownKeysAt(TrainSpecSchema, path)).map((p) => ({
     ...p,
     fix: sectionHint(p) ?? p.fix,
@@ -111,7 +122,20 @@ export function safeParseTrainSpec(raw: unknown, source = "train spec"): { spec:
   return { spec: null, problems };
 }
 
-const SECTIONS = ["lora", "optimizer", "schedule", "eval", "earlyStopping", "checkpoint"] as const;
+/** objective and initAdapter drive our worker; a hosted provider has its own settings (hosted.<provider>.method). */
+function localOnlyProblems(spec: TrainSpec, source: string): ConfigProblem[] {
+  if (spec.provider === "local") return [];
+  const problems: ConfigProblem[] = [];
+  if (spec.objective !== "sft") {
+    problems.push({ path: "objective", value: spec.objective, message: `objective ${spec.objective} is for local training; provider is ${spec.provider}`, fix: `use provider: local, or the provider's own setting (hosted.${spec.provider}.method where it offers dpo) and remove objective`, source });
+  }
+  if (spec.initAdapter !== undefined) {
+    problems.push({ path: "initAdapter", value: spec.initAdapter, message: `initAdapter continues a local LoRA adapter; provider is ${spec.provider}`, fix: "use provider: local, or remove initAdapter", source });
+  }
+  return problems;
+}
+
+const SECTIONS = ["lora", "optimizer", "schedule", "eval", "earlyStopping", "checkpoint", "dpo", "orpo"] as const;
 
 /** A top-level key that lives in a section (`lr` → optimizer.lr) gets "move it" rather than a spelling guess. */
 function sectionHint(p: ConfigProblem): string | undefined {

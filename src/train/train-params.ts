@@ -8,14 +8,18 @@ import { WorkerTrainParamsSchema, type WorkerTrainParams, type WorkerTrainParams
  */
 export function toWorkerTrainParams(
   spec: TrainSpec,
-  paths: { modelDir: string; dataDir: string; outputDir: string; resumeFrom?: string | null },
+  paths: { modelDir: string; dataDir: string; outputDir: string; resumeFrom?: string | null; initAdapter?: string | null },
 ): WorkerTrainParams {
   const input: Required<WorkerTrainParamsInput> = {
     model_dir: paths.modelDir,
     data_dir: paths.dataDir,
     output_dir: paths.outputDir,
     resume_from: paths.resumeFrom ?? null,
+    init_adapter: paths.initAdapter ?? null,
     method: spec.method,
+    objective: spec.objective,
+    dpo: { beta: spec.dpo.beta, loss: spec.dpo.loss, reference_free: spec.dpo.referenceFree },
+    orpo: { beta: spec.orpo.beta },
     lora: { r: spec.lora.r, alpha: spec.lora.alpha, dropout: spec.lora.dropout, target_modules: spec.lora.targetModules, use_rslora: spec.lora.useRslora },
     optimizer: { lr: spec.optimizer.lr, weight_decay: spec.optimizer.weightDecay, betas: spec.optimizer.betas, eps: spec.optimizer.eps },
     schedule: { type: spec.schedule.type, warmup_steps: spec.schedule.warmupSteps, min_lr_ratio: spec.schedule.minLrRatio },

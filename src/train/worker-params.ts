@@ -51,6 +51,14 @@ export const trainFields = {
   device: z.string().regex(/^(auto|cpu|cuda|cuda:\d+)$/, "use auto, cpu, cuda or cuda:N").default("auto"),
   dtype: z.enum(["auto", "float32", "bfloat16"]).default("auto"),
   logEvery: z.number().int().min(1).default(1),
+  objective: z
+    .enum(["sft", "dpo", "orpo"])
+    .default("sft")
+    .describe("sft: next-token loss on chat/text records; dpo / orpo: preference training on the dataset's preference records (chosen vs rejected completions)."),
+  dpoBeta: z.number().positive().default(0.1).describe("DPO's beta: how far the policy may move from the reference (higher = closer)."),
+  dpoLoss: z.enum(["sigmoid"]).default("sigmoid").describe("DPO loss form: sigmoid (-log sigmoid(beta * margin), the paper's)."),
+  dpoReferenceFree: z.boolean().default(false).describe("true: no reference model (reference log-probs taken as 0)."),
+  orpoBeta: z.number().positive().default(0.1).describe("ORPO's lambda: the weight of the odds-ratio term beside the chosen completion's NLL."),
   distributed: z
     .enum(["ddp", "fsdp"])
     .default("ddp")
@@ -66,7 +74,16 @@ export const WorkerTrainParamsSchema = z.strictObject({
   data_dir: folder("Compiled shards (docs/shard-format.md)."),
   output_dir: folder("Where checkpoints/, best/ and the exported adapter/ or model/ go."),
   resume_from: z.string().min(1).nullable().default(null).describe("A checkpoints/step-N folder or a run's output_dir."),
+  init_adapter: z
+    .string()
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe("A PEFT LoRA adapter folder a LoRA run starts from (its r, alpha and targets must equal lora's)."),
   method: f.method,
+  objective: f.objective,
+  dpo: z.strictObject({ beta: f.dpoBeta, loss: f.dpoLoss, reference_free: f.dpoReferenceFree }).prefault({}),
+  orpo: z.strictObject({ beta: f.orpoBeta }).prefault({}),
   lora: z
     .strictObject({
       r: f.loraR,

@@ -4,7 +4,7 @@ import pytest
 
 from tunekit_worker.contract import method_schemas
 from tunekit_worker.errors import WorkerError
-from tunekit_worker.train_params import (SECTIONS, CheckpointParams, EarlyStoppingParams, EvalParams, LoraParams,
+from tunekit_worker.train_params import (SECTIONS, CheckpointParams, DpoParams, OrpoParams, EarlyStoppingParams, EvalParams, LoraParams,
                                          OptimizerParams, ScheduleParams, TrainParams, parse_train_params)
 
 
@@ -19,7 +19,8 @@ def test_the_dataclasses_have_exactly_the_contract_s_params():
 
 def test_every_default_comes_from_the_contract():
     assert parse_train_params({"model_dir": "m", "data_dir": "d", "output_dir": "o"}) == TrainParams(
-        model_dir="m", data_dir="d", output_dir="o", resume_from=None, method="lora",
+        model_dir="m", data_dir="d", output_dir="o", resume_from=None, init_adapter=None, method="lora",
+        objective="sft", dpo=DpoParams(beta=0.1, loss="sigmoid", reference_free=False), orpo=OrpoParams(beta=0.1),
         lora=LoraParams(r=8, alpha=16, dropout=0, target_modules=["q_proj", "v_proj"], use_rslora=False),
         optimizer=OptimizerParams(lr=2e-4, weight_decay=0, betas=(0.9, 0.999), eps=1e-8),
         schedule=ScheduleParams(type="cosine", warmup_steps=0, min_lr_ratio=0), batch_size=8, grad_accum=1,
@@ -33,6 +34,15 @@ def test_early_stopping_fills_its_own_defaults_and_null_sections_stay_null():
                             "eval": {"every_steps": None}, "lora": {"target_modules": "all-linear"}})
     assert (p.early_stopping, p.eval, p.lora.target_modules) == (
         EarlyStoppingParams(patience=5, min_delta=0), EvalParams(every_steps=None, max_batches=None), "all-linear")
+
+
+def test_init_adapter_with_full_fine_tuning_is_refused():
+    with pytest.raises(WorkerError) as e:
+        parse_train_params({"model_dir": "m", "data_dir": "d", "output_dir": "o", "method": "full",
+                            "init_adapter": "a"})
+    assert e.value.message == (
+        "invalid train params: params.init_adapter: a PEFT adapter starts a LoRA run, but method is \"full\" (use "
+        "method lora, or merge the adapter into a model folder and fine-tune that)")
 
 
 def test_params_must_be_an_object():

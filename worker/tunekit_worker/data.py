@@ -92,6 +92,9 @@ def load_shards(data_dir: str) -> Shards:
     splits_meta = header.get("splits")
     if not isinstance(splits_meta, dict) or "train" not in splits_meta:
         problems.append("header has no splits.train")
+    layout = header.get("layout", "packed")
+    if layout not in ("packed", "pairs"):
+        problems.append(f"layout is {layout!r}, expected 'packed' or 'pairs'")
     if problems:
         raise _bad(f"{data_dir}/header.json: " + "; ".join(problems))
     splits: Dict[str, Split] = {}
@@ -99,6 +102,9 @@ def load_shards(data_dir: str) -> Shards:
         n = meta.get("sequences") if isinstance(meta, dict) else None
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             problems.append(f"splits.{name}.sequences is {n!r}, expected a non-negative integer")
+            continue
+        if layout == "pairs" and n % 2:
+            problems.append(f"splits.{name}.sequences is {n}: layout 'pairs' needs an even count (chosen, rejected)")
             continue
         arrays = {}
         for kind, (itemsize, dtype) in FILES.items():

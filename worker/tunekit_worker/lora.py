@@ -223,6 +223,27 @@ def load_peft_adapter(model: nn.Module, adapter_dir: str) -> LoraConfig:
     return cfg
 
 
+def load_init_adapter(model: nn.Module, adapter_dir: str, cfg: LoraConfig) -> None:
+    """init_adapter: a LoRA run starts from a saved adapter's weights. The run's r, alpha, targets and rsLoRA must
+    equal the adapter's (the spec decides, the adapter is checked against it), so the run's saved adapter means
+    what its spec says; a mismatch lists every difference."""
+    saved = read_adapter_config(adapter_dir)
+    norm = lambda t: t if isinstance(t, str) else sorted(t)  # noqa: E731 - order of target names is irrelevant
+    diffs = [f"{key}: run {mine!r}, adapter {theirs!r}" for key, mine, theirs in (
+        ("r", cfg.r, saved.r), ("alpha", float(cfg.alpha), saved.alpha),
+        ("target_modules", norm(cfg.target_modules), norm(saved.target_modules)),
+        ("use_rslora", cfg.use_rslora, saved.use_rslora)) if mine != theirs]
+    if diffs:
+        raise WorkerError("WORKER_ADAPTER_MISMATCH", f"init_adapter {adapter_dir} does not match this run's lora "
+                          f"settings: {'; '.join(diffs)}", "set lora r, alpha, targetModules and useRslora to the "
+                          "adapter's values (its adapter_config.json)")
+    weights = os.path.join(adapter_dir, ADAPTER_WEIGHTS)
+    if not os.path.exists(weights):
+        raise WorkerError("WORKER_ADAPTER_NOT_FOUND", f"no {ADAPTER_WEIGHTS} in {adapter_dir}",
+                          "re-save the adapter in safetensors format (PEFT: save_pretrained(safe_serialization=True))")
+    load_lora_state_dict(model, load_file(weights), source=weights)
+
+
 def merge_lora(model: nn.Module) -> nn.Module:
     """Fold every LoRA update into its base weight and unwrap back to nn.Linear (PEFT's merge_and_unload)."""
     for name, m in lora_modules(model).items():

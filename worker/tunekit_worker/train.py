@@ -24,6 +24,7 @@ from .export import export_final
 from .loss import LossModule
 from .models.llama import positions_from_segments
 from .parallel import Parallel
+from .preference_train import evaluate_pairs, preference_step
 from .sharded_state import full_optimizer_state, full_trainable_state, is_sharded
 from .train_params import parse_train_params
 from .train_state import TrainState, build_optimizer, compile_layers, seed_everything, setup
@@ -84,9 +85,10 @@ def evaluate(loss_module: LossModule, split, batch_size: int, max_batches: Optio
 
 def run_training(raw_params: dict, emit: Callable[[dict], None]) -> dict:
     state = setup(parse_train_params(raw_params), emit)
+    step_once = preference_step if state.params.objective != "sft" else train_step
     with Interrupt() as interrupt:
         for _ in range(state.progress.step, state.total_steps):
-            train_step(state)
+            step_once(state)
             saved = maybe_eval(state)
             maybe_stop(state, interrupt)
             maybe_checkpoint(state, saved)
@@ -156,8 +158,15 @@ def maybe_eval(state: TrainState) -> bool:
     every = p.eval.every_steps
     if state.val_split is None or not ((every and step % every == 0) or step == state.total_steps):
         return False
-    val = evaluate(state.par.unwrap(state.loss_module), state.val_split, p.batch_size, p.eval.max_batches,
-                   state.device, state.par)
+    if p.objective != "sft":
+        metrics = evaluate_pairs(state)
+        val = metrics["loss"]
+        for name, value in metrics.items():
+            if name != "loss":
+                state.say({"event": "metric", "step": step, "name": f"val/{name}", "value": value})
+    else:
+        val = evaluate(state.par.unwrap(state.loss_module), state.val_split, p.batch_size, p.eval.max_batches,
+                       state.device, state.par)
     prog.history.append({"step": step, "name": "val/loss", "value": val})
     state.say({"event": "metric", "step": step, "name": "val/loss", "value": val})
     min_delta = p.early_stopping.min_delta if p.early_stopping else 0.0

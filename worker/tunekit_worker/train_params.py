@@ -54,12 +54,28 @@ class CheckpointParams:
 
 
 @dataclass
+class DpoParams:
+    beta: float
+    loss: str  # "sigmoid"
+    reference_free: bool
+
+
+@dataclass
+class OrpoParams:
+    beta: float  # the paper's lambda
+
+
+@dataclass
 class TrainParams:
     model_dir: str
     data_dir: str
     output_dir: str
     resume_from: Optional[str]
+    init_adapter: Optional[str]  # a PEFT adapter folder a LoRA run starts from
     method: str
+    objective: str  # "sft", or a preference objective over paired rows: "dpo", "orpo"
+    dpo: DpoParams
+    orpo: OrpoParams
     lora: LoraParams
     optimizer: OptimizerParams
     schedule: ScheduleParams
@@ -81,7 +97,8 @@ class TrainParams:
 
 
 SECTIONS = {"lora": LoraParams, "optimizer": OptimizerParams, "schedule": ScheduleParams, "eval": EvalParams,
-            "early_stopping": EarlyStoppingParams, "checkpoint": CheckpointParams}
+            "early_stopping": EarlyStoppingParams, "checkpoint": CheckpointParams, "dpo": DpoParams,
+            "orpo": OrpoParams}
 
 
 def _cross_param_problems(p: dict) -> List[str]:
@@ -89,6 +106,9 @@ def _cross_param_problems(p: dict) -> List[str]:
     problems = []
     if p.get("distributed") == "fsdp" and p.get("method") == "lora":
         problems.append("params.distributed: fsdp is for full fine-tuning, but method is \"lora\" (use ddp for LoRA)")
+    if p.get("init_adapter") and p.get("method") == "full":
+        problems.append("params.init_adapter: a PEFT adapter starts a LoRA run, but method is \"full\" (use method lora, "
+                        "or merge the adapter into a model folder and fine-tune that)")
     return problems
 
 

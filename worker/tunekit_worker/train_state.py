@@ -19,6 +19,7 @@ from . import checkpoint as ckpt
 from .data import BatchSampler, load_shards
 from .errors import WorkerError
 from .loss import LossModule
+from .preference_loss import PreferenceModule
 from .models.llama import load_model
 from .parallel import Parallel, resolve_device
 from .schedule import make_lr_lambda
@@ -130,6 +131,7 @@ class TrainState:
     total_steps: int
     trainable: int  # trainable parameter count
     trainable_params: List[torch.nn.Parameter]
+    reference: Optional[dict] = None  # DPO: {split: [pairs, 2] reference log-probs}, see reference_logps.py
     progress: Progress = field(default_factory=Progress)
     throughput: Throughput = field(default_factory=lambda: Throughput(0))
     stopped: str = "completed"  # or "early_stopping" / "interrupted"
@@ -159,6 +161,9 @@ def _load_trainable_model(p: TrainParams, shards, device, dtype, say):
             param.requires_grad_(False)
         lcfg = lora_config(p)
         apply_lora(model, lcfg)
+        if p.init_adapter:
+            from .lora import load_init_adapter
+            load_init_adapter(model, p.init_adapter, lcfg)
         model.to(device)
     trainable = sum(x.numel() for x in model.parameters() if x.requires_grad)
     total_params = sum(x.numel() for x in model.parameters())
@@ -178,19 +183,36 @@ def _start_training_mode(model, p: TrainParams, par: Parallel, device, say) -> N
              "shard across); set processes to the number of GPUs"})
 
 
+def _check_layout(shards, p: TrainParams) -> None:
+    """Preference objectives read paired rows (layout "pairs"); sft reads packed documents."""
+    layout = shards.header.get("layout", "packed")
+    if p.objective != "sft" and layout != "pairs":
+        raise WorkerError("WORKER_BAD_SHARDS", f"objective {p.objective} needs preference shards (layout \"pairs\"), "
+                          f"but {p.data_dir} holds {layout} documents", "compile the dataset's preference records "
+                          "for preference training (tunekit train does this for objective dpo / orpo)")
+    if p.objective == "sft" and layout == "pairs":
+        raise WorkerError("WORKER_BAD_SHARDS", f"{p.data_dir} holds preference pairs, but objective is sft",
+                          "set objective dpo or orpo to train on preference pairs")
+
+
 def setup(p: TrainParams, emit: Callable[[dict], None]) -> TrainState:
     par = Parallel.from_env(p.distributed)
     device, dtype = resolve_device(p.device, p.dtype, par.local_rank)
     say = emit if par.is_main else (lambda event: None)
     seed_everything(p.seed)
     shards = load_shards(p.data_dir)
+    _check_layout(shards, p)
+    preference = p.objective != "sft"
     train_split, val_split = shards.split("train"), shards.split("val")
     model, lcfg, trainable = _load_trainable_model(p, shards, device, dtype, say)
     _start_training_mode(model, p, par, device, say)
     # Wrapped before the optimizer is built: FSDP replaces every parameter by its shard.
-    loss_module = par.wrap(LossModule(model), device)
+    inner = PreferenceModule(model) if preference else LossModule(model)
+    loss_module = par.wrap(inner, device)
     optimizer = build_optimizer(model, p.optimizer)
-    sampler = BatchSampler(train_split.sequences, p.batch_size, p.seed, rank=par.rank, world_size=par.world_size)
+    # Preference runs sample pairs (rows 2i, 2i+1); batch_size counts pairs.
+    units = train_split.sequences // 2 if preference else train_split.sequences
+    sampler = BatchSampler(units, p.batch_size, p.seed, rank=par.rank, world_size=par.world_size)
     total_steps = p.max_steps or max(1, math.ceil(sampler.batches_per_epoch() * p.epochs / p.grad_accum))
     sched = p.schedule
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -199,6 +221,12 @@ def setup(p: TrainParams, emit: Callable[[dict], None]) -> TrainState:
                        optimizer=optimizer, scheduler=scheduler, sampler=sampler, train_split=train_split,
                        val_split=val_split, vocab=model.config.vocab_size, total_steps=total_steps,
                        trainable=trainable, trainable_params=[x for x in model.parameters() if x.requires_grad])
+    if p.objective == "dpo" and not p.dpo.reference_free:
+        # Before a resume loads trained weights: the model is still the base here (LoRA: adapters switched off).
+        from .reference_logps import load_or_compute, reference_key
+        state.reference = load_or_compute(inner, {"train": train_split, "val": val_split}, p.batch_size, device,
+                                          p.output_dir, reference_key(p.data_dir, p.model_dir), lcfg is not None,
+                                          par.is_main, say)
     if p.resume_from:
         path = ckpt.find_checkpoint(p.resume_from)
         saved = ckpt.load_checkpoint(path, model, optimizer, scheduler)

@@ -3,6 +3,7 @@ import { postJson, type CancelResponse, type LaunchResponse, type RunDetailRespo
 import { LineChart } from "../components/line-chart";
 import { Card, ErrorBox, Status, fmtNum, fmtTime, fmtUsd } from "../components/ui";
 import { useApi } from "../use-api";
+import { groupMetricCharts } from "./run-charts";
 import { useLiveMetrics } from "./run-events";
 
 /** Which control applies to a run: Cancel while it runs (it pauses at a checkpoint), Resume once it stopped resumably. */
@@ -19,12 +20,6 @@ export function flattenConfig(value: unknown, prefix = "", out: [string, unknown
   else if (prefix) out.push([prefix, value]);
   return out;
 }
-
-const CHARTS: { id: string; title: string; names: (n: string) => boolean; logY?: boolean }[] = [
-  { id: "loss", title: "Loss (train / validation)", names: (n) => /(^|\/)loss$/.test(n) },
-  { id: "lr", title: "Learning rate", names: (n) => /(^|\/)lr$/.test(n) },
-  { id: "throughput", title: "Throughput (tokens/s)", names: (n) => /tokens_per_s/.test(n) },
-];
 
 export function RunDetailPage({ id }: { id: string }) {
   const { data, error, reload } = useApi<RunDetailResponse>(`/api/runs/${id}`);
@@ -50,14 +45,7 @@ export function RunDetailPage({ id }: { id: string }) {
       setBusy(false);
     }
   };
-  const names = Object.keys(series);
-  const used = new Set<string>();
-  const charts = CHARTS.map((c) => {
-    const ns = names.filter(c.names);
-    ns.forEach((n) => used.add(n));
-    return { ...c, ns };
-  });
-  const others = names.filter((n) => !used.has(n));
+  const charts = groupMetricCharts(Object.keys(series));
   const r = data?.run;
   const result = (r?.result ?? {}) as Record<string, unknown>;
   return (
@@ -74,13 +62,10 @@ export function RunDetailPage({ id }: { id: string }) {
           <ErrorBox error={actionError} />
           {r.error ? <div className="error"><strong>{r.error.code}</strong>: {r.error.message}{r.error.fix ? <div className="fix">fix: {r.error.fix}</div> : null}</div> : null}
           <div className="grid2">
-            {charts.filter((c) => c.ns.length || c.id === "loss").map((c) => (
+            {charts.map((c) => (
               <Card key={c.id} title={c.title}>
                 <LineChart id={c.id} title="" xLabel="step" series={c.ns.map((n) => ({ label: n, x: series[n].x, y: series[n].y }))} logY={c.logY} />
               </Card>
-            ))}
-            {others.map((n) => (
-              <Card key={n} title={n}><LineChart id={n.replace(/\W+/g, "-")} title="" xLabel="step" series={[{ label: n, x: series[n].x, y: series[n].y }]} /></Card>
             ))}
           </div>
           <div className="grid2" style={{ marginTop: 14 }}>

@@ -29,6 +29,11 @@ export class JobRunner {
     private readonly logger?: Logger,
   ) {}
 
+  /** The run in training (or being finished) now, if any. */
+  get activeRunId(): string | null {
+    return this.active?.runId ?? null;
+  }
+
   /** Looks at the queue again (after a create, at start). */
   kick(): void {
     if (this.closed) return;

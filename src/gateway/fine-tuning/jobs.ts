@@ -19,7 +19,7 @@ const Hyper = z
   .object({
     n_epochs: z.union([z.literal("auto"), z.number().int().min(1).max(50)]).optional(),
     batch_size: z.union([z.literal("auto"), z.number().int().min(1).max(256)]).optional(),
-    learning_rate_multiplier: z.union([z.literal("auto"), z.number().positive().max(10)]).optional(),
+    learning_rate_multiplier: z.union([z.literal("auto"), z.number().positive()]).optional(),
   })
   .optional();
 
@@ -89,6 +89,11 @@ const DEFAULT_LR = 2e-4;
 /** Jobs are local training runs (kind train, backend local) named `ft:<base>:<suffix>:<job id>`. */
 export class FineTuningJobs {
   private readonly metas = new Map<string, JobMeta>();
+  /**
+   * True while the runner still works on a run (after training it writes the result file and serves the model):
+   * until then a succeeded run is reported running, so `succeeded` always means the model answers.
+   */
+  isBusy: (runId: string) => boolean = () => false;
 
   constructor(private readonly ws: Workspace, private readonly config: GatewayFineTuning, private readonly files: FineTuningFiles) {}
 
@@ -213,7 +218,7 @@ export class FineTuningJobs {
 
   async toJob(run: Run, meta: JobMeta): Promise<JobObject> {
     const result = run.result as { tokens_trained?: number } | null;
-    const succeeded = run.status === "succeeded";
+    const succeeded = run.status === "succeeded" && !this.isBusy(run.id);
     const final = succeeded || run.status === "failed" || run.status === "cancelled";
     return {
       id: jobIdOf(run.id),
@@ -227,7 +232,7 @@ export class FineTuningJobs {
       organization_id: "tunekit",
       result_files: succeeded ? await this.files.resultFilesOf(run.id) : [],
       seed: meta.seed,
-      status: statusOf(run),
+      status: run.status === "succeeded" && !succeeded ? "running" : statusOf(run),
       trained_tokens: succeeded ? (result?.tokens_trained ?? null) : null,
       training_file: meta.training_file,
       validation_file: meta.validation_file,

@@ -35,16 +35,18 @@ export class FineTuningService {
     this.jobs = new FineTuningJobs(ws, config, this.files);
     this.events = new JobEvents(ws);
     this.runner = new JobRunner(ws, this.jobs, (run) => this.finish(run), options.logger);
+    this.jobs.isBusy = (runId) => this.runner.activeRunId === runId;
   }
 
   /** Serves every model of a job that succeeded before, then starts the queue (resumes what a restart left). */
   async start(): Promise<void> {
-    for (const { run } of await this.jobs.runs()) if (run.status === "succeeded") await this.serveModel(run);
+    // A gateway that died between a job's success and its result file finishes it now.
+    for (const { run } of await this.jobs.runs()) if (run.status === "succeeded") await this.finish(run, (await this.files.resultFilesOf(run.id)).length === 0);
     this.runner.kick();
   }
 
-  private async finish(run: Run): Promise<void> {
-    await this.files.putResultFile(run.id, await this.events.resultCsv(run.id));
+  private async finish(run: Run, writeResults = true): Promise<void> {
+    if (writeResults) await this.files.putResultFile(run.id, await this.events.resultCsv(run.id));
     await this.serveModel(run);
   }
 

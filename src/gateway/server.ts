@@ -140,6 +140,7 @@ export class Gateway {
       const python = options.python ?? "python3";
       const fineTuning = new FineTuningService({
         ws: options.workspace,
+        config: config.fineTuning,
         auth,
         addModel: (route) => {
           if (!backends.has(route.name)) backends.set(route.name, new LocalBackend(route, { python, device: options.device }));

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { commitVersion, formatIssue, readJsonlFile, validateEntries, type DatasetRecord } from "../../data/index.js";
-import { DataError, NotFoundError, UsageError } from "../../errors/index.js";
+import { NotFoundError, UsageError } from "../../errors/index.js";
 import type { Artifact, Workspace } from "../../registry/index.js";
 import { boundaryOf, readMultipart } from "./multipart.js";
 import { page, toUnixSeconds, type ListEnvelope } from "./pagination.js";
@@ -83,7 +83,8 @@ export class FineTuningFiles {
     const errors = summary.issues.filter((i) => i.severity === "error");
     const first = errors[0];
     const more = summary.errors - 1;
-    throw new DataError("FT_FILE_INVALID", `${filename} is not a valid fine-tuning file: ${first ? formatIssue(first, false) : "it has errors"}${more > 0 ? ` (and ${more} more problem${more === 1 ? "" : "s"})` : ""}`, {
+    // A 400 (not the boundary's 422 for data), as OpenAI answers an invalid training file.
+    throw new UsageError("FT_FILE_INVALID", `${filename} is not a valid fine-tuning file: ${first ? formatIssue(first, false) : "it has errors"}${more > 0 ? ` (and ${more} more problem${more === 1 ? "" : "s"})` : ""}`, {
       fix: first ? `${first.fix}; \`tunekit data validate FILE --target openai\` lists every problem` : "run `tunekit data validate FILE --target openai`",
       details: { param: "file", line: first?.line ?? null, issues: errors.slice(0, 20) },
     });

@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import type { GatewayRoute } from "../../config/index.js";
+import type { GatewayFineTuning, GatewayRoute } from "../../config/index.js";
 import { GatewayRouteSchema } from "../../config/index.js";
 import type { HttpApp } from "../../http/index.js";
 import type { Logger } from "../../log/index.js";
@@ -12,6 +12,8 @@ import { FineTuningJobs } from "./jobs.js";
 
 export interface FineTuningOptions {
   ws: Workspace;
+  /** gateway.fineTuning as the gateway was started with (flags and tests may differ from the workspace's file). */
+  config: GatewayFineTuning;
   auth: Authenticator;
   /** Serves a finished job's model: the gateway adds a local route under the `ft:` name. */
   addModel: (route: GatewayRoute) => void;
@@ -29,8 +31,7 @@ export class FineTuningService {
   readonly runner: JobRunner;
 
   constructor(private readonly options: FineTuningOptions) {
-    const { ws } = options;
-    const config = ws.config.gateway.fineTuning;
+    const { ws, config } = options;
     this.files = new FineTuningFiles(ws, config.maxFileBytes);
     this.jobs = new FineTuningJobs(ws, config, this.files);
     this.events = new JobEvents(ws);

@@ -61,7 +61,7 @@ export async function startTrainRun(ws: Workspace, resolved: ResolvedTrainSpec, 
 export async function startQueuedRun(ws: Workspace, runId: string, hooks: TrainRunHooks = {}): Promise<TrainRunOutcome> {
   const run = await ws.registry.getRun(runId);
   if (run.kind !== "train" || run.backend !== "local" || run.status !== "pending") {
-    throw new ConflictError("TRAIN_NOT_QUEUED", `run ${runId} is a ${run.status} ${run.kind} run on ${run.backend ?? "no backend"}; only pending local training runs start`, {
+    throw new ConflictError("TRAIN_NOT_QUEUED", `run ${runId} is ${run.status}: a ${run.kind} run on ${run.backend ?? "no backend"}; only pending local training runs start`, {
       fix: "resume an interrupted run with `tunekit runs resume RUN`, or start a new one with `tunekit train`",
     });
   }

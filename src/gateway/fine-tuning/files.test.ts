@@ -48,7 +48,7 @@ describe("fine-tuning files and job errors", () => {
     expect(error).toMatchObject({ type: "invalid_request_error", param: "file", code: "FT_FILE_INVALID" });
     expect((error as { message: string }).message).toMatch(/^train\.jsonl is not a valid fine-tuning file: line 3: messages\[1\]\.role "bot" .* \(and 1 more problem\)$/);
     expect((await ws.artifacts.listArtifacts()).length).toBe(before);
-    expect(await ws.registry.findDataset("train")).toBeFalsy();
+    expect(await ws.registry.findDataset("upload-train")).toBeFalsy();
     expect(readdirSync(join(ws.stateDir, "tmp")).filter((f) => f.startsWith("upload-"))).toEqual([]);
   });
 
@@ -73,6 +73,8 @@ describe("fine-tuning files and job errors", () => {
     for await (const f of client.files.list({ limit: 2, purpose: "fine-tune" })) all.push(f.id);
     expect(all.slice(0, 3)).toEqual([ids[2], ids[1], ids[0]]);
     expect(await (await client.files.content(ids[0])).text()).toBe(chatLines(false).join("\n"));
+    // Each upload is a dataset version of its own dataset, apart from the user's datasets.
+    expect(await ws.registry.resolveDatasetVersion("upload-a")).toMatchObject({ datasetName: "upload-a", number: 1, transform: "import", recordCount: 24, params: { source: "POST /v1/files", filename: "a.jsonl", bytes: Buffer.byteLength(chatLines(false).join("\n")) } });
   });
 
   it("refuses method dpo as not available in this version", async () => {

@@ -147,10 +147,13 @@ function toFileObject(a: Artifact): FileObject {
   return { id: fileIdOf(a), object: "file", bytes: a.size, created_at: toUnixSeconds(a.createdAt), filename: meta.filename, purpose: meta.purpose, status: "processed", expires_at: null, status_details: null };
 }
 
-/** train.jsonl → dataset "train": uploads of the same file name become versions of one dataset. */
+/**
+ * train.jsonl → dataset "upload-train": uploads of the same file name become versions of one dataset, and the
+ * prefix keeps them out of the user's own datasets (an upload must never become the latest version of those).
+ */
 export function datasetNameFor(filename: string): string {
-  const stem = filename.replace(/^.*[\\/]/, "").replace(/\.[^.]*$/, "").replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 64);
-  return stem || "openai-upload";
+  const stem = filename.replace(/^.*[\\/]/, "").replace(/\.[^.]*$/, "").replace(/[^A-Za-z0-9._-]+/g, "-").slice(0, 57);
+  return `upload-${stem || "file"}`;
 }
 
 async function* records(path: string): AsyncGenerator<DatasetRecord> {

@@ -80,6 +80,6 @@ describe("OpenAI's fine-tuning API on the gateway", () => {
     // The job's data is a dataset version with lineage to the uploads.
     const run = await ws.registry.getRun(`run_${created.id.slice(6)}`);
     const version = await ws.registry.getDatasetVersion(run.datasetVersionId!);
-    expect(version).toMatchObject({ datasetName: "support", transform: "openai-job-split", recordCount: 36, params: { training_file: training.id, validation_file: validation.id } });
+    expect(version).toMatchObject({ datasetName: "upload-support", transform: "openai-job-split", recordCount: 36, params: { training_file: training.id, validation_file: validation.id } });
   }, 300_000);
 });

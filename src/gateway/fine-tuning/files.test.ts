@@ -95,6 +95,17 @@ describe("fine-tuning files and job errors", () => {
     expect(await errorOf(client.fineTuning.jobs.retrieve("ftjob-nothere"))).toMatchObject({ status: 404, error: { message: "Could not find fine-tune: ftjob-nothere", code: "FT_JOB_NOT_FOUND" } });
   });
 
+  it("answers each request error in OpenAI's shape", async () => {
+    const post = (path: string, body: BodyInit, type: string) => fetch(`${gateway.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": type }, body }).then(async (r) => ({ status: r.status, error: ((await r.json()) as { error: Record<string, unknown> }).error }));
+    expect(await post("/v1/files", "{}", "application/json")).toMatchObject({ status: 400, error: { code: "FT_FILE_NOT_MULTIPART", param: "file" } });
+    const noFile = new FormData();
+    noFile.set("purpose", "fine-tune");
+    expect(await fetch(`${gateway.url}/v1/files`, { method: "POST", headers: { authorization: `Bearer ${key}` }, body: noFile }).then(async (r) => ({ status: r.status, error: ((await r.json()) as { error: unknown }).error }))).toMatchObject({ status: 400, error: { code: "FT_FILE_MISSING", param: "file" } });
+    expect(await errorOf(client.fineTuning.jobs.create({ model: "demo-base" } as never))).toMatchObject({ status: 400, error: { code: "FT_BAD_REQUEST", param: "training_file", type: "invalid_request_error" } });
+    expect(await errorOf(client.files.list({ limit: 0 }))).toMatchObject({ status: 400, error: { code: "FT_BAD_LIMIT", param: "limit" } });
+    expect(await errorOf(client.fineTuning.jobs.list({ after: "ftjob-gone" }))).toMatchObject({ status: 400, error: { code: "FT_BAD_CURSOR", param: "after" } });
+  });
+
   it("needs the fine-tune scope", async () => {
     const serveOnly = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.keys.create({ name: "chat", scopes: ["serve"] }).key, maxRetries: 0 });
     expect(await errorOf(serveOnly.fineTuning.jobs.list())).toMatchObject({ status: 401, error: { type: "authentication_error", code: "GATEWAY_AUTH_SCOPE" } });

@@ -77,6 +77,8 @@ describe("OpenAI's fine-tuning API on the gateway", () => {
     const chat = await client.chat.completions.create({ model: job.fine_tuned_model!, messages: [{ role: "user", content: "What did Tom have?" }], max_tokens: 24 });
     expect(chat.choices[0].message.content).toMatch(/ had a red (ball|cat|kite)\.$/);
 
+    await expect(client.fineTuning.jobs.cancel(created.id)).rejects.toMatchObject({ status: 409, error: { code: "FT_JOB_FINISHED", message: `Job ${created.id} has already succeeded; there is nothing to cancel` } });
+
     // The job's data is a dataset version with lineage to the uploads.
     const run = await ws.registry.getRun(`run_${created.id.slice(6)}`);
     const version = await ws.registry.getDatasetVersion(run.datasetVersionId!);

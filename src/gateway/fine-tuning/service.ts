@@ -1,4 +1,5 @@
 import { createReadStream } from "node:fs";
+import { pipeline } from "node:stream/promises";
 import type { GatewayFineTuning, GatewayRoute } from "../../config/index.js";
 import { GatewayRouteSchema } from "../../config/index.js";
 import type { HttpApp } from "../../http/index.js";
@@ -72,9 +73,8 @@ export class FineTuningService {
       check(c);
       const { path, base64 } = await this.files.content(c.params.id);
       c.res.writeHead(200, { "content-type": base64 ? "text/plain" : "application/octet-stream" });
-      const stream = createReadStream(path, base64 ? { encoding: "base64" } : {});
-      for await (const chunk of stream) c.res.write(chunk);
-      c.res.end();
+      // Streamed with backpressure; base64 is encoded across chunk edges by the stream's decoder.
+      await pipeline(createReadStream(path, base64 ? { encoding: "base64" } : {}), c.res);
     });
     app.post("/v1/fine_tuning/jobs", async (c) => {
       check(c);

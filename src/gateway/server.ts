@@ -22,7 +22,7 @@ import { openGatewayDb } from "./sqlite-store.js";
 import { OpenAiUpstream, type Backend, type BackendResult, type StreamSink } from "./upstream.js";
 import { requestCostUsd } from "../cost/index.js";
 import type { Workspace } from "../registry/index.js";
-import { FineTuningService } from "./fine-tuning/service.js";
+import { FineTuningService, validateFineTuningConfig } from "./fine-tuning/service.js";
 
 /** nginx's "client closed request": the status a cancelled request is logged with (never sent). */
 export const CLIENT_CLOSED_REQUEST = 499;
@@ -105,6 +105,7 @@ export class Gateway {
   static async start(options: StartGatewayOptions): Promise<Gateway> {
     const config = options.config;
     validateGatewayConfig(config);
+    if (options.workspace && config.fineTuning.enabled) validateFineTuningConfig(config.fineTuning);
     assertExposureAllowed(config, options.allowUnauthenticated);
     const env = options.env ?? process.env;
     const db = await openGatewayDb(join(options.stateDir, config.logging.path));

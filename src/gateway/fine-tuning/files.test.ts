@@ -106,6 +106,13 @@ describe("fine-tuning files and job errors", () => {
     expect(await errorOf(client.fineTuning.jobs.list({ after: "ftjob-gone" }))).toMatchObject({ status: 400, error: { code: "FT_BAD_CURSOR", param: "after" } });
   });
 
+  it("refuses to start with a gateway.fineTuning.train that is not a train spec", async () => {
+    const config = { ...ws.config.gateway, port: 0, fineTuning: { ...ws.config.gateway.fineTuning, train: { batchSize: 0, lr: 0.1 } } };
+    const started = Gateway.start({ config, stateDir: join(ws.stateDir, "other"), workspace: ws });
+    await expect(started).rejects.toMatchObject({ code: "CONFIG_INVALID" });
+    await expect(started).rejects.toThrow(/gateway\.fineTuning\.train\.batchSize[\s\S]*gateway\.fineTuning\.train\.lr/);
+  });
+
   it("needs the fine-tune scope", async () => {
     const serveOnly = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.keys.create({ name: "chat", scopes: ["serve"] }).key, maxRetries: 0 });
     expect(await errorOf(serveOnly.fineTuning.jobs.list())).toMatchObject({ status: 401, error: { type: "authentication_error", code: "GATEWAY_AUTH_SCOPE" } });

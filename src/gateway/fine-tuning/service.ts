@@ -1,7 +1,8 @@
 import { createReadStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import type { GatewayFineTuning, GatewayRoute } from "../../config/index.js";
-import { GatewayRouteSchema } from "../../config/index.js";
+import { GatewayRouteSchema, configErrorFrom } from "../../config/index.js";
+import { safeParseTrainSpec } from "../../train/index.js";
 import type { HttpApp } from "../../http/index.js";
 import type { Logger } from "../../log/index.js";
 import type { Run, Workspace } from "../../registry/index.js";
@@ -10,6 +11,12 @@ import { FineTuningFiles } from "./files.js";
 import { JobEvents } from "./job-events.js";
 import { JobRunner } from "./job-runner.js";
 import { FineTuningJobs } from "./jobs.js";
+
+/** A broken gateway.fineTuning.train fails `tunekit serve` before it opens anything, not every job later. */
+export function validateFineTuningConfig(config: GatewayFineTuning): void {
+  const check = safeParseTrainSpec({ ...config.train, model: "-", dataset: "-" }, "gateway.fineTuning.train");
+  if (!check.spec) throw configErrorFrom(check.problems.map((p) => ({ ...p, path: `gateway.fineTuning.train.${p.path}` })));
+}
 
 export interface FineTuningOptions {
   ws: Workspace;

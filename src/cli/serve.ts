@@ -22,7 +22,9 @@ export function register(program: Command, ctx: CliContext): void {
         let run: { id: string } | undefined;
         try {
           const config = ws.config.gateway;
-          const python = config.routes.some((r) => r.backend === "local") ? (await findPython({ configured: ws.config.worker.python })).python : undefined;
+          const local = config.routes.some((r) => r.backend === "local");
+          // The fine-tuning API's models are local too; without a Python it still serves files and jobs (a job then fails with the worker's own error).
+          const python = local ? (await findPython({ configured: ws.config.worker.python })).python : config.fineTuning.enabled ? await findPython({ configured: ws.config.worker.python }).then((p) => p.python, () => undefined) : undefined;
           const gateway = await Gateway.start({
             config,
             stateDir: ws.stateDir,
@@ -30,6 +32,7 @@ export function register(program: Command, ctx: CliContext): void {
             python,
             device: ws.config.worker.device === "auto" ? undefined : ws.config.worker.device,
             allowUnauthenticated: opts.allowUnauthenticated === true,
+            workspace: ws,
           });
           run = await ws.registry.createRun({ kind: "serve", name: `gateway ${gateway.url}`, config: { host: config.host, port: config.port, routes: config.routes.map((r) => r.name), experiments: config.experiments.map((e) => e.name) } });
           // Owned by this process: a SIGKILLed gateway shows as interrupted instead of running forever.

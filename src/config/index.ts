@@ -5,4 +5,4 @@ export type { LoadConfigOptions } from "./load.js";
 export { closestKey, describeIssues, formatPath, valueAt } from "./issues.js";
 export type { ConfigProblem, KnownKeys } from "./issues.js";
 export { GatewayRouteSchema, GatewaySectionSchema } from "./sections/gateway.js";
-export type { GatewayAlertRule, GatewayExperiment, GatewayRoute, GatewaySection } from "./sections/gateway.js";
+export type { GatewayAlertRule, GatewayExperiment, GatewayFineTuning, GatewayRoute, GatewaySection } from "./sections/gateway.js";

@@ -3,7 +3,8 @@ import type Database from "better-sqlite3";
 import { AuthError, NotFoundError, RateLimitError, UsageError } from "../errors/index.js";
 import type { ApiKeysTable } from "./store-schema.js";
 
-export const SCOPES = ["serve", "admin"] as const;
+/** serve: chat and models; admin: experiments, logs, metrics; fine-tune: /v1/files and /v1/fine_tuning (trains on this host). */
+export const SCOPES = ["serve", "admin", "fine-tune"] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface ApiKeyInfo {

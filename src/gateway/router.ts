@@ -67,7 +67,10 @@ export class Router {
   }
 
   models(): { id: string; kind: "route" | "experiment" }[] {
-    return [...this.config.routes.map((r) => ({ id: r.name, kind: "route" as const })), ...this.config.experiments.map((e) => ({ id: e.model, kind: "experiment" as const }))];
+    // Routes added while serving (a fine-tuning job's `ft:` model) are backends without a config entry.
+    const configured = new Set(this.config.routes.map((r) => r.name));
+    const added = [...this.backends.keys()].filter((name) => !configured.has(name)).map((id) => ({ id, kind: "route" as const }));
+    return [...this.config.routes.map((r) => ({ id: r.name, kind: "route" as const })), ...added, ...this.config.experiments.map((e) => ({ id: e.model, kind: "experiment" as const }))];
   }
 
   resolve(model: string | undefined, keys: { user?: string; session?: string; requestId: string }, states: ReadonlyMap<string, ExperimentState>): Resolution {

@@ -21,6 +21,8 @@ import { Router, UpstreamRejection, validateGatewayConfig } from "./router.js";
 import { openGatewayDb } from "./sqlite-store.js";
 import { OpenAiUpstream, type Backend, type BackendResult, type StreamSink } from "./upstream.js";
 import { requestCostUsd } from "../cost/index.js";
+import type { Workspace } from "../registry/index.js";
+import { FineTuningService, validateFineTuningConfig } from "./fine-tuning/service.js";
 
 /** nginx's "client closed request": the status a cancelled request is logged with (never sent). */
 export const CLIENT_CLOSED_REQUEST = 499;
@@ -45,6 +47,8 @@ export interface StartGatewayOptions {
   store?: LogStore;
   /** Listen beyond loopback with gateway.auth.required off (`tunekit serve --allow-unauthenticated`). */
   allowUnauthenticated?: boolean;
+  /** The workspace: with it (and gateway.fineTuning.enabled) the fine-tuning API is served and its jobs train here. */
+  workspace?: Workspace;
 }
 
 /**
@@ -64,6 +68,7 @@ export class Gateway {
   private experimentStates = new Map<string, ExperimentState>();
   private statesLoadedAt = 0;
   private inFlight = 0;
+  private fineTuning: FineTuningService | null = null;
   private idle: (() => void) | null = null;
   readonly app: HttpApp;
   url = "";
@@ -89,7 +94,7 @@ export class Gateway {
         throw new NotFoundError("GATEWAY_ROUTE_NOT_FOUND", `no endpoint ${c.method} ${c.path}`, {
           fix: c.path.startsWith("/v1/admin/")
             ? "use GET /v1/admin/experiments, POST /v1/admin/experiments/NAME/start|stop|promote|rollback, GET /v1/admin/requests/ID"
-            : "use POST /v1/chat/completions, GET /v1/models, POST /v1/feedback, GET /metrics",
+            : "use POST /v1/chat/completions, GET /v1/models, POST /v1/feedback, GET /metrics, /v1/files, /v1/fine_tuning/jobs",
         });
       },
       onInternalError: (error, c) => logger?.error({ err: toTunekitError(error).message, path: c.path }, "request failed"),
@@ -100,6 +105,7 @@ export class Gateway {
   static async start(options: StartGatewayOptions): Promise<Gateway> {
     const config = options.config;
     validateGatewayConfig(config);
+    if (options.workspace && config.fineTuning.enabled) validateFineTuningConfig(config.fineTuning);
     assertExposureAllowed(config, options.allowUnauthenticated);
     const env = options.env ?? process.env;
     const db = await openGatewayDb(join(options.stateDir, config.logging.path));
@@ -131,6 +137,21 @@ export class Gateway {
     server.requestTimeout = config.bodyTimeoutMs + 5_000;
     server.headersTimeout = Math.min(20_000, server.requestTimeout);
     const gateway = new Gateway(config, db, store, pipeline, new Router(config, backends), new ExperimentStore(db, config.experiments), keys, auth, backends, server, options.logger);
+    if (options.workspace && config.fineTuning.enabled) {
+      const python = options.python ?? "python3";
+      const fineTuning = new FineTuningService({
+        ws: options.workspace,
+        config: config.fineTuning,
+        auth,
+        addModel: (route) => {
+          if (!backends.has(route.name)) backends.set(route.name, new LocalBackend(route, { python, device: options.device }));
+        },
+        logger: options.logger,
+      });
+      fineTuning.routes(gateway.app);
+      await fineTuning.start();
+      gateway.fineTuning = fineTuning;
+    }
     server.on("request", gateway.app.listener);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -269,6 +290,7 @@ export class Gateway {
     if (this.inFlight > 0) await Promise.race([new Promise<void>((r) => (this.idle = r)), new Promise((r) => setTimeout(r, graceMs))]);
     this.server.closeAllConnections();
     await closed;
+    await this.fineTuning?.close();
     await this.pipeline.close();
     for (const b of this.backends.values()) await b.close();
     await this.store.close();

@@ -2,7 +2,7 @@
 export { cancelRun } from "./cancel-run.js";
 export type { CancelOptions, CancelOutcome } from "./cancel-run.js";
 export { ASSUMED_CPU, probeHardware } from "./hardware.js";
-export { PAUSE_REQUESTED, isSupervisorAlive, newestCheckpoint, resumeRun, runPaths, startTrainRun, supervisorOf } from "./local-run.js";
+export { PAUSE_REQUESTED, isSupervisorAlive, newestCheckpoint, resumeRun, runPaths, startQueuedRun, startTrainRun, supervisorOf } from "./local-run.js";
 export type { RunPaths, TrainRunHooks, TrainRunOutcome } from "./local-run.js";
 export { buildPlan } from "./plan.js";
 export type { TrainPlan } from "./plan.js";

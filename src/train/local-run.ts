@@ -19,6 +19,8 @@ export interface TrainRunHooks {
   note?(line: string): void;
   /** Install SIGINT handling (default true): Ctrl-C → checkpoint then stop; twice → stop now. */
   handleSignals?: boolean;
+  /** Aborting it stops the run as a first Ctrl-C does (checkpoint, then stop): for supervisors that are servers. */
+  signal?: AbortSignal;
 }
 
 export interface TrainRunOutcome {
@@ -49,6 +51,21 @@ export async function startTrainRun(ws: Workspace, resolved: ResolvedTrainSpec, 
     backend: "local",
     datasetVersionId: resolved.version.id,
   });
+  return executeRun(ws, run, resolved, false, hooks);
+}
+
+/**
+ * Starts a run that was created `pending` earlier (a job queued by the gateway's fine-tuning API): its stored
+ * config is parsed and resolved again, so a queued job whose model or data went away fails before training.
+ */
+export async function startQueuedRun(ws: Workspace, runId: string, hooks: TrainRunHooks = {}): Promise<TrainRunOutcome> {
+  const run = await ws.registry.getRun(runId);
+  if (run.kind !== "train" || run.backend !== "local" || run.status !== "pending") {
+    throw new ConflictError("TRAIN_NOT_QUEUED", `run ${runId} is ${run.status}: a ${run.kind} run on ${run.backend ?? "no backend"}; only pending local training runs start`, {
+      fix: "resume an interrupted run with `tunekit runs resume RUN`, or start a new one with `tunekit train`",
+    });
+  }
+  const resolved = await resolveTrainSpec(ws, parseTrainSpec(run.config, `run ${runId} config`), `run ${runId} config`);
   return executeRun(ws, run, resolved, false, hooks);
 }
 
@@ -146,6 +163,11 @@ async function executeRun(ws: Workspace, run: Run, resolved: ResolvedTrainSpec, 
   };
   const handleSignals = hooks.handleSignals ?? true;
   if (handleSignals) process.on("SIGINT", onSigint);
+  const onAbort = () => {
+    if (interrupts === 0) onSigint();
+  };
+  if (hooks.signal?.aborted) interrupts = 1;
+  else hooks.signal?.addEventListener("abort", onAbort, { once: true });
   try {
     if (!resume || !existsSync(join(paths.dataDir, "header.json"))) {
       note(`compiling ${resolved.version.datasetName}@${resolved.version.number} into ${paths.dataDir}`);
@@ -191,6 +213,7 @@ async function executeRun(ws: Workspace, run: Run, resolved: ResolvedTrainSpec, 
     throw error;
   } finally {
     if (handleSignals) process.off("SIGINT", onSigint);
+    hooks.signal?.removeEventListener("abort", onAbort);
     await trainer?.close();
   }
 }

@@ -46,6 +46,26 @@ export const GatewayAlertRuleSchema = z.strictObject({
 });
 export type GatewayAlertRule = z.infer<typeof GatewayAlertRuleSchema>;
 
+/**
+ * `gateway.fineTuning` — OpenAI's fine-tuning API (`/v1/files`, `/v1/fine_tuning/jobs`) served by `tunekit
+ * serve`, training locally one job at a time. `model` in a job is a base model folder or a name listed here.
+ */
+export const GatewayFineTuningSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe("Serve /v1/files and /v1/fine_tuning/jobs (training runs in the serve process, one job at a time)."),
+    baseModels: z
+      .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "letters, digits, . _ - only"), z.string().min(1))
+      .default({})
+      .describe("Base model names a job's `model` may use, each mapped to a model folder (relative to the workspace root). A folder path works too."),
+    maxFileBytes: z.number().int().positive().default(512 * 1024 * 1024).describe("Largest accepted upload to POST /v1/files (413 above); the upload streams to disk."),
+    train: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .describe("train.yaml fields every job starts from (seqLen, lora, device, checkpoint, maxSteps…); a job's hyperparameters override epochs, batchSize and optimizer.lr."),
+  })
+  .prefault({});
+export type GatewayFineTuning = z.infer<typeof GatewayFineTuningSchema>;
+
 export const GatewaySectionSchema = z
   .strictObject({
     host: z.string().default("127.0.0.1").describe("Listen address; loopback by default — expose it deliberately."),
@@ -95,6 +115,7 @@ export const GatewaySectionSchema = z
         minReference: z.number().int().min(1).default(100).describe("Fewer training records (the train split) than this: insufficient data."),
       })
       .default({ labelKey: "label", minRequests: 100, minReference: 100 }),
+    fineTuning: GatewayFineTuningSchema,
   })
   .default({
     host: "127.0.0.1",
@@ -108,6 +129,7 @@ export const GatewaySectionSchema = z
     logging: { backend: "sqlite", path: "gateway.db", durability: "fsync", batchSize: 500, flushMs: 200, redactPii: false, storeContent: true },
     alerts: { intervalSeconds: 60, rules: [] },
     drift: { labelKey: "label", minRequests: 100, minReference: 100 },
+    fineTuning: { enabled: true, baseModels: {}, maxFileBytes: 512 * 1024 * 1024, train: {} },
   });
 
 export type GatewaySection = z.infer<typeof GatewaySectionSchema>;

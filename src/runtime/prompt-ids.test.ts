@@ -7,6 +7,7 @@ import { STORIES260K } from "../test-support/paths.js";
 import { buildExample, loadChatTemplate, loadTokenizer } from "../tokenize/index.js";
 import { runCli } from "../train/testing/train-fixtures.js";
 import { localModels } from "./local-model-pool.js";
+import { ServingWorker } from "./serving-worker.js";
 import { WorkerClient } from "./worker-client.js";
 import type { GenerateParams } from "./worker-events.js";
 
@@ -32,14 +33,20 @@ async function trainingPromptIds(): Promise<number[]> {
 }
 
 describe("one prompt rule: eval, the gateway and generate ask stories260k what training taught it", () => {
-  const sent: { worker: WorkerClient; params: GenerateParams }[] = [];
+  /** Prompt ids as they reach a worker: eval's one-off generate, and the gateway's serving-mode submit. */
+  const sent: { path: "generate" | "serve"; prompt: number[] }[] = [];
   let gateway: Awaited<ReturnType<typeof startTestGateway>>;
   let candidate: LocalCandidate;
   beforeAll(async () => {
     const real = WorkerClient.prototype.generate;
     vi.spyOn(WorkerClient.prototype, "generate").mockImplementation(function (this: WorkerClient, params: GenerateParams) {
-      sent.push({ worker: this, params });
+      for (const prompt of params.prompts) sent.push({ path: "generate", prompt });
       return real.call(this, params);
+    });
+    const submit = ServingWorker.prototype.submit;
+    vi.spyOn(ServingWorker.prototype, "submit").mockImplementation(function (this: ServingWorker, ...args: Parameters<ServingWorker["submit"]>) {
+      sent.push({ path: "serve", prompt: args[0].prompt });
+      return submit.apply(this, args);
     });
     candidate = new LocalCandidate({ modelDir: STORIES260K, device: "cpu", python: PYTHON, stop: [] });
     gateway = await startTestGateway(
@@ -59,15 +66,15 @@ describe("one prompt rule: eval, the gateway and generate ask stories260k what t
     expect(ids[1]).not.toBe(tokenizer.bosId);
   });
 
-  it("eval's local candidate and the gateway's local route send training's ids, through one shared worker", async () => {
+  it("eval's local candidate and the gateway's local route send training's ids, through one pooled model", async () => {
     const expected = await trainingPromptIds();
     await candidate.complete({ messages: [{ role: "user", content: question }], maxTokens: 8, temperature: 0 });
     const client = new OpenAI({ baseURL: `${gateway.gateway.url}/v1`, apiKey: "unused", maxRetries: 0 });
     const answer = await client.chat.completions.create({ model: "stories", messages: [{ role: "user", content: question }], temperature: 0 });
-    expect(sent.map((s) => s.params.prompts)).toEqual([[expected], [expected]]);
+    expect(sent).toEqual([{ path: "generate", prompt: expected }, { path: "serve", prompt: expected }]);
     expect(answer.usage?.prompt_tokens).toBe(expected.length);
-    // Same model folder, device and interpreter in one process: one pooled model, one worker process.
-    expect(sent[0].worker).toBe(sent[1].worker);
+    // Same model folder, device and interpreter in one process: one pooled model (its one-off worker for eval,
+    // its serving-mode worker for the gateway's concurrent streams).
     expect(localModels.size).toBe(1);
   }, 120_000);
 

@@ -1,0 +1,150 @@
+import { listFiles, modelInfo, type ListFileEntry } from "@huggingface/hub";
+import { AuthError, NotFoundError, ProviderError } from "../errors/index.js";
+import { hubCacheDir, isSnapshotComplete, linkSnapshotFile, readRef, repoCacheDir, snapshotDir, writeRef } from "./cache-layout.js";
+import { ensureBlob, etagOf } from "./download-blob.js";
+import { createHubFetch, toHubError, type HubTarget } from "./hub-errors.js";
+import { COMMIT_HASH, parseModelRef } from "./model-ref.js";
+import { selectModelFiles } from "./select-files.js";
+
+export const DEFAULT_HUB_URL = "https://huggingface.co";
+
+export interface DownloadProgress {
+  /** The file being downloaded, its bytes on disk and its size. */
+  path: string;
+  fileDone: number;
+  fileTotal: number;
+  /** Over every file this call downloads (files already cached count as done). */
+  done: number;
+  total: number;
+}
+
+export interface ResolveModelOptions {
+  /** Relative folders are resolved against it (a workspace root, the folder of an eval.yaml). Default: cwd. */
+  baseDir?: string;
+  /** HF_ENDPOINT, HF_TOKEN / HUGGING_FACE_HUB_TOKEN, HF_HUB_OFFLINE, HF_HUB_CACHE / HF_HOME. Default: process.env. */
+  env?: NodeJS.ProcessEnv;
+  cacheDir?: string;
+  fetch?: typeof fetch;
+  onProgress?(progress: DownloadProgress): void;
+  /**
+   * Ask the Hub even when the revision is cached, to follow a branch that moved. Off by default: a cached
+   * `org/name@main` is used as is (no request), so runs stay reproducible and work offline; `tunekit model pull` sets it.
+   */
+  refresh?: boolean;
+  /** Attempts per file after a dropped connection, each continuing the partial file. Default 2. */
+  retries?: number;
+}
+
+export interface ResolvedModel {
+  /** A folder with config.json, tokenizer.json and safetensors: the folder itself, or the cache snapshot. */
+  dir: string;
+  source: "local" | "hub";
+  repo: string | null;
+  revision: string | null;
+  /** The exact commit the snapshot is of: what a run records for lineage. */
+  commit: string | null;
+}
+
+/** HF_HUB_OFFLINE the way huggingface_hub reads it. */
+export function isHubOffline(env: NodeJS.ProcessEnv = process.env): boolean {
+  return ["1", "on", "yes", "true"].includes((env.HF_HUB_OFFLINE ?? "").trim().toLowerCase());
+}
+
+export function hubUrlOf(env: NodeJS.ProcessEnv = process.env): string {
+  return (env.HF_ENDPOINT?.trim() || DEFAULT_HUB_URL).replace(/\/+$/, "");
+}
+
+/** The token from the environment; checked for the Hub's shape so a wrong value fails here, not as a vague 401. */
+export function hubTokenOf(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const name = env.HF_TOKEN ? "HF_TOKEN" : env.HUGGING_FACE_HUB_TOKEN ? "HUGGING_FACE_HUB_TOKEN" : null;
+  if (!name) return undefined;
+  const token = (env[name] ?? "").trim();
+  if (!token.startsWith("hf_")) {
+    // The value itself is never echoed: only its length.
+    throw new AuthError("HUB_TOKEN_INVALID", `${name} is set but is not a Hugging Face token (${token.length} characters, not starting with hf_)`, {
+      fix: `set ${name} to a token from https://huggingface.co/settings/tokens (hf_…), or unset it for public models`,
+    });
+  }
+  return token;
+}
+
+/**
+ * A model folder from a `model:` value: an existing folder is used as is; a Hub name (`org/name[@rev]`) is
+ * resolved to a snapshot in the standard Hugging Face cache, downloading the files a model needs first.
+ */
+export async function resolveModel(ref: string, options: ResolveModelOptions = {}): Promise<ResolvedModel> {
+  const parsed = parseModelRef(ref, { baseDir: options.baseDir });
+  if (parsed.kind === "local") return { dir: parsed.dir, source: "local", repo: null, revision: null, commit: null };
+  const env = options.env ?? process.env;
+  const { repo, revision } = parsed;
+  const cacheDir = options.cacheDir ?? hubCacheDir(env);
+  const repoDir = repoCacheDir(cacheDir, repo);
+  const offline = isHubOffline(env);
+
+  const cached = parsed.pinned ? revision : readRef(repoDir, revision);
+  if (cached && (offline || !options.refresh) && isSnapshotComplete(snapshotDir(repoDir, cached))) {
+    return { dir: snapshotDir(repoDir, cached), source: "hub", repo, revision, commit: cached };
+  }
+  if (offline) {
+    throw new NotFoundError("HUB_OFFLINE_NOT_CACHED", `HF_HUB_OFFLINE is set and ${repo}@${revision} is not in the cache (${repoDir})`, {
+      fix: `download it once with the network (\`tunekit model pull ${repo}@${revision}\`), point HF_HUB_CACHE at a cache that has it, or unset HF_HUB_OFFLINE`,
+      details: { repo, revision, cacheDir },
+    });
+  }
+
+  const hubUrl = hubUrlOf(env);
+  const accessToken = hubTokenOf(env);
+  const target: HubTarget = { repo, revision, hubUrl, hasToken: accessToken !== undefined };
+  const hub = createHubFetch(options.fetch ?? fetch);
+  const call = { hubUrl, accessToken, fetch: hub.fetch };
+  try {
+    const info = await modelInfo({ ...call, name: repo, revision, additionalFields: ["sha"] });
+    const commit = info.sha;
+    if (typeof commit !== "string" || !COMMIT_HASH.test(commit)) {
+      throw new ProviderError("HUB_BAD_LISTING", `the Hub gave ${repo}@${revision} no commit sha (${JSON.stringify(commit ?? null)})`, {
+        fix: "retry; if HF_ENDPOINT points at a mirror, check that it serves /api/models/{repo}/revision/{rev} with `sha`",
+      });
+    }
+    const entries: ListFileEntry[] = [];
+    for await (const entry of listFiles({ ...call, repo, revision: commit })) entries.push(entry);
+    const files = selectModelFiles(entries, { repo, revision });
+    await downloadFiles(files, { repo, commit, repoDir, hubUrl, accessToken, fetch: hub.fetch }, options);
+    if (revision !== commit) await writeRef(repoDir, revision, commit);
+    return { dir: snapshotDir(repoDir, commit), source: "hub", repo, revision, commit };
+  } catch (e) {
+    throw toHubError(e, target, hub.errorCodeOf);
+  }
+}
+
+interface Where {
+  repo: string;
+  commit: string;
+  repoDir: string;
+  hubUrl: string;
+  accessToken?: string;
+  fetch: typeof fetch;
+}
+
+async function downloadFiles(files: ListFileEntry[], where: Where, options: ResolveModelOptions): Promise<void> {
+  const total = files.reduce((sum, f) => sum + f.size, 0);
+  let finished = 0;
+  for (const entry of files) {
+    const onBytes = (fileDone: number, fileTotal: number) =>
+      options.onProgress?.({ path: entry.path, fileDone, fileTotal, done: finished + fileDone, total });
+    const retries = options.retries ?? 2;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await ensureBlob({ ...where, entry, onBytes });
+        break;
+      } catch (e) {
+        // A dropped connection leaves the partial file; the next attempt continues it with a Range request.
+        const interrupted = e instanceof ProviderError && e.code === "HUB_DOWNLOAD_INTERRUPTED";
+        if (!interrupted || attempt >= retries) throw e;
+      }
+    }
+    await linkSnapshotFile(where.repoDir, where.commit, entry.path, etagOf(entry));
+    // A cached blob reports nothing while "downloading"; this tick counts it as done.
+    onBytes(entry.size, entry.size);
+    finished += entry.size;
+  }
+}

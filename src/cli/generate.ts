@@ -6,13 +6,14 @@ import { UsageError, isTunekitError } from "../errors/index.js";
 import { generateText } from "../train/generate-text.js";
 import { withWorker } from "../train/worker-session.js";
 import type { CliContext } from "./context.js";
+import { resolveModelFolder } from "./hub-download.js";
 import { parsePositiveInt } from "./runs.js";
 
 export function register(program: Command, ctx: CliContext): void {
   program
     .command("generate")
     .description("a quick look at a model: generate a continuation of a prompt (optionally with a LoRA adapter)")
-    .requiredOption("--model <dir>", "base model folder, or a registered model name (see `tunekit model list`)")
+    .requiredOption("--model <dir|org/name[@rev]>", "base model folder, a Hugging Face Hub name (downloaded into the HF cache), or a registered model name (see `tunekit model list`)")
     .option("--adapter <dir>", "LoRA adapter folder (PEFT format)")
     .requiredOption("--prompt <text>", "the prompt text (tokenized with the model's tokenizer, BOS added where it adds one)")
     .option("--max-new-tokens <n>", "most tokens to generate", "64")
@@ -54,7 +55,10 @@ function isDir(path: string): boolean {
   return existsSync(path) && statSync(path).isDirectory();
 }
 
-/** A folder is used as is; otherwise the name is looked up in the workspace registry (adapter models resolve to base + adapter). */
+/**
+ * A folder is used as is; a name without a slash is looked up in the workspace registry (adapter models resolve
+ * to base + adapter); `org/name[@rev]` is a Hugging Face Hub model, downloaded into the HF cache.
+ */
 export async function resolveModel(ctx: CliContext, model: string, adapter?: string): Promise<{ modelDir: string; adapterDir?: string; config: TunekitConfig | null }> {
   let config: TunekitConfig | null = null;
   try {
@@ -75,13 +79,16 @@ export async function resolveModel(ctx: CliContext, model: string, adapter?: str
     const noWorkspace = isTunekitError(e) && e.code === "WORKSPACE_NOT_FOUND";
     if (!noWorkspace && !isDir(model)) throw e;
   }
-  if (!isDir(model)) {
-    throw new UsageError("CLI_MODEL_NOT_FOUND", `--model ${model} is neither a folder nor a registered model`, { fix: "pass a Hugging Face model folder or a name from `tunekit model list`" });
+  // org/name[@rev] that is not a folder here is a Hub model; paths (./x, /x, ~/x) never are.
+  const hubName = !isDir(model) && model.includes("/") && !/^[./~\\]/.test(model);
+  if (!isDir(model) && !hubName) {
+    throw new UsageError("CLI_MODEL_NOT_FOUND", `--model ${model} is neither a folder nor a registered model`, { fix: "pass a Hugging Face model folder, a Hub name (org/name[@revision]) or a name from `tunekit model list`" });
   }
   if (adapter !== undefined && !isDir(adapter)) {
     throw new UsageError("CLI_ADAPTER_NOT_FOUND", `--adapter ${adapter} is not a folder`, { fix: "pass a PEFT adapter folder (adapter_config.json + adapter_model.safetensors)" });
   }
-  return { modelDir: resolve(model), adapterDir: adapter === undefined ? undefined : resolve(adapter), config };
+  const modelDir = hubName ? (await resolveModelFolder(model, ctx.output())).dir : resolve(model);
+  return { modelDir, adapterDir: adapter === undefined ? undefined : resolve(adapter), config };
 }
 
 export function parseNumber(value: string, flag: string, min: number, max: number): number {

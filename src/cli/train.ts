@@ -9,6 +9,7 @@ import { isSupervisorAlive, resumeRun, startTrainRun, supervisorOf, type TrainRu
 import { buildPlan, type TrainPlan } from "../train/plan.js";
 import { pythonCandidates } from "../train/python.js";
 import { compileRunData } from "../train/run-data.js";
+import { prefetchHubModel } from "./hub-download.js";
 import { resolveTrainSpecInput, type ResolvedTrainSpec } from "../train/spec-check.js";
 import { parseTrainSpec, readTrainSpecInput } from "../train/spec.js";
 import type { CliContext } from "./context.js";
@@ -29,6 +30,7 @@ export function register(program: Command, ctx: CliContext): void {
         const input = readTrainSpecInput(opts.config, opts.set);
         await ctx.withWorkspace(async (ws) => {
           if ((input.provider ?? "local") !== "local") return runHostedTrain(ws, out, parseTrainSpec(input, opts.config), opts);
+          await prefetchHubModel(input.model, ws.root, out);
           // Schema mistakes and missing model/dataset are reported together, before any compute.
           const resolved = await resolveTrainSpecInput(ws, input, opts.config);
           if (opts.dryRun) {

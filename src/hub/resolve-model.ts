@@ -1,5 +1,5 @@
 import { listFiles, modelInfo, type ListFileEntry } from "@huggingface/hub";
-import { AuthError, NotFoundError, ProviderError } from "../errors/index.js";
+import { AuthError, ConfigError, NotFoundError, ProviderError } from "../errors/index.js";
 import { hubCacheDir, isSnapshotComplete, linkSnapshotFile, readRef, repoCacheDir, snapshotDir, writeRef } from "./cache-layout.js";
 import { ensureBlob, etagOf } from "./download-blob.js";
 import { createHubFetch, toHubError, type HubTarget } from "./hub-errors.js";
@@ -51,7 +51,13 @@ export function isHubOffline(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 export function hubUrlOf(env: NodeJS.ProcessEnv = process.env): string {
-  return (env.HF_ENDPOINT?.trim() || DEFAULT_HUB_URL).replace(/\/+$/, "");
+  const url = (env.HF_ENDPOINT?.trim() || DEFAULT_HUB_URL).replace(/\/+$/, "");
+  if (!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url)) {
+    throw new ConfigError("HUB_ENDPOINT_INVALID", `HF_ENDPOINT ${JSON.stringify(env.HF_ENDPOINT)} is not an http(s) URL`, {
+      fix: "set HF_ENDPOINT to the Hub (or a mirror) like https://huggingface.co, or unset it",
+    });
+  }
+  return url;
 }
 
 /** The token from the environment; checked for the Hub's shape so a wrong value fails here, not as a vague 401. */

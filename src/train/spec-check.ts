@@ -4,6 +4,7 @@ import { configErrorFrom, type ConfigProblem } from "../config/index.js";
 import { readVersion } from "../data/versions.js";
 import type { DatasetVersion, Workspace } from "../registry/index.js";
 import { isTunekitError } from "../errors/index.js";
+import { parseModelRef, resolveModel } from "../hub/index.js";
 import { SUPPORTED_ARCHITECTURES } from "./model-support.js";
 import { safeParseTrainSpec, type TrainProvider, type TrainSpec } from "./spec.js";
 
@@ -34,10 +35,19 @@ export interface SplitCounts {
   unassigned: number;
 }
 
+/** Where a Hub model came from: recorded with the run (as model: org/name@commit) for lineage. */
+export interface ModelSource {
+  repo: string;
+  revision: string;
+  commit: string;
+}
+
 /** A spec whose every referenced resource exists and fits: safe to spend compute on. */
 export interface ResolvedTrainSpec {
   spec: TrainSpec;
   modelDir: string;
+  /** Set when `model:` named a Hugging Face Hub repo; modelDir is then its snapshot in the HF cache. */
+  modelSource?: ModelSource;
   modelConfig: ModelConfig;
   version: DatasetVersion;
   splits: SplitCounts;
@@ -72,8 +82,8 @@ export async function resolveTrainSpecInput(ws: Workspace, raw: Record<string, u
   // Resource checks on raw values only make sense for the local backend (hosted `model` is a provider id).
   const local = (raw.provider ?? "local") === "local";
   if (local && typeof raw.model === "string" && raw.model !== "") {
-    const modelDir = isAbsolute(raw.model) ? raw.model : resolve(ws.root, raw.model);
-    checkModelFolder(modelDir, { model: raw.model, seqLen: typeof raw.seqLen === "number" ? raw.seqLen : 0 }, problems);
+    const located = await locateModel(ws, raw.model, problems);
+    if (located) checkModelFolder(located.modelDir, { model: raw.model, seqLen: typeof raw.seqLen === "number" ? raw.seqLen : 0 }, problems);
   }
   if (local && typeof raw.dataset === "string" && raw.dataset !== "") {
     await ws.registry.resolveDatasetVersion(raw.dataset).catch((e: unknown) => {
@@ -86,11 +96,35 @@ export async function resolveTrainSpecInput(ws: Workspace, raw: Record<string, u
 
 async function checkLocal(ws: Workspace, spec: TrainSpec, problems: ConfigProblem[]) {
   checkDistributed(spec, problems);
-  const modelDir = isAbsolute(spec.model) ? spec.model : resolve(ws.root, spec.model);
-  const modelConfig = checkModelFolder(modelDir, spec, problems);
+  const located = await locateModel(ws, spec.model, problems);
+  const modelConfig = located && checkModelFolder(located.modelDir, spec, problems);
   const data = await checkDataset(ws, spec, problems);
-  if (!modelConfig || !data) return null;
-  return { modelDir, modelConfig, ...data };
+  if (!located || !modelConfig || !data) return null;
+  return { ...located, modelConfig, ...data };
+}
+
+/**
+ * The spec's model folder: a folder (relative to the workspace) as is; a Hub name (org/name[@rev]) that is not
+ * a folder here is resolved through the HF cache, downloading it if needed, before any compute is spent.
+ * Anything else is left to checkModelFolder, which reports the missing folder.
+ */
+async function locateModel(ws: Workspace, model: string, problems: ConfigProblem[]): Promise<{ modelDir: string; modelSource?: ModelSource } | null> {
+  const modelDir = isAbsolute(model) ? model : resolve(ws.root, model);
+  let hub = false;
+  try {
+    hub = parseModelRef(model, { baseDir: ws.root }).kind === "hub";
+  } catch {
+    // Neither a folder nor a repo id: checkModelFolder says the folder does not exist.
+  }
+  if (!hub) return { modelDir };
+  try {
+    const resolved = await resolveModel(model, { baseDir: ws.root });
+    return { modelDir: resolved.dir, modelSource: { repo: resolved.repo!, revision: resolved.revision!, commit: resolved.commit! } };
+  } catch (e) {
+    if (!isTunekitError(e)) throw e;
+    problems.push({ path: "model", value: model, message: e.message, fix: e.fix ?? "check the Hub name (org/name[@revision])" });
+    return null;
+  }
 }
 
 /** fsdp shards what full fine-tuning trains; it needs several processes and is not for LoRA. */

@@ -143,8 +143,9 @@ export async function startHubFixtureServer(options: { repos: FixtureRepoSpec[];
       if (flip && sent === 0) bytes = Buffer.concat([Buffer.from([bytes[0] ^ 0xff]), bytes.subarray(1)]);
       if (cut !== undefined && sent + bytes.length >= cut) {
         stream.destroy();
-        // Flush the bytes before the cut, then drop the socket mid-body.
-        res.write(bytes.subarray(0, cut - sent), () => res.socket?.destroy());
+        // Send the bytes before the cut, then close the connection mid-body (short of Content-Length). A FIN,
+        // not a reset, so the client reads every byte sent and the cut is at an exact offset.
+        res.write(bytes.subarray(0, cut - sent), () => res.socket?.end());
         sent = cut;
         return;
       }

@@ -3,7 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
-import type { GatewaySection } from "../config/sections/gateway.js";
+import type { GatewayRoute, GatewaySection } from "../config/sections/gateway.js";
 import { DataError, NotFoundError } from "../errors/index.js";
 import { requirePostgresUrl } from "./open-store.js";
 import type { Logger } from "../log/index.js";
@@ -17,6 +17,7 @@ import { GatewayMetrics } from "./metrics.js";
 import { PostgresLogStore } from "./postgres-store.js";
 import type { LogStore, RequestRecord } from "./records.js";
 import { Router, validateGatewayConfig } from "./router.js";
+import { resolveRouteModel } from "./local-route-model.js";
 import { openGatewayDb, SqliteLogStore } from "./sqlite-store.js";
 import { OpenAiUpstream, type Backend, type BackendResult, type StreamSink } from "./upstream.js";
 import { toTunekitError } from "../errors/index.js";
@@ -63,6 +64,9 @@ export class Gateway {
     const config = options.config;
     validateGatewayConfig(config);
     const env = options.env ?? process.env;
+    // Hub-named local models (org/name[@rev]) resolve, downloading if needed, before anything opens: a bad name leaves nothing running.
+    const localRoutes = new Map<string, GatewayRoute>();
+    for (const route of config.routes) if (route.backend === "local" && !options.backends?.has(route.name)) localRoutes.set(route.name, await resolveRouteModel(route, env));
     const db = openGatewayDb(join(options.stateDir, config.logging.path));
     const store =
       options.store ??
@@ -84,7 +88,7 @@ export class Gateway {
       backends.set(
         route.name,
         options.backends?.get(route.name) ??
-          (route.backend === "local" ? new LocalBackend(route, { python: options.python ?? "python3", device: options.device }) : new OpenAiUpstream(route, env)),
+          (route.backend === "local" ? new LocalBackend(localRoutes.get(route.name) ?? route, { python: options.python ?? "python3", device: options.device }) : new OpenAiUpstream(route, env)),
       );
     }
     const keys = new KeyStore(db);

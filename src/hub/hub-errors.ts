@@ -7,6 +7,8 @@ export interface HubTarget {
   revision: string;
   hubUrl: string;
   hasToken: boolean;
+  /** Where the name would be as a folder: a missing folder spelled like a repo id also ends up asking the Hub. */
+  localPath: string;
 }
 
 /**
@@ -61,8 +63,8 @@ export function toHubError(error: unknown, target: HubTarget, errorCodeOf: (url:
       });
     }
     if (status === 401 || status === 404) {
-      return new NotFoundError("HUB_MODEL_NOT_FOUND", `model ${repo} was not found on ${hubUrl}${hasToken ? "" : " (or it is private and no HF_TOKEN is set)"}`, {
-        fix: `check the name (org/name, as on ${hubUrl}/models)${hasToken ? "" : `; for a private model, ${TOKEN_FIX}`}`,
+      return new NotFoundError("HUB_MODEL_NOT_FOUND", `model ${repo} was not found on ${hubUrl}${hasToken ? "" : " (or it is private and no HF_TOKEN is set)"}, and there is no folder ${target.localPath}`, {
+        fix: `check the name (org/name, as on ${hubUrl}/models) or the folder's path${hasToken ? "" : `; for a private model, ${TOKEN_FIX}`}`,
         details: { ...details, status },
       });
     }

@@ -3,6 +3,6 @@
  * Python tools), downloaded with @huggingface/hub, resumable and checksum-verified. See docs/hub.md.
  */
 export { parseModelRef, formatModelRef, isValidRepoId, DEFAULT_REVISION, type ModelRef } from "./model-ref.js";
-export { resolveModel, isHubOffline, hubUrlOf, hubTokenOf, DEFAULT_HUB_URL, type ResolveModelOptions, type ResolvedModel, type DownloadProgress } from "./resolve-model.js";
+export { resolveModel, resolveHubModel, isHubOffline, hubUrlOf, hubTokenOf, DEFAULT_HUB_URL, type ResolveModelOptions, type ResolvedModel, type DownloadProgress } from "./resolve-model.js";
 export { hubCacheDir, repoCacheDir, isSnapshotComplete } from "./cache-layout.js";
 export { selectModelFiles, isNeededFile } from "./select-files.js";

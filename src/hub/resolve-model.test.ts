@@ -191,7 +191,7 @@ describe("access and names", () => {
     await expect(resolveModel("tunekit-fixtures/nope", { env: env(), cacheDir: makeTempDir() })).rejects.toMatchObject({
       code: "HUB_MODEL_NOT_FOUND",
       kind: "not_found",
-      message: `model tunekit-fixtures/nope was not found on ${hub.url} (or it is private and no HF_TOKEN is set)`,
+      message: `model tunekit-fixtures/nope was not found on ${hub.url} (or it is private and no HF_TOKEN is set), and there is no folder ${process.cwd()}/tunekit-fixtures/nope`,
     });
     await expect(resolveModel(`${STORIES_REPO}@no-such-branch`, { env: env(), cacheDir: makeTempDir() })).rejects.toMatchObject({
       code: "HUB_REVISION_NOT_FOUND",

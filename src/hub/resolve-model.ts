@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { listFiles, modelInfo, type ListFileEntry } from "@huggingface/hub";
 import { AuthError, ConfigError, NotFoundError, ProviderError } from "../errors/index.js";
 import { hubCacheDir, isSnapshotComplete, linkSnapshotFile, readRef, repoCacheDir, snapshotDir, writeRef } from "./cache-layout.js";
@@ -100,7 +101,7 @@ export async function resolveModel(ref: string, options: ResolveModelOptions = {
 
   const hubUrl = hubUrlOf(env);
   const accessToken = hubTokenOf(env);
-  const target: HubTarget = { repo, revision, hubUrl, hasToken: accessToken !== undefined };
+  const target: HubTarget = { repo, revision, hubUrl, hasToken: accessToken !== undefined, localPath: resolve(options.baseDir ?? process.cwd(), ref) };
   const hub = createHubFetch(options.fetch ?? fetch);
   const call = { hubUrl, accessToken, fetch: hub.fetch };
   try {
@@ -153,4 +154,17 @@ async function downloadFiles(files: ListFileEntry[], where: Where, options: Reso
     onBytes(entry.size, entry.size);
     finished += entry.size;
   }
+}
+
+/**
+ * resolveModel for Hub names only; null for anything else (an existing folder, a missing path, a bad name), which
+ * the caller keeps checking as before. Lets a call site that already validates folders add Hub names in one line.
+ */
+export async function resolveHubModel(ref: string, options: ResolveModelOptions = {}): Promise<ResolvedModel | null> {
+  try {
+    if (parseModelRef(ref, { baseDir: options.baseDir }).kind !== "hub") return null;
+  } catch {
+    return null;
+  }
+  return resolveModel(ref, options);
 }

@@ -51,7 +51,7 @@ describe("train.yaml with a Hub model", () => {
       });
       const error = await resolveTrainSpecInput(ws, { ...BASE_SPEC, model: "tunekit-fixtures/missing", batchSize: 0 }, "train.yaml").catch((e: unknown) => e);
       const problems = (error as { details: { problems: { path: string; message: string }[] } }).details.problems.map((p) => `${p.path}: ${p.message}`);
-      expect(problems).toEqual(["batchSize: Too small: expected number to be >=1", `model: model tunekit-fixtures/missing was not found on ${hub.url} (or it is private and no HF_TOKEN is set)`]);
+      expect(problems).toEqual(["batchSize: Too small: expected number to be >=1", `model: model tunekit-fixtures/missing was not found on ${hub.url} (or it is private and no HF_TOKEN is set), and there is no folder ${dir}/tunekit-fixtures/missing`]);
     } finally {
       await ws.close();
       vi.unstubAllEnvs();

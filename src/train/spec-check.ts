@@ -4,7 +4,7 @@ import { configErrorFrom, type ConfigProblem } from "../config/index.js";
 import { readVersion } from "../data/versions.js";
 import type { DatasetVersion, Workspace } from "../registry/index.js";
 import { isTunekitError } from "../errors/index.js";
-import { parseModelRef, resolveModel } from "../hub/index.js";
+import { resolveHubModel } from "../hub/index.js";
 import { SUPPORTED_ARCHITECTURES } from "./model-support.js";
 import { safeParseTrainSpec, type TrainProvider, type TrainSpec } from "./spec.js";
 
@@ -106,25 +106,18 @@ async function checkLocal(ws: Workspace, spec: TrainSpec, problems: ConfigProble
 /**
  * The spec's model folder: a folder (relative to the workspace) as is; a Hub name (org/name[@rev]) that is not
  * a folder here is resolved through the HF cache, downloading it if needed, before any compute is spent.
- * Anything else is left to checkModelFolder, which reports the missing folder.
+ * Anything else is left to checkModelFolder, which reports a missing folder.
  */
 async function locateModel(ws: Workspace, model: string, problems: ConfigProblem[]): Promise<{ modelDir: string; modelSource?: ModelSource } | null> {
-  const modelDir = isAbsolute(model) ? model : resolve(ws.root, model);
-  let hub = false;
   try {
-    hub = parseModelRef(model, { baseDir: ws.root }).kind === "hub";
-  } catch {
-    // Neither a folder nor a repo id: checkModelFolder says the folder does not exist.
-  }
-  if (!hub) return { modelDir };
-  try {
-    const resolved = await resolveModel(model, { baseDir: ws.root });
-    return { modelDir: resolved.dir, modelSource: { repo: resolved.repo!, revision: resolved.revision!, commit: resolved.commit! } };
+    const hub = await resolveHubModel(model, { baseDir: ws.root });
+    if (hub) return { modelDir: hub.dir, modelSource: { repo: hub.repo!, revision: hub.revision!, commit: hub.commit! } };
   } catch (e) {
     if (!isTunekitError(e)) throw e;
     problems.push({ path: "model", value: model, message: e.message, fix: e.fix ?? "check the Hub name (org/name[@revision])" });
     return null;
   }
+  return { modelDir: isAbsolute(model) ? model : resolve(ws.root, model) };
 }
 
 /** fsdp shards what full fine-tuning trains; it needs several processes and is not for LoRA. */

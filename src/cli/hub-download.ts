@@ -1,5 +1,5 @@
 import { isTunekitError } from "../errors/index.js";
-import { parseModelRef, resolveModel, type DownloadProgress, type ResolvedModel } from "../hub/index.js";
+import { parseModelRef, resolveModel, type DownloadProgress, type ModelPurpose, type ResolvedModel } from "../hub/index.js";
 import type { Output, ProgressHandle } from "./output.js";
 
 const MIB = 1024 * 1024;
@@ -22,7 +22,7 @@ export function renderDownloadProgress(out: Output, label: string): { onProgress
  * A model folder or a Hub name (org/name[@rev]) as a folder, downloading into the HF cache with a progress bar.
  * The one place CLI commands turn a `--model` value into a folder.
  */
-export async function resolveModelFolder(ref: string, out: Output, options: { baseDir?: string; refresh?: boolean } = {}): Promise<ResolvedModel> {
+export async function resolveModelFolder(ref: string, out: Output, options: { baseDir?: string; refresh?: boolean; purpose?: ModelPurpose } = {}): Promise<ResolvedModel> {
   const progress = renderDownloadProgress(out, ref);
   try {
     const resolved = await resolveModel(ref, { ...options, onProgress: progress.onProgress });
@@ -45,4 +45,17 @@ export async function prefetchHubModel(model: unknown, baseDir: string, out: Out
   } catch (e) {
     if (!isTunekitError(e)) throw e;
   }
+}
+
+/**
+ * A `--model` value for commands that only read the tokenizer (data preview, data compile): a Hub name becomes
+ * its snapshot with the tokenizer files only; anything else is returned as given, for the command's own checks.
+ */
+export async function tokenizerFolder(model: string, out: Output): Promise<string> {
+  try {
+    if (parseModelRef(model).kind !== "hub") return model;
+  } catch {
+    return model;
+  }
+  return (await resolveModelFolder(model, out, { purpose: "tokenizer" })).dir;
 }

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHubFixtureServer, type HubFixtureServer } from "../hub/testing/hub-fixture-server.js";
 import { FIXTURE_TOKEN, GATED_REPO, STORIES_REPO, storiesRepo } from "../hub/testing/stories-repo.js";
 import { makeTempDir } from "../test-support/paths.js";
-import { STORIES260K, runCli } from "../train/testing/train-fixtures.js";
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { STORIES260K, createStoriesWorkspace, runCli } from "../train/testing/train-fixtures.js";
 
 /** The CLI against a loopback Hub (HF_ENDPOINT): the real worker on CPU generates from the downloaded snapshot. */
 let hub: HubFixtureServer;
@@ -38,7 +40,20 @@ describe("Hub models in the CLI", () => {
     for (const r of [refused, pulled, json]) expect(r.stdout + r.stderr).not.toContain(FIXTURE_TOKEN);
   });
 
-  it("offline, a model not in the cache fails with HUB_OFFLINE_NOT_CACHED and no request", async () => {
+  it("`data preview --model org/name` fetches only the tokenizer files and previews what the folder previews", async () => {
+    const dir = await createStoriesWorkspace();
+    const env = { HF_ENDPOINT: hub.url, HF_HUB_CACHE: makeTempDir() };
+    const fromHub = await runCli(["--workspace", dir, "--json", "data", "preview", "stories", "--model", STORIES_REPO, "-n", "2"], { env });
+    expect(fromHub.code, fromHub.stderr).toBe(0);
+    const local = await runCli(["--workspace", dir, "--json", "data", "preview", "stories", "--model", STORIES260K, "-n", "2"]);
+    const snapshot = `${env.HF_HUB_CACHE}/models--tunekit-fixtures--stories260k/snapshots/${hub.commitOf(STORIES_REPO, "main")}`;
+    expect(JSON.parse(fromHub.stdout)).toEqual({ ...JSON.parse(local.stdout), model: snapshot });
+    expect(existsSync(join(snapshot, "tokenizer.json"))).toBe(true);
+    expect(existsSync(join(snapshot, "model.safetensors"))).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+    it("offline, a model not in the cache fails with HUB_OFFLINE_NOT_CACHED and no request", async () => {
     const before = hub.requests.length;
     const r = await runCli(["model", "pull", STORIES_REPO], { env: { HF_ENDPOINT: hub.url, HF_HUB_CACHE: makeTempDir(), HF_HUB_OFFLINE: "1" } });
     expect(r.code).not.toBe(0);

@@ -5,4 +5,4 @@
 export { parseModelRef, formatModelRef, isValidRepoId, DEFAULT_REVISION, type ModelRef } from "./model-ref.js";
 export { resolveModel, resolveHubModel, isHubOffline, hubUrlOf, hubTokenOf, DEFAULT_HUB_URL, type ResolveModelOptions, type ResolvedModel, type DownloadProgress } from "./resolve-model.js";
 export { hubCacheDir, repoCacheDir, isSnapshotComplete } from "./cache-layout.js";
-export { selectModelFiles, isNeededFile } from "./select-files.js";
+export { selectModelFiles, isNeededFile, type ModelPurpose } from "./select-files.js";

@@ -100,6 +100,21 @@ describe("resolveModel from the Hub", () => {
     for (let i = 1; i < events.length; i++) expect(events[i].done).toBeGreaterThanOrEqual(events[i - 1].done);
   });
 
+  it("purpose tokenizer fetches no weights; a later model resolve completes the same snapshot", async () => {
+    const cacheDir = makeTempDir();
+    const commit = hub.commitOf(STORIES_REPO, "main");
+    const tok = await resolveModel(STORIES_REPO, { env: env(), cacheDir, purpose: "tokenizer" });
+    expect(readdirSync(tok.dir).sort()).toEqual(["config.json", "generation_config.json", "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json"]);
+    const before = hub.requests.length;
+    expect(await resolveModel(STORIES_REPO, { env: env(), cacheDir, purpose: "tokenizer" })).toEqual(tok);
+    expect(requestsSince(before)).toEqual([]);
+    const full = await resolveModel(STORIES_REPO, { env: env(), cacheDir });
+    expect(full).toEqual({ ...tok, commit });
+    expect(readdirSync(full.dir).sort()).toEqual([...MODEL_FILES].sort());
+    // Only the weights were fetched the second time: the tokenizer files were already in the cache.
+    expect(requestsSince(before).filter((r) => r.includes("/resolve/"))).toEqual([`GET /${STORIES_REPO}/resolve/${commit}/model.safetensors bytes=0-0`]);
+  });
+
   it("honours HF_HUB_CACHE when no cacheDir is given", async () => {
     const cacheDir = makeTempDir();
     const resolved = await resolveModel(STORIES_REPO, { env: { ...env(), HF_HUB_CACHE: cacheDir } });

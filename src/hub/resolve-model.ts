@@ -5,7 +5,7 @@ import { hubCacheDir, isSnapshotComplete, linkSnapshotFile, readRef, repoCacheDi
 import { ensureBlob, etagOf } from "./download-blob.js";
 import { createHubFetch, toHubError, type HubTarget } from "./hub-errors.js";
 import { COMMIT_HASH, parseModelRef } from "./model-ref.js";
-import { selectModelFiles } from "./select-files.js";
+import { selectModelFiles, type ModelPurpose } from "./select-files.js";
 
 export const DEFAULT_HUB_URL = "https://huggingface.co";
 
@@ -34,6 +34,8 @@ export interface ResolveModelOptions {
   refresh?: boolean;
   /** Attempts per file after a dropped connection, each continuing the partial file. Default 2. */
   retries?: number;
+  /** `tokenizer`: only config and tokenizer files (no weights). Default `model`. */
+  purpose?: ModelPurpose;
 }
 
 export interface ResolvedModel {
@@ -89,7 +91,8 @@ export async function resolveModel(ref: string, options: ResolveModelOptions = {
   const offline = isHubOffline(env);
 
   const cached = parsed.pinned ? revision : readRef(repoDir, revision);
-  if (cached && (offline || !options.refresh) && isSnapshotComplete(snapshotDir(repoDir, cached))) {
+  const purpose = options.purpose ?? "model";
+  if (cached && (offline || !options.refresh) && isSnapshotComplete(snapshotDir(repoDir, cached), purpose)) {
     return { dir: snapshotDir(repoDir, cached), source: "hub", repo, revision, commit: cached };
   }
   if (offline) {
@@ -114,7 +117,7 @@ export async function resolveModel(ref: string, options: ResolveModelOptions = {
     }
     const entries: ListFileEntry[] = [];
     for await (const entry of listFiles({ ...call, repo, revision: commit })) entries.push(entry);
-    const files = selectModelFiles(entries, { repo, revision });
+    const files = selectModelFiles(entries, { repo, revision }, purpose);
     await downloadFiles(files, { repo, commit, repoDir, hubUrl, accessToken, fetch: hub.fetch }, options);
     if (revision !== commit) await writeRef(repoDir, revision, commit);
     return { dir: snapshotDir(repoDir, commit), source: "hub", repo, revision, commit };

@@ -18,19 +18,26 @@ const NEEDED = new Set([
   "model.safetensors.index.json",
 ]);
 
-export function isNeededFile(path: string): boolean {
+/**
+ * What a caller needs: `model` (generate, train, eval, serve) the whole model; `tokenizer` (data preview and
+ * compile) only config and tokenizer files, so looking at tokens never costs a download of the weights.
+ */
+export type ModelPurpose = "model" | "tokenizer";
+
+export function isNeededFile(path: string, purpose: ModelPurpose = "model"): boolean {
   if (path.includes("/")) return false;
-  return NEEDED.has(path) || path.endsWith(".safetensors");
+  const weights = path.endsWith(".safetensors") || path === "model.safetensors.index.json";
+  return purpose === "tokenizer" ? NEEDED.has(path) && !weights : NEEDED.has(path) || weights;
 }
 
-/** Picks the needed files from a tree listing; a repo without config.json, tokenizer.json or safetensors is refused. */
-export function selectModelFiles(entries: readonly ListFileEntry[], where: { repo: string; revision: string }): ListFileEntry[] {
-  const files = entries.filter((e) => e.type === "file" && isNeededFile(e.path));
+/** Picks the needed files from a tree listing; a repo without config.json, tokenizer.json or (for a model) safetensors is refused. */
+export function selectModelFiles(entries: readonly ListFileEntry[], where: { repo: string; revision: string }, purpose: ModelPurpose = "model"): ListFileEntry[] {
+  const files = entries.filter((e) => e.type === "file" && isNeededFile(e.path, purpose));
   const names = new Set(files.map((f) => f.path));
   const missing: string[] = [];
   if (!names.has("config.json")) missing.push("config.json");
   if (!names.has("tokenizer.json")) missing.push("tokenizer.json");
-  if (!files.some((f) => f.path.endsWith(".safetensors"))) missing.push("*.safetensors weights");
+  if (purpose === "model" && !files.some((f) => f.path.endsWith(".safetensors"))) missing.push("*.safetensors weights");
   if (missing.length) {
     const has = entries.filter((e) => e.type === "file").map((e) => e.path).slice(0, 12).join(", ");
     throw new NotFoundError("HUB_MODEL_FILES_MISSING", `${where.repo}@${where.revision} has no ${missing.join(", ")} (it has: ${has || "no files"})`, {

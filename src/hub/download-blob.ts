@@ -1,8 +1,9 @@
 import { createHash, type Hash } from "node:crypto";
-import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { Readable } from "node:stream";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { downloadFile, fileDownloadInfo, type ListFileEntry } from "@huggingface/hub";
 import { ProviderError } from "../errors/index.js";
 import { blobPath } from "./cache-layout.js";
@@ -107,25 +108,31 @@ async function fetchRest(req: BlobRequest, partial: string, state: { offset: num
     }
     body = res.body;
   }
-  const file = await open(partial, offset > 0 ? "a" : "w");
-  try {
-    for await (const chunk of Readable.fromWeb(body as import("node:stream/web").ReadableStream<Uint8Array>)) {
-      const bytes = chunk as Buffer;
-      await file.write(bytes);
-      state.hash.update(bytes);
-      state.offset += bytes.length;
+  // Hashing and counting happen as bytes pass to the file stream, which writes while the next bytes arrive.
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      state.hash.update(chunk);
+      state.offset += chunk.length;
       req.onBytes?.(state.offset, entry.size);
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(Readable.fromWeb(body as import("node:stream/web").ReadableStream<Uint8Array>), tap, createWriteStream(partial, { flags: offset > 0 ? "a" : "w" }));
+    const file = await open(partial, "r+");
+    try {
+      await file.sync();
+    } finally {
+      await file.close();
     }
-    await file.sync();
   } catch (e) {
-    const done = state.offset;
+    // What reached the disk is what the next attempt continues from (it re-hashes the partial file).
+    const done = existsSync(partial) ? statSync(partial).size : 0;
     throw new ProviderError("HUB_DOWNLOAD_INTERRUPTED", `${req.repo} ${entry.path}: the download stopped after ${done} of ${entry.size} bytes (${(e as Error).message})`, {
       fix: `run the command again; it continues from byte ${done}`,
       details: { repo: req.repo, path: entry.path, done, size: entry.size },
       cause: e,
     });
-  } finally {
-    await file.close();
   }
 }
 

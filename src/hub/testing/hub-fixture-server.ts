@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createReadStream, readFileSync, statSync } from "node:fs";
+import { closeSync, createReadStream, openSync, readSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
@@ -63,14 +63,31 @@ export interface HubFixtureServer {
 
 const gitSha1 = (bytes: Buffer) => createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
 
+/** sha256 and git sha1 of a file, read in 4 MiB pieces so a large fixture is never held in memory. */
+function hashSource(source: string | Buffer, size: number): { sha256: string; gitSha1: string } {
+  const sha256 = createHash("sha256");
+  const sha1 = createHash("sha1").update(`blob ${size}\0`);
+  if (typeof source !== "string") return { sha256: sha256.update(source).digest("hex"), gitSha1: sha1.update(source).digest("hex") };
+  const fd = openSync(source, "r");
+  try {
+    const buf = Buffer.alloc(4 << 20);
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) {
+      sha256.update(buf.subarray(0, n));
+      sha1.update(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { sha256: sha256.digest("hex"), gitSha1: sha1.digest("hex") };
+}
+
 function loadFile(path: string, source: string | Buffer): FixtureFile {
   // Hashing reads the file once at start-up; serving streams it from disk.
-  const bytes = typeof source === "string" ? readFileSync(source) : source;
   const size = typeof source === "string" ? statSync(source).size : source.length;
-  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  const { sha256, gitSha1: contentOid } = hashSource(source, size);
   const lfs = path.endsWith(".safetensors") || size > 10 * 1024 * 1024;
   const pointer = Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${sha256}\nsize ${size}\n`);
-  return { path, source, size, sha256, lfs, gitOid: gitSha1(lfs ? pointer : bytes) };
+  return { path, source, size, sha256, lfs, gitOid: lfs ? gitSha1(pointer) : contentOid };
 }
 
 function pointerSize(f: FixtureFile): number {

@@ -6,6 +6,7 @@ describe("the public surface (package.json exports → src/index.ts)", () => {
     const names = [
       "TunekitError", "loadConfig", "openWorkspace", "initWorkspace", // foundation
       "commitVersion", "readVersion", "validateRecords", "Cleaner", "planSplit", "exportRecords", // data
+      "resolveModel", "parseModelRef", // Hub models
       "loadTokenizer", "loadChatTemplate", "compileShards", // tokenize
       "parseTrainSpec", "startTrainRun", "resumeRun", "WorkerClient", "createBackend", // train
       "estimateCandidate", "Gateway", "writeModelCard", "startUiServer", "runQuickstart", // cost, serve, report, ui

@@ -22,6 +22,9 @@ export * from "./data/split.js";
 export * from "./data/stats/index.js";
 export * from "./data/export/exporter.js";
 
+// Models by name from the Hugging Face Hub (into the standard HF cache)
+export * from "./hub/index.js";
+
 // Tokenize
 export * from "./tokenize/index.js";
 

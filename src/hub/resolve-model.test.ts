@@ -175,6 +175,28 @@ describe("downloads that go wrong", () => {
   });
 });
 
+describe("two writers", () => {
+  it("concurrent resolves of one model download each file once and agree", async () => {
+    const cacheDir = makeTempDir();
+    const before = hub.requests.length;
+    const [a, b] = await Promise.all([resolveModel(STORIES_REPO, { env: env(), cacheDir }), resolveModel(STORIES_REPO, { env: env(), cacheDir })]);
+    expect(a).toEqual(b);
+    expect(requestsSince(before).filter((r) => r.startsWith("GET /cdn/") && !r.endsWith("bytes=0-0"))).toEqual([`GET /cdn/${STORIES_REPO}/${etag("model.safetensors")} bytes=0-`]);
+    expect(sha256(join(a.dir, "model.safetensors"))).toBe(etag("model.safetensors"));
+  });
+
+  it("takes over a lock left by a process that died", async () => {
+    const cacheDir = makeTempDir();
+    const locks = join(cacheDir, ".locks", "models--tunekit-fixtures--stories260k");
+    mkdirSync(locks, { recursive: true });
+    // A pid that cannot be alive (above the kernel's pid_max).
+    writeFileSync(join(locks, `${etag("model.safetensors")}.tunekit.lock`), "99999999");
+    const resolved = await resolveModel(STORIES_REPO, { env: env(), cacheDir });
+    expect(sha256(join(resolved.dir, "model.safetensors"))).toBe(etag("model.safetensors"));
+    expect(readdirSync(locks)).toEqual([]);
+  });
+});
+
 describe("access and names", () => {
   it("a gated model without a token names the repo, the licence page and HF_TOKEN (HUB_GATED_TOKEN_REQUIRED)", async () => {
     const err = await resolveModel(GATED_REPO, { env: env(), cacheDir: makeTempDir() }).catch((e: unknown) => e);

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
+import { scanCacheDir } from "@huggingface/hub";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTempDir } from "../test-support/paths.js";
 import { resolveModel, type DownloadProgress } from "./resolve-model.js";
@@ -58,6 +59,16 @@ describe("resolveModel from the Hub", () => {
     expect(listTree(repoDir)).toEqual(expected);
     for (const name of MODEL_FILES) expect(readFileSync(join(resolved.dir, name)).equals(readFileSync(storiesFile(name)))).toBe(true);
     expect(readdirSync(join(cacheDir, ".locks", "models--tunekit-fixtures--stories260k"))).toEqual([]);
+  });
+
+  it("writes a cache @huggingface/hub's own scanner reads as the standard layout", async () => {
+    const cacheDir = makeTempDir();
+    const resolved = await resolveModel(STORIES_REPO, { env: env(), cacheDir });
+    const scan = await scanCacheDir(cacheDir);
+    expect(scan.warnings).toEqual([]);
+    expect(scan.repos.map((r) => ({ id: r.id, files: r.filesCount, revisions: r.revisions.map((v) => ({ commit: v.commitOid, refs: v.refs, files: v.files.map((f) => f.path.split("/").pop()).sort() })) }))).toEqual([
+      { id: { name: STORIES_REPO, type: "model" }, files: MODEL_FILES.length, revisions: [{ commit: resolved.commit, refs: ["main"], files: [...MODEL_FILES].sort() }] },
+    ]);
   });
 
   it("serves a second call from the cache without any request", async () => {
@@ -234,6 +245,22 @@ describe("access and names", () => {
       code: "HUB_REVISION_NOT_FOUND",
       message: `${STORIES_REPO} has no revision "no-such-branch" (a branch, tag or commit)`,
     });
+  });
+
+  it("a model that does not fit on the cache's disk is refused before the first byte (HUB_DISK_FULL)", async () => {
+    const cacheDir = makeTempDir();
+    const before = hub.requests.length;
+    const needed = MODEL_FILES.reduce((sum, n) => sum + statSync(storiesFile(n)).size, 0);
+    await expect(resolveModel(STORIES_REPO, { env: env(), cacheDir, freeBytes: async () => needed - 1 })).rejects.toMatchObject({
+      code: "HUB_DISK_FULL",
+      kind: "config",
+      details: { repo: STORIES_REPO, needed, free: needed - 1 },
+    });
+    expect(requestsSince(before).filter((r) => r.includes("/resolve/") || r.includes("/cdn/"))).toEqual([]);
+    expect(readdirSync(cacheDir)).toEqual([]);
+    // With the files already cached, nothing more is needed and the check passes whatever the disk has.
+    await resolveModel(STORIES_REPO, { env: env(), cacheDir });
+    await resolveModel(STORIES_REPO, { env: env(), cacheDir, refresh: true, freeBytes: async () => 0 });
   });
 
   it("a repo without safetensors is refused before downloading anything (HUB_MODEL_FILES_MISSING)", async () => {

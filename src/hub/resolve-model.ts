@@ -1,7 +1,9 @@
-import { resolve } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { statfs } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { listFiles, modelInfo, type ListFileEntry } from "@huggingface/hub";
 import { AuthError, ConfigError, NotFoundError, ProviderError } from "../errors/index.js";
-import { hubCacheDir, isSnapshotComplete, linkSnapshotFile, readRef, repoCacheDir, snapshotDir, writeRef } from "./cache-layout.js";
+import { blobPath, hubCacheDir, isSnapshotComplete, linkSnapshotFile, readRef, repoCacheDir, snapshotDir, writeRef } from "./cache-layout.js";
 import { ensureBlob, etagOf } from "./download-blob.js";
 import { createHubFetch, toHubError, type HubTarget } from "./hub-errors.js";
 import { COMMIT_HASH, parseModelRef } from "./model-ref.js";
@@ -36,6 +38,8 @@ export interface ResolveModelOptions {
   retries?: number;
   /** `tokenizer`: only config and tokenizer files (no weights). Default `model`. */
   purpose?: ModelPurpose;
+  /** Free bytes on the cache's disk; the default asks the file system (statfs). Replaced in tests. */
+  freeBytes?(dir: string): Promise<number>;
 }
 
 export interface ResolvedModel {
@@ -135,7 +139,35 @@ interface Where {
   fetch: typeof fetch;
 }
 
+/** Free bytes on the disk holding `dir` (or its nearest existing parent: the cache may not exist yet). */
+async function diskFreeBytes(dir: string): Promise<number> {
+  let at = dir;
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  const fs = await statfs(at);
+  return fs.bavail * fs.bsize;
+}
+
+/** Refuses a download that cannot fit, before the first byte, rather than failing (or filling the disk) halfway. */
+async function checkDiskSpace(files: ListFileEntry[], where: Where, options: ResolveModelOptions): Promise<void> {
+  let needed = 0;
+  for (const f of files) {
+    const blob = blobPath(where.repoDir, etagOf(f));
+    if (existsSync(blob)) continue;
+    needed += f.size - (existsSync(`${blob}.incomplete`) ? Math.min(f.size, statSync(`${blob}.incomplete`).size) : 0);
+  }
+  if (needed === 0) return;
+  const free = await (options.freeBytes ?? diskFreeBytes)(where.repoDir);
+  if (free < needed) {
+    const gib = (n: number) => `${(n / 2 ** 30).toFixed(2)} GiB`;
+    throw new ConfigError("HUB_DISK_FULL", `downloading ${where.repo} needs ${gib(needed)} in ${dirname(where.repoDir)}, which has ${gib(free)} free`, {
+      fix: "free some space (`huggingface-cli delete-cache` removes old models), or set HF_HUB_CACHE to a folder on a disk with room",
+      details: { repo: where.repo, needed, free },
+    });
+  }
+}
+
 async function downloadFiles(files: ListFileEntry[], where: Where, options: ResolveModelOptions): Promise<void> {
+  await checkDiskSpace(files, where, options);
   const total = files.reduce((sum, f) => sum + f.size, 0);
   let finished = 0;
   for (const entry of files) {

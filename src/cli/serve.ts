@@ -8,6 +8,7 @@ import { findPython } from "../train/python.js";
 import { UsageError } from "../errors/index.js";
 import type { CliContext } from "./context.js";
 import { parsePositiveInt } from "./runs.js";
+import { prefetchHubModel } from "./hub-download.js";
 
 export function register(program: Command, ctx: CliContext): void {
   const serve = program
@@ -24,6 +25,8 @@ export function register(program: Command, ctx: CliContext): void {
         let run: { id: string } | undefined;
         try {
           const config = ws.config.gateway;
+          // Hub-named local routes download here with a progress bar; Gateway.start then finds them cached.
+          for (const r of config.routes) if (r.backend === "local" && r.modelDir) await prefetchHubModel(r.modelDir, process.cwd(), out);
           const python = config.routes.some((r) => r.backend === "local") ? (await findPython({ configured: ws.config.worker.python })).python : undefined;
           const gateway = await Gateway.start({ config, stateDir: ws.stateDir, logger: ws.logger, python, device: ws.config.worker.device === "auto" ? undefined : ws.config.worker.device });
           run = await ws.registry.createRun({ kind: "serve", name: `gateway ${gateway.url}`, config: { host: config.host, port: config.port, routes: config.routes.map((r) => r.name), experiments: config.experiments.map((e) => e.name) } });

@@ -180,6 +180,17 @@ describe("HF_HUB_OFFLINE", () => {
     expect(requestsSince(before)).toEqual([]);
   });
 
+  it("a snapshot with only the tokenizer is HUB_OFFLINE_NOT_CACHED for a model, and enough for a tokenizer", async () => {
+    const cacheDir = makeTempDir();
+    const tok = await resolveModel(STORIES_REPO, { env: env(), cacheDir, purpose: "tokenizer" });
+    const offline = { ...env(), HF_HUB_OFFLINE: "1" };
+    expect(await resolveModel(STORIES_REPO, { env: offline, cacheDir, purpose: "tokenizer" })).toEqual(tok);
+    await expect(resolveModel(STORIES_REPO, { env: offline, cacheDir })).rejects.toMatchObject({
+      code: "HUB_OFFLINE_NOT_CACHED",
+      message: `HF_HUB_OFFLINE is set and ${STORIES_REPO}@main is only partly in the cache (snapshot ${tok.commit} lacks config.json, tokenizer.json or a weight file)`,
+    });
+  });
+
   it("a revision not in the cache is HUB_OFFLINE_NOT_CACHED, naming the pull command", async () => {
     const cacheDir = makeTempDir();
     await resolveModel(STORIES_REPO, { env: env(), cacheDir });

@@ -100,7 +100,8 @@ export async function resolveModel(ref: string, options: ResolveModelOptions = {
     return { dir: snapshotDir(repoDir, cached), source: "hub", repo, revision, commit: cached };
   }
   if (offline) {
-    throw new NotFoundError("HUB_OFFLINE_NOT_CACHED", `HF_HUB_OFFLINE is set and ${repo}@${revision} is not in the cache (${repoDir})`, {
+    const state = cached ? `only partly in the cache (snapshot ${cached} lacks config.json, tokenizer.json or a weight file)` : `not in the cache (${repoDir})`;
+    throw new NotFoundError("HUB_OFFLINE_NOT_CACHED", `HF_HUB_OFFLINE is set and ${repo}@${revision} is ${state}`, {
       fix: `download it once with the network (\`tunekit model pull ${repo}@${revision}\`), point HF_HUB_CACHE at a cache that has it, or unset HF_HUB_OFFLINE`,
       details: { repo, revision, cacheDir },
     });

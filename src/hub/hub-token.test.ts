@@ -3,8 +3,9 @@ import { describe, expect, it } from "vitest";
 import { createLogger, redactSecrets, redactValue } from "../log/index.js";
 import { initWorkspace, openWorkspace } from "../registry/index.js";
 import { makeTempDir } from "../test-support/paths.js";
-import { hubTokenOf } from "./resolve-model.js";
-import { FIXTURE_TOKEN } from "./testing/stories-repo.js";
+import { hubTokenOf, resolveModel } from "./resolve-model.js";
+import { startHubFixtureServer } from "./testing/hub-fixture-server.js";
+import { FIXTURE_TOKEN, GATED_REPO, storiesRepo } from "./testing/stories-repo.js";
 
 // A Hugging Face token's shape: hf_ and 34 letters (real ones have no digits; the pattern allows them).
 const HF_TOKEN = "hf_aBcDeFgHiJkLmNoPqRsTuVwXyZaBcDeFgH";
@@ -38,6 +39,17 @@ describe("HF_TOKEN is a secret everywhere", () => {
       expect(JSON.stringify(await ws.registry.db.selectFrom("runs").selectAll().execute())).not.toContain(HF_TOKEN);
     } finally {
       await ws.close();
+    }
+  });
+
+  it("goes to the Hub's origin only: the CDN that LFS downloads redirect to never sees it", async () => {
+    const hub = await startHubFixtureServer({ repos: [storiesRepo(GATED_REPO, { gated: true })], tokens: [FIXTURE_TOKEN] });
+    try {
+      await resolveModel(GATED_REPO, { env: { HF_ENDPOINT: hub.url, HF_TOKEN: FIXTURE_TOKEN }, cacheDir: makeTempDir() });
+      const seen = (origin: string) => [...new Set(hub.requests.filter((r) => r.origin === origin).map((r) => r.auth))];
+      expect({ hub: seen("hub"), cdn: seen("cdn") }).toEqual({ hub: ["granted"], cdn: ["none"] });
+    } finally {
+      await hub.close();
     }
   });
 });

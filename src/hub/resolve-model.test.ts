@@ -99,7 +99,11 @@ describe("resolveModel from the Hub", () => {
     expect(full).toEqual({ ...tok, commit });
     expect(readdirSync(full.dir).sort()).toEqual([...MODEL_FILES].sort());
     // Only the weights were fetched the second time: the tokenizer files were already in the cache.
-    expect(requestsSince(before).filter((r) => r.includes("/resolve/"))).toEqual([`GET /${STORIES_REPO}/resolve/${commit}/model.safetensors bytes=0-0`]);
+    // (the size probe, then the download; each redirected to the CDN)
+    expect(requestsSince(before).filter((r) => r.includes("/resolve/"))).toEqual([
+      `GET /${STORIES_REPO}/resolve/${commit}/model.safetensors bytes=0-0`,
+      `GET /${STORIES_REPO}/resolve/${commit}/model.safetensors bytes=0-`,
+    ]);
   });
 
   it("honours HF_HUB_CACHE when no cacheDir is given", async () => {

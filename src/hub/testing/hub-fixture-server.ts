@@ -8,7 +8,7 @@ import { Readable } from "node:stream";
  * A loopback stand-in for huggingface.co implementing the routes @huggingface/hub calls, with the Hub's
  * documented shapes: GET /api/models/{repo}/revision/{rev} (sha, gated), GET /api/models/{repo}/tree/{rev}
  * (oid, size, lfs.oid sha256), GET|HEAD /{repo}/resolve/{rev}/{path} (X-Repo-Commit, ETag, X-Linked-Etag,
- * X-Linked-Size, a 302 to a CDN route for LFS files), Range requests (206, Content-Range, 416), X-Error-Code
+ * X-Linked-Size, a 302 to a CDN on another origin for LFS files), Range requests (206, Content-Range, 416), X-Error-Code
  * (RepoNotFound, RevisionNotFound, EntryNotFound, GatedRepo) with 401/403/404. Files are served from where
  * they lie (a fixture folder is never copied); a literal Buffer can stand in for one file of a revision.
  */
@@ -27,6 +27,8 @@ export interface FixtureRepoSpec {
 }
 
 export interface FixtureRequest {
+  /** The Hub's API/resolve origin, or the CDN's (LFS redirects). */
+  origin: "hub" | "cdn";
   method: string;
   path: string;
   range: string | null;
@@ -172,20 +174,28 @@ export async function startHubFixtureServer(options: { repos: FixtureRepoSpec[];
     stream.on("end", () => res.end());
   };
 
-  const server = createServer((req, res) => {
+  const record = (req: IncomingMessage, origin: FixtureRequest["origin"]) => {
     const url = new URL(req.url ?? "/", "http://fixture");
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
     const auth: FixtureRequest["auth"] = bearer === undefined ? "none" : tokens.has(bearer) ? "granted" : "refused";
-    requests.push({ method: req.method ?? "GET", path: url.pathname + url.search, range: req.headers.range ?? null, auth });
-    const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+    requests.push({ origin, method: req.method ?? "GET", path: url.pathname + url.search, range: req.headers.range ?? null, auth });
+    return { url, auth, parts: url.pathname.split("/").filter(Boolean).map(decodeURIComponent) };
+  };
 
-    // The CDN: content by sha256, as the Hub's LFS redirects point at (unauthenticated, like a signed URL).
-    if (parts[0] === "cdn" && parts.length === 4) {
-      const revs = repos.get(`${parts[1]}/${parts[2]}`)?.revisions ?? [];
-      const file = revs.flatMap((r) => [...r.files.values()]).find((f) => f.sha256 === parts[3]);
-      if (!file) return fail(res, 404, "EntryNotFound", "no such object");
-      return serveBytes(req, res, file, { ETag: `"${file.sha256}"` });
-    }
+  // The CDN, on its own origin like the Hub's (cdn-lfs / cas-bridge): content by sha256, unauthenticated like a
+  // signed URL. A client must not send it the Hub token; fetch drops Authorization on a cross-origin redirect.
+  const cdn = createServer((req, res) => {
+    const { parts } = record(req, "cdn");
+    const revs = parts[0] === "cdn" && parts.length === 4 ? (repos.get(`${parts[1]}/${parts[2]}`)?.revisions ?? []) : [];
+    const file = revs.flatMap((r) => [...r.files.values()]).find((f) => f.sha256 === parts[3]);
+    if (!file) return fail(res, 404, "EntryNotFound", "no such object");
+    serveBytes(req, res, file, { ETag: `"${file.sha256}"` });
+  });
+  await new Promise<void>((resolve) => cdn.listen(0, "127.0.0.1", resolve));
+  const cdnUrl = `http://127.0.0.1:${(cdn.address() as AddressInfo).port}`;
+
+  const server = createServer((req, res) => {
+    const { url, auth, parts } = record(req, "hub");
     const api = parts[0] === "api" && parts[1] === "models";
     const repoName = api ? `${parts[2]}/${parts[3]}` : `${parts[0]}/${parts[1]}`;
     const repo = repos.get(repoName);
@@ -233,7 +243,7 @@ export async function startHubFixtureServer(options: { repos: FixtureRepoSpec[];
       if (!file) return fail(res, 404, "EntryNotFound", `${path} does not exist on "${ref}"`);
       if (file.lfs) {
         res.writeHead(302, {
-          Location: `/cdn/${repoName}/${file.sha256}`,
+          Location: `${cdnUrl}/cdn/${repoName}/${file.sha256}`,
           "X-Repo-Commit": revision.commit,
           ETag: `"${file.gitOid}"`,
           "X-Linked-Etag": `"${file.sha256}"`,
@@ -260,6 +270,8 @@ export async function startHubFixtureServer(options: { repos: FixtureRepoSpec[];
     ignoreRanges: (on) => void (ignoreRanges = on),
     close: () => new Promise((resolve) => {
       server.closeAllConnections();
+      cdn.closeAllConnections();
+      cdn.close();
       server.close(() => resolve());
     }),
   };

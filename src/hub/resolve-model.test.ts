@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { scanCacheDir } from "@huggingface/hub";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,13 +8,29 @@ import { etag, listTree, requestsSince as since } from "./testing/cache-inspect.
 import { startHubFixtureServer, type HubFixtureServer } from "./testing/hub-fixture-server.js";
 import { FIXTURE_TOKEN, GATED_REPO, MODEL_FILES, STORIES_REPO, storiesFile, storiesRepo, storiesRepoWithTag } from "./testing/stories-repo.js";
 
+const SHARDED_REPO = "tunekit-fixtures/sharded";
+const shardIndex = { metadata: { total_size: 8 }, weight_map: { "a.weight": "model-00001-of-00002.safetensors", "b.weight": "model-00002-of-00002.safetensors" } };
+
 let hub: HubFixtureServer;
 const env = () => ({ HF_ENDPOINT: hub.url });
 const requestsSince = (n: number) => since(hub, n);
 
 beforeAll(async () => {
   hub = await startHubFixtureServer({
-    repos: [storiesRepoWithTag(), storiesRepo(GATED_REPO, { gated: true }), { name: "tunekit-fixtures/bin-only", revisions: [{ refs: ["main"], files: { "config.json": storiesFile("config.json"), "pytorch_model.bin": Buffer.from("weights") } }] }],
+    repos: [storiesRepoWithTag(), storiesRepo(GATED_REPO, { gated: true }), {
+        name: SHARDED_REPO,
+        revisions: [{
+          refs: ["main"],
+          files: {
+            "config.json": storiesFile("config.json"),
+            "tokenizer.json": storiesFile("tokenizer.json"),
+            "model.safetensors.index.json": Buffer.from(JSON.stringify(shardIndex)),
+            "model-00001-of-00002.safetensors": Buffer.from("shard one"),
+            "model-00002-of-00002.safetensors": Buffer.from("shard two"),
+          },
+        }],
+      },
+      { name: "tunekit-fixtures/bin-only", revisions: [{ refs: ["main"], files: { "config.json": storiesFile("config.json"), "pytorch_model.bin": Buffer.from("weights") } }] }],
     tokens: [FIXTURE_TOKEN],
   });
 });
@@ -82,7 +98,9 @@ describe("resolveModel from the Hub", () => {
     const events: DownloadProgress[] = [];
     await resolveModel(STORIES_REPO, { env: env(), cacheDir: makeTempDir(), onProgress: (p) => events.push(p) });
     const total = MODEL_FILES.reduce((s, n) => s + statSync(storiesFile(n)).size, 0);
-    expect(events.at(-1)).toEqual({ path: "tokenizer_config.json", fileDone: 845, fileTotal: 845, done: total, total });
+    // Files download in parallel, so the last event is whichever file finished last.
+    expect(events.at(-1)).toMatchObject({ done: total, total });
+    expect(events.filter((e) => e.fileDone === e.fileTotal && e.path === "tokenizer_config.json").at(-1)).toMatchObject({ fileDone: 845, fileTotal: 845 });
     expect(new Set(events.map((e) => e.path))).toEqual(new Set(MODEL_FILES));
     for (let i = 1; i < events.length; i++) expect(events[i].done).toBeGreaterThanOrEqual(events[i - 1].done);
   });
@@ -104,6 +122,20 @@ describe("resolveModel from the Hub", () => {
       `GET /${STORIES_REPO}/resolve/${commit}/model.safetensors bytes=0-0`,
       `GET /${STORIES_REPO}/resolve/${commit}/model.safetensors bytes=0-`,
     ]);
+  });
+
+  it("a sharded model: the index and every shard it names; offline, a missing shard makes the snapshot incomplete", async () => {
+    const cacheDir = makeTempDir();
+    const resolved = await resolveModel(SHARDED_REPO, { env: env(), cacheDir });
+    expect(readdirSync(resolved.dir).sort()).toEqual(["config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json", "tokenizer.json"]);
+    const offline = { ...env(), HF_HUB_OFFLINE: "1" };
+    expect(await resolveModel(SHARDED_REPO, { env: offline, cacheDir })).toEqual(resolved);
+    rmSync(join(resolved.dir, "model-00002-of-00002.safetensors"));
+    await expect(resolveModel(SHARDED_REPO, { env: offline, cacheDir })).rejects.toMatchObject({ code: "HUB_OFFLINE_NOT_CACHED" });
+    // Online, the missing shard is linked again from its blob, without downloading anything.
+    const before = hub.requests.length;
+    expect(await resolveModel(SHARDED_REPO, { env: env(), cacheDir })).toEqual(resolved);
+    expect(requestsSince(before).filter((r) => r.includes("/resolve/"))).toEqual([]);
   });
 
   it("honours HF_HUB_CACHE when no cacheDir is given", async () => {

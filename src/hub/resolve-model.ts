@@ -167,17 +167,24 @@ async function checkDiskSpace(files: ListFileEntry[], where: Where, options: Res
   }
 }
 
+/** Files fetched at once: a sharded model's shards each get a connection (huggingface_hub uses 8 workers). */
+const PARALLEL_FILES = 4;
+
 async function downloadFiles(files: ListFileEntry[], where: Where, options: ResolveModelOptions): Promise<void> {
   await checkDiskSpace(files, where, options);
   const total = files.reduce((sum, f) => sum + f.size, 0);
-  let finished = 0;
-  for (const entry of files) {
-    const onBytes = (fileDone: number, fileTotal: number) =>
-      options.onProgress?.({ path: entry.path, fileDone, fileTotal, done: finished + fileDone, total });
+  const onDisk = new Map<string, number>();
+  let done = 0;
+  const report = (entry: ListFileEntry, fileDone: number) => {
+    done += fileDone - (onDisk.get(entry.path) ?? 0);
+    onDisk.set(entry.path, fileDone);
+    options.onProgress?.({ path: entry.path, fileDone, fileTotal: entry.size, done, total });
+  };
+  const fetchOne = async (entry: ListFileEntry) => {
     const retries = options.retries ?? 2;
     for (let attempt = 0; ; attempt++) {
       try {
-        await ensureBlob({ ...where, entry, onBytes });
+        await ensureBlob({ ...where, entry, onBytes: (fileDone) => report(entry, fileDone) });
         break;
       } catch (e) {
         // A dropped connection leaves the partial file; the next attempt continues it with a Range request.
@@ -187,9 +194,23 @@ async function downloadFiles(files: ListFileEntry[], where: Where, options: Reso
     }
     await linkSnapshotFile(where.repoDir, where.commit, entry.path, etagOf(entry));
     // A cached blob reports nothing while "downloading"; this tick counts it as done.
-    onBytes(entry.size, entry.size);
-    finished += entry.size;
-  }
+    report(entry, entry.size);
+  };
+  // A small pool; after the first failure no new file starts, and every started one settles before we throw,
+  // so nothing keeps writing into the cache after resolveModel has returned.
+  const queue = [...files];
+  let failure: { error: unknown } | null = null;
+  const worker = async () => {
+    for (let entry = queue.shift(); entry && !failure; entry = queue.shift()) {
+      try {
+        await fetchOne(entry);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_FILES, files.length) }, worker));
+  if (failure) throw (failure as { error: unknown }).error;
 }
 
 /**

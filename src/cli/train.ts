@@ -11,7 +11,7 @@ import { pythonCandidates } from "../train/python.js";
 import { compileRunData } from "../train/run-data.js";
 import { prefetchHubModel } from "./hub-download.js";
 import { resolveTrainSpecInput, type ResolvedTrainSpec } from "../train/spec-check.js";
-import { parseTrainSpec, readTrainSpecInput } from "../train/spec.js";
+import { parseTrainSpec, readTrainSpecInput, safeParseTrainSpec } from "../train/spec.js";
 import type { CliContext } from "./context.js";
 import { runHostedTrain } from "./train-hosted.js";
 import { formatDuration, type Output, type ProgressHandle } from "./output.js";
@@ -30,7 +30,8 @@ export function register(program: Command, ctx: CliContext): void {
         const input = readTrainSpecInput(opts.config, opts.set);
         await ctx.withWorkspace(async (ws) => {
           if ((input.provider ?? "local") !== "local") return runHostedTrain(ws, out, parseTrainSpec(input, opts.config), opts);
-          await prefetchHubModel(input.model, ws.root, out);
+          // Only a valid spec downloads (with a progress bar); an invalid one gets every problem first.
+          if (safeParseTrainSpec(input, opts.config).spec) await prefetchHubModel(input.model, ws.root, out);
           // Schema mistakes and missing model/dataset are reported together, before any compute.
           const resolved = await resolveTrainSpecInput(ws, input, opts.config);
           if (opts.dryRun) {

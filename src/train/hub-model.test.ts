@@ -51,6 +51,12 @@ describe("train.yaml with a Hub model", () => {
       });
       const error = await resolveTrainSpecInput(ws, { ...BASE_SPEC, model: "tunekit-fixtures/missing", batchSize: 0 }, "train.yaml").catch((e: unknown) => e);
       const problems = (error as { details: { problems: { path: string; message: string }[] } }).details.problems.map((p) => `${p.path}: ${p.message}`);
+      // An invalid spec with a Hub model that exists: only the schema problem, and no weights downloaded.
+      const otherCache = makeTempDir();
+      vi.stubEnv("HF_HUB_CACHE", otherCache);
+      const invalid = await resolveTrainSpecInput(ws, { ...BASE_SPEC, model: STORIES_REPO, batchSize: 0 }, "train.yaml").catch((e: unknown) => e);
+      expect((invalid as { details: { problems: { path: string }[] } }).details.problems.map((p) => p.path)).toEqual(["batchSize"]);
+      expect(readdirSync(join(otherCache, "models--tunekit-fixtures--stories260k", "snapshots", commit)).sort()).toEqual(["config.json", "generation_config.json", "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json"]);
       expect(problems).toEqual(["batchSize: Too small: expected number to be >=1", `model: model tunekit-fixtures/missing was not found on ${hub.url} (or it is private and no HF_TOKEN is set), and there is no folder ${dir}/tunekit-fixtures/missing`]);
     } finally {
       await ws.close();

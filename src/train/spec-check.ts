@@ -4,7 +4,7 @@ import { configErrorFrom, type ConfigProblem } from "../config/index.js";
 import { readVersion } from "../data/versions.js";
 import type { DatasetVersion, Workspace } from "../registry/index.js";
 import { isTunekitError } from "../errors/index.js";
-import { resolveHubModel } from "../hub/index.js";
+import { resolveHubModel, type ModelPurpose } from "../hub/index.js";
 import { SUPPORTED_ARCHITECTURES } from "./model-support.js";
 import { safeParseTrainSpec, type TrainProvider, type TrainSpec } from "./spec.js";
 
@@ -82,8 +82,10 @@ export async function resolveTrainSpecInput(ws: Workspace, raw: Record<string, u
   // Resource checks on raw values only make sense for the local backend (hosted `model` is a provider id).
   const local = (raw.provider ?? "local") === "local";
   if (local && typeof raw.model === "string" && raw.model !== "") {
-    const located = await locateModel(ws, raw.model, problems);
-    if (located) checkModelFolder(located.modelDir, { model: raw.model, seqLen: typeof raw.seqLen === "number" ? raw.seqLen : 0 }, problems);
+    // Nothing trains from an invalid spec, so a Hub name is only checked (name, revision, access, config and
+    // tokenizer present), not downloaded: a typo elsewhere in train.yaml never costs a download of the weights.
+    const located = await locateModel(ws, raw.model, problems, "tokenizer");
+    if (located && !located.modelSource) checkModelFolder(located.modelDir, { model: raw.model, seqLen: typeof raw.seqLen === "number" ? raw.seqLen : 0 }, problems);
   }
   if (local && typeof raw.dataset === "string" && raw.dataset !== "") {
     await ws.registry.resolveDatasetVersion(raw.dataset).catch((e: unknown) => {
@@ -108,9 +110,9 @@ async function checkLocal(ws: Workspace, spec: TrainSpec, problems: ConfigProble
  * a folder here is resolved through the HF cache, downloading it if needed, before any compute is spent.
  * Anything else is left to checkModelFolder, which reports a missing folder.
  */
-async function locateModel(ws: Workspace, model: string, problems: ConfigProblem[]): Promise<{ modelDir: string; modelSource?: ModelSource } | null> {
+async function locateModel(ws: Workspace, model: string, problems: ConfigProblem[], purpose: ModelPurpose = "model"): Promise<{ modelDir: string; modelSource?: ModelSource } | null> {
   try {
-    const hub = await resolveHubModel(model, { baseDir: ws.root });
+    const hub = await resolveHubModel(model, { baseDir: ws.root, purpose });
     if (hub) return { modelDir: hub.dir, modelSource: { repo: hub.repo!, revision: hub.revision!, commit: hub.commit! } };
   } catch (e) {
     if (!isTunekitError(e)) throw e;

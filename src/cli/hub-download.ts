@@ -37,11 +37,11 @@ export async function resolveModelFolder(ref: string, out: Output, options: { ba
  * Downloads a spec's Hub model (train.yaml `model:`) with a progress bar before the library's checks run; they
  * then find it in the cache. Errors are left to those checks, which report them with every other problem.
  */
-export async function prefetchHubModel(model: unknown, baseDir: string, out: Output): Promise<void> {
+export async function prefetchHubModel(model: unknown, baseDir: string, out: Output, purpose: ModelPurpose = "model"): Promise<void> {
   if (typeof model !== "string") return;
   try {
     if (parseModelRef(model, { baseDir }).kind !== "hub") return;
-    await resolveModelFolder(model, out, { baseDir });
+    await resolveModelFolder(model, out, { baseDir, purpose });
   } catch (e) {
     if (!isTunekitError(e)) throw e;
   }

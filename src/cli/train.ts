@@ -31,9 +31,10 @@ export function register(program: Command, ctx: CliContext): void {
         await ctx.withWorkspace(async (ws) => {
           if ((input.provider ?? "local") !== "local") return runHostedTrain(ws, out, parseTrainSpec(input, opts.config), opts);
           // Only a valid spec downloads (with a progress bar); an invalid one gets every problem first.
-          if (safeParseTrainSpec(input, opts.config).spec) await prefetchHubModel(input.model, ws.root, out);
+          // (a dry run fetches config and tokenizer only: the plan reads nothing else)
+          if (safeParseTrainSpec(input, opts.config).spec) await prefetchHubModel(input.model, ws.root, out, opts.dryRun ? "plan" : "model");
           // Schema mistakes and missing model/dataset are reported together, before any compute.
-          const resolved = await resolveTrainSpecInput(ws, input, opts.config);
+          const resolved = await resolveTrainSpecInput(ws, input, opts.config, { planOnly: Boolean(opts.dryRun) });
           if (opts.dryRun) {
             const plan = await dryRunPlan(ws, resolved);
             out.data({ plan });

@@ -73,9 +73,9 @@ export function hasSnapshotFile(dir: string, path: string): boolean {
  * Whether a snapshot holds a usable model: config.json, tokenizer.json and every weight file (all shards a
  * model.safetensors.index.json names, or model.safetensors); for a tokenizer, the first two. From disk only.
  */
-export function isSnapshotComplete(dir: string, purpose: "model" | "tokenizer" = "model"): boolean {
+export function isSnapshotComplete(dir: string, purpose: "model" | "tokenizer" | "plan" = "model"): boolean {
   if (!hasSnapshotFile(dir, "config.json") || !hasSnapshotFile(dir, "tokenizer.json")) return false;
-  if (purpose === "tokenizer") return true;
+  if (purpose !== "model") return true;
   if (hasSnapshotFile(dir, "model.safetensors.index.json")) {
     try {
       const index = JSON.parse(readFileSync(join(dir, "model.safetensors.index.json"), "utf8")) as { weight_map?: Record<string, string> };

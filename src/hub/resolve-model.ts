@@ -36,7 +36,7 @@ export interface ResolveModelOptions {
   refresh?: boolean;
   /** Attempts per file after a dropped connection, each continuing the partial file. Default 2. */
   retries?: number;
-  /** `tokenizer`: only config and tokenizer files (no weights). Default `model`. */
+  /** `tokenizer` / `plan`: only config and tokenizer files, no weights (`plan` still requires the repo to have them). Default `model`. */
   purpose?: ModelPurpose;
   /** Free bytes on the cache's disk; the default asks the file system (statfs). Replaced in tests. */
   freeBytes?(dir: string): Promise<number>;

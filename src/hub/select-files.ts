@@ -20,14 +20,15 @@ const NEEDED = new Set([
 
 /**
  * What a caller needs: `model` (generate, train, eval, serve) the whole model; `tokenizer` (data preview and
- * compile) only config and tokenizer files, so looking at tokens never costs a download of the weights.
+ * compile) only config and tokenizer files, so looking at tokens never costs a download of the weights; `plan`
+ * (train --dry-run) the same files, but the repo must have safetensors weights for the plan to be valid.
  */
-export type ModelPurpose = "model" | "tokenizer";
+export type ModelPurpose = "model" | "tokenizer" | "plan";
 
 export function isNeededFile(path: string, purpose: ModelPurpose = "model"): boolean {
   if (path.includes("/")) return false;
   const weights = path.endsWith(".safetensors") || path === "model.safetensors.index.json";
-  return purpose === "tokenizer" ? NEEDED.has(path) && !weights : NEEDED.has(path) || weights;
+  return purpose === "model" ? NEEDED.has(path) || weights : NEEDED.has(path) && !weights;
 }
 
 /** Picks the needed files from a tree listing; a repo without config.json, tokenizer.json or (for a model) safetensors is refused. */
@@ -37,7 +38,8 @@ export function selectModelFiles(entries: readonly ListFileEntry[], where: { rep
   const missing: string[] = [];
   if (!names.has("config.json")) missing.push("config.json");
   if (!names.has("tokenizer.json")) missing.push("tokenizer.json");
-  if (purpose === "model" && !files.some((f) => f.path.endsWith(".safetensors"))) missing.push("*.safetensors weights");
+  const hasWeights = entries.some((e) => e.type === "file" && !e.path.includes("/") && e.path.endsWith(".safetensors"));
+  if (purpose !== "tokenizer" && !hasWeights) missing.push("*.safetensors weights");
   if (missing.length) {
     const has = entries.filter((e) => e.type === "file").map((e) => e.path).slice(0, 12).join(", ");
     throw new NotFoundError("HUB_MODEL_FILES_MISSING", `${where.repo}@${where.revision} has no ${missing.join(", ")} (it has: ${has || "no files"})`, {

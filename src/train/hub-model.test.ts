@@ -64,7 +64,17 @@ describe("train.yaml with a Hub model", () => {
     }
   });
 
-  it("trains from a gated Hub model with HF_TOKEN; the run records org/name@commit and the token is stored and printed nowhere", async () => {
+  it("train --dry-run plans a Hub model from its config and tokenizer, without downloading the weights", async () => {
+    const spec = writeSpec(dir, { ...BASE_SPEC, model: STORIES_REPO }, "hub-plan.yaml");
+    const env = { HF_ENDPOINT: hub.url, HF_HUB_CACHE: makeTempDir() };
+    const r = await runCli(["--workspace", dir, "--json", "train", "--config", spec, "--dry-run"], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const snapshot = join(env.HF_HUB_CACHE, "models--tunekit-fixtures--stories260k", "snapshots", hub.commitOf(STORIES_REPO, "main"));
+    expect(JSON.parse(r.stdout).plan.model).toEqual({ dir: snapshot, architecture: "LlamaForCausalLM", parameters: 260_032 });
+    expect(readdirSync(snapshot)).not.toContain("model.safetensors");
+  });
+
+    it("trains from a gated Hub model with HF_TOKEN; the run records org/name@commit and the token is stored and printed nowhere", async () => {
     const spec = writeSpec(dir, { ...BASE_SPEC, name: "from-hub", model: GATED_REPO, maxSteps: 2, eval: { everySteps: 2 }, checkpoint: { everySteps: 2, keepLast: 1 } }, "hub.yaml");
     const env = { HF_ENDPOINT: hub.url, HF_HUB_CACHE: makeTempDir(), HF_TOKEN: FIXTURE_TOKEN, TUNEKIT_LOG_LEVEL: "debug" };
     const r = await runCli(["--workspace", dir, "--json", "train", "--config", spec], { env });

@@ -53,7 +53,12 @@ export interface ResolvedTrainSpec {
   splits: SplitCounts;
 }
 
-type Check = (ws: Workspace, spec: TrainSpec, problems: ConfigProblem[]) => Promise<Omit<ResolvedTrainSpec, "spec"> | null>;
+/** planOnly: for a dry run, which reads config.json and the tokenizer only, so a Hub model's weights are not downloaded. */
+export interface ResolveTrainSpecOptions {
+  planOnly?: boolean;
+}
+
+type Check = (ws: Workspace, spec: TrainSpec, problems: ConfigProblem[], options: ResolveTrainSpecOptions) => Promise<Omit<ResolvedTrainSpec, "spec"> | null>;
 
 /** Per provider: the checks that must pass before anything is spent. Hosted providers add theirs here. */
 const PROVIDER_CHECKS: Record<TrainProvider, Check> = { local: checkLocal, openai: hostedElsewhere, bedrock: hostedElsewhere, together: hostedElsewhere };
@@ -64,9 +69,9 @@ async function hostedElsewhere(): Promise<null> {
 }
 
 /** Checks the model folder and the dataset version; every problem reported at once (CONFIG_INVALID). */
-export async function resolveTrainSpec(ws: Workspace, spec: TrainSpec, source = "train spec"): Promise<ResolvedTrainSpec> {
+export async function resolveTrainSpec(ws: Workspace, spec: TrainSpec, source = "train spec", options: ResolveTrainSpecOptions = {}): Promise<ResolvedTrainSpec> {
   const problems: ConfigProblem[] = [];
-  const resolved = await PROVIDER_CHECKS[spec.provider](ws, spec, problems);
+  const resolved = await PROVIDER_CHECKS[spec.provider](ws, spec, problems, options);
   if (problems.length || !resolved) throw configErrorFrom(problems.map((p) => ({ ...p, source: p.source ?? source })));
   return { spec, ...resolved };
 }
@@ -75,9 +80,9 @@ export async function resolveTrainSpec(ws: Workspace, spec: TrainSpec, source = 
  * Validates raw spec input in one pass: schema problems *and* the resources that can be checked from the raw
  * values (model folder, dataset version) are reported together, so one run of the command shows every mistake.
  */
-export async function resolveTrainSpecInput(ws: Workspace, raw: Record<string, unknown>, source = "train spec"): Promise<ResolvedTrainSpec> {
+export async function resolveTrainSpecInput(ws: Workspace, raw: Record<string, unknown>, source = "train spec", options: ResolveTrainSpecOptions = {}): Promise<ResolvedTrainSpec> {
   const parsed = safeParseTrainSpec(raw, source);
-  if (parsed.spec) return resolveTrainSpec(ws, parsed.spec, source);
+  if (parsed.spec) return resolveTrainSpec(ws, parsed.spec, source, options);
   const problems: ConfigProblem[] = [];
   // Resource checks on raw values only make sense for the local backend (hosted `model` is a provider id).
   const local = (raw.provider ?? "local") === "local";
@@ -96,10 +101,11 @@ export async function resolveTrainSpecInput(ws: Workspace, raw: Record<string, u
   throw configErrorFrom([...parsed.problems, ...problems.map((p) => ({ ...p, source }))]);
 }
 
-async function checkLocal(ws: Workspace, spec: TrainSpec, problems: ConfigProblem[]) {
+async function checkLocal(ws: Workspace, spec: TrainSpec, problems: ConfigProblem[], options: ResolveTrainSpecOptions) {
   checkDistributed(spec, problems);
-  const located = await locateModel(ws, spec.model, problems);
-  const modelConfig = located && checkModelFolder(located.modelDir, spec, problems);
+  const located = await locateModel(ws, spec.model, problems, options.planOnly ? "plan" : "model");
+  // A plan of a Hub model has no weights on disk (the Hub listing vouched for them); a folder must have them.
+  const modelConfig = located && checkModelFolder(located.modelDir, spec, problems, { weights: !(options.planOnly && located.modelSource) });
   const data = await checkDataset(ws, spec, problems);
   if (!located || !modelConfig || !data) return null;
   return { ...located, modelConfig, ...data };
@@ -133,7 +139,7 @@ export function checkDistributed(spec: Pick<TrainSpec, "distributed" | "processe
   }
 }
 
-export function checkModelFolder(modelDir: string, spec: Pick<TrainSpec, "model" | "seqLen">, problems: ConfigProblem[]): ModelConfig | null {
+export function checkModelFolder(modelDir: string, spec: Pick<TrainSpec, "model" | "seqLen">, problems: ConfigProblem[], check: { weights: boolean } = { weights: true }): ModelConfig | null {
   const at = (message: string, fix: string) => problems.push({ path: "model", value: spec.model, message, fix });
   if (!existsSync(modelDir) || !statSync(modelDir).isDirectory()) {
     at(`model folder ${modelDir} does not exist`, "point model at a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)");
@@ -149,7 +155,7 @@ export function checkModelFolder(modelDir: string, spec: Pick<TrainSpec, "model"
       at(`${join(modelDir, "config.json")} is not valid JSON (${(e as Error).message})`, "re-download config.json");
     }
   }
-  if (!files.some((f) => f.endsWith(".safetensors"))) {
+  if (check.weights && !files.some((f) => f.endsWith(".safetensors"))) {
     at(`${modelDir} has no *.safetensors weights`, "tunekit reads safetensors only; convert .bin weights with `model.save_pretrained(dir, safe_serialization=True)`");
   }
   if (!files.includes("tokenizer.json")) {

@@ -2,7 +2,7 @@
  * Runs every CPU benchmark, one after another (they measure throughput: never run them in parallel, or with
  * other work on the machine), and prints each one's output. Figures go into BENCHMARKS.md by hand, with the
  * date and the machine's load. GPU benchmarks are in bench/gpu/ and run on the GPU machine.
- * Usage: npm run bench [-- NAME…]   (names: tokenize, data-validate, data-import-2gb, data-dedupe, gateway)
+ * Usage: npm run bench [-- NAME…]   (names: tokenize, data-validate, data-import-2gb, data-dedupe, gateway, hub-download)
  */
 import { spawnSync } from "node:child_process";
 import { loadavg } from "node:os";
@@ -13,6 +13,7 @@ const BENCHES: Record<string, string[]> = {
   "data-import-2gb": ["bench/data-import-2gb.ts", "2"],
   "data-dedupe": ["bench/data-dedupe.ts", "1000000"],
   gateway: ["bench/gateway.ts", "--rate", "1000", "--seconds", "10", "--durability-seconds", "60"],
+  "hub-download": ["bench/hub-download.ts", "512"],
 };
 
 const wanted = process.argv.slice(2);

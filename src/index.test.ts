@@ -15,6 +15,7 @@ describe("the public surface (package.json exports → src/index.ts)", () => {
     const names = [
       "TunekitError", "loadConfig", "openWorkspace", "initWorkspace", // foundation
       "commitVersion", "readVersion", "validateRecords", "Cleaner", "planSplit", "exportRecords", // data
+      "resolveModel", "parseModelRef", // Hub models
       "loadTokenizer", "loadChatTemplate", "compileShards", // tokenize
       "parseTrainSpec", "startTrainRun", "resumeRun", "cancelRun", "WorkerClient", "LocalModel", "createBackend", // runtime, train
       "estimateCandidate", "Gateway", "writeModelCard", "startUiServer", "runQuickstart", // cost, serve, report, ui

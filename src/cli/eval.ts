@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import { UsageError } from "../errors/index.js";
 import { runLearningCurve, writeEvalReport, formatMetric, formatMs, formatUsd, runEvalSuite, evalSuiteJsonSchema, loadEvalSuite, type EvalSummary } from "../eval/index.js";
 import type { CliContext } from "./context.js";
+import { prefetchHubModel } from "./hub-download.js";
 import type { Output } from "./output.js";
 
 /** `tunekit eval run|report|curve|schema`: a thin shell over src/eval. */
@@ -19,6 +20,8 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.run(async (out) => {
         const loaded = loadEvalSuite(opts.config);
         await ctx.withWorkspace(async (ws) => {
+          // Hub-named local candidates download here, with a progress bar, before any example runs.
+          for (const c of loaded.suite.candidates) if (c.type === "local") await prefetchHubModel(c.modelDir, loaded.baseDir, out);
           const abort = new AbortController();
           // Every in-flight request and backoff sleep listens on this one signal.
           setMaxListeners(0, abort.signal);

@@ -6,12 +6,13 @@ import { UsageError, isTunekitError } from "../errors/index.js";
 import { localModels, trainedPromptFormat, type TrainedPromptFormat } from "../runtime/index.js";
 import type { CliContext } from "./context.js";
 import { parseIntegerFlag } from "./parse-flags.js";
+import { resolveModelFolder } from "./hub-download.js";
 
 export function register(program: Command, ctx: CliContext): void {
   program
     .command("generate")
     .description("a quick look at a model: generate a continuation of a prompt, or answer it as a chat (optionally with a LoRA adapter)")
-    .requiredOption("--model <dir>", "base model folder, or a registered model name (see `tunekit model list`)")
+    .requiredOption("--model <dir|org/name[@rev]>", "base model folder, a Hugging Face Hub name (downloaded into the HF cache), or a registered model name (see `tunekit model list`)")
     .option("--adapter <dir>", "LoRA adapter folder (PEFT format)")
     .requiredOption("--prompt <text>", "the prompt text: continued as plain text (BOS added where the tokenizer adds one), or the user message with --chat")
     .option("--chat", "send the prompt as a user message through the chat template, with the generation prompt (default for a registered fine-tune trained on chat records)")
@@ -83,8 +84,9 @@ export interface ResolvedModel {
 }
 
 /**
- * A folder is used as is; otherwise the name is looked up in the workspace registry (adapter models resolve to
- * base + adapter). A registered fine-tune, named or given as its adapter/model folder, brings its prompt format.
+ * A folder is used as is; a name without a slash is looked up in the workspace registry (adapter models resolve
+ * to base + adapter); `org/name[@rev]` is a Hugging Face Hub model, downloaded into the HF cache. A registered
+ * fine-tune, named or given as its adapter/model folder, brings its prompt format.
  */
 export async function resolveModel(ctx: CliContext, model: string, adapter?: string): Promise<ResolvedModel> {
   let config: TunekitConfig | null = null;
@@ -116,13 +118,16 @@ export async function resolveModel(ctx: CliContext, model: string, adapter?: str
     const noWorkspace = isTunekitError(e) && e.code === "WORKSPACE_NOT_FOUND";
     if (!noWorkspace && !isDir(model)) throw e;
   }
-  if (!isDir(model)) {
-    throw new UsageError("CLI_MODEL_NOT_FOUND", `--model ${model} is neither a folder nor a registered model`, { fix: "pass a Hugging Face model folder or a name from `tunekit model list`" });
+  // org/name[@rev] that is not a folder here is a Hub model; paths (./x, /x, ~/x) never are.
+  const hubName = !isDir(model) && model.includes("/") && !/^[./~\\]/.test(model);
+  if (!isDir(model) && !hubName) {
+    throw new UsageError("CLI_MODEL_NOT_FOUND", `--model ${model} is neither a folder nor a registered model`, { fix: "pass a Hugging Face model folder, a Hub name (org/name[@revision]) or a name from `tunekit model list`" });
   }
   if (adapter !== undefined && !isDir(adapter)) {
     throw new UsageError("CLI_ADAPTER_NOT_FOUND", `--adapter ${adapter} is not a folder`, { fix: "pass a PEFT adapter folder (adapter_config.json + adapter_model.safetensors)" });
   }
-  return { modelDir: resolve(model), adapterDir: adapter === undefined ? undefined : resolve(adapter), config, promptFormat: null };
+  const modelDir = hubName ? (await resolveModelFolder(model, ctx.output())).dir : resolve(model);
+  return { modelDir, adapterDir: adapter === undefined ? undefined : resolve(adapter), config, promptFormat: null };
 }
 
 export function parseNumber(value: string, flag: string, min: number, max: number): number {

@@ -7,9 +7,10 @@ import type { CliContext } from "./context.js";
 import { resolveModel } from "./generate.js";
 import { writeModelCard } from "../report/index.js";
 import { promoteCandidate } from "../migrate/index.js";
+import { resolveModelFolder } from "./hub-download.js";
 
 export function register(program: Command, ctx: CliContext): void {
-  const model = program.command("model").description("registered models; merge a LoRA adapter into its base");
+  const model = program.command("model").description("registered models; pull Hub models into the HF cache; merge a LoRA adapter into its base");
 
   model
     .command("list")
@@ -28,6 +29,18 @@ export function register(program: Command, ctx: CliContext): void {
           { key: "path", header: "PATH" },
           { key: "createdAt", header: "CREATED", value: (m) => m.createdAt.replace("T", " ").slice(0, 19) },
         ]);
+      }),
+    );
+
+  model
+    .command("pull <name>")
+    .description("download a Hugging Face Hub model (org/name[@revision]) into the HF cache and print its folder")
+    .action((name: string) =>
+      ctx.run(async (out) => {
+        // refresh: a branch (main) is asked again, so a pull picks up new commits; files already cached are kept.
+        const resolved = await resolveModelFolder(name, out, { refresh: true });
+        out.data(resolved);
+        out.text(resolved.dir);
       }),
     );
 

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { renderComparison, runQuickstart, type QuickstartReporter } from "../quickstart/index.js";
 import { CPU_HOURLY_USD } from "../quickstart/index.js";
 import type { CliContext } from "./context.js";
+import { prefetchHubModel } from "./hub-download.js";
 import type { Output } from "./output.js";
 import { parseIntegerFlag } from "./parse-flags.js";
 
@@ -20,7 +21,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command("quickstart")
     .description("the whole lifecycle in one command on the bundled sample: data → stats/cost → baselines → LoRA → comparison report → model card")
     .option("--dir <dir>", "workspace folder to create", "tunekit-quickstart")
-    .option("--model <dir>", "base model folder (Hugging Face layout; default: the bundled demo base model)")
+    .option("--model <dir|org/name[@rev]>", "base model folder (Hugging Face layout) or Hub name, downloaded into the HF cache (default: the bundled demo base model)")
     .option("--data <csv>", "a CSV with request, reply and intent columns instead of the bundled sample")
     .option("--gpu", "train and generate on CUDA")
     .option("--fast", "fewer test examples and training steps (a quick check, e.g. in CI)")
@@ -28,6 +29,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--seed <n>", "split and training seed", "7")
     .action((flags: QuickstartFlags) =>
       ctx.run(async (out) => {
+        await prefetchHubModel(flags.model, process.cwd(), out);
         const result = await runQuickstart(
           { dir: flags.dir, model: flags.model, data: flags.data, gpu: Boolean(flags.gpu), fast: Boolean(flags.fast), seed: parseIntegerFlag(flags.seed, "--seed") },
           outputReporter(out),

@@ -5,6 +5,7 @@ import { findPython } from "../runtime/index.js";
 import { UsageError } from "../errors/index.js";
 import type { CliContext } from "./context.js";
 import { parseIntegerFlag } from "./parse-flags.js";
+import { prefetchHubModel } from "./hub-download.js";
 
 export function register(program: Command, ctx: CliContext): void {
   const serve = program
@@ -22,6 +23,8 @@ export function register(program: Command, ctx: CliContext): void {
         let run: { id: string } | undefined;
         try {
           const config = ws.config.gateway;
+          // Hub-named local routes download here with a progress bar; Gateway.start then finds them cached.
+          for (const r of config.routes) if (r.backend === "local" && r.modelDir) await prefetchHubModel(r.modelDir, process.cwd(), out);
           const local = config.routes.some((r) => r.backend === "local");
           // The fine-tuning API's models are local too; without a Python it still serves files and jobs (a job then fails with the worker's own error).
           const python = local ? (await findPython({ configured: ws.config.worker.python })).python : config.fineTuning.enabled ? await findPython({ configured: ws.config.worker.python }).then((p) => p.python, () => undefined) : undefined;

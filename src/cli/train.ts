@@ -2,8 +2,9 @@ import type { Command } from "commander";
 import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Workspace } from "../registry/index.js";
-import { ASSUMED_CPU, probeHardware, cancelRun, resumeRun, startTrainRun, buildPlan, compileRunData, resolveTrainSpecInput, parseTrainSpec, readTrainSpecInput, type TrainRunHooks, type TrainRunOutcome, type TrainPlan, type ResolvedTrainSpec } from "../train/index.js";
+import { ASSUMED_CPU, probeHardware, cancelRun, resumeRun, startTrainRun, buildPlan, compileRunData, resolveTrainSpecInput, parseTrainSpec, readTrainSpecInput, safeParseTrainSpec, type TrainRunHooks, type TrainRunOutcome, type TrainPlan, type ResolvedTrainSpec } from "../train/index.js";
 import { pythonCandidates } from "../runtime/index.js";
+import { prefetchHubModel } from "./hub-download.js";
 import type { CliContext } from "./context.js";
 import { runHostedTrain } from "./train-hosted.js";
 import { formatDuration, type Output, type ProgressHandle } from "./output.js";
@@ -24,8 +25,11 @@ export function register(program: Command, ctx: CliContext): void {
         const input = readTrainSpecInput(opts.config, opts.set);
         await ctx.withWorkspace(async (ws) => {
           if ((input.provider ?? "local") !== "local") return runHostedTrain(ws, out, parseTrainSpec(input, opts.config), opts);
+          // Only a valid spec downloads (with a progress bar); an invalid one gets every problem first.
+          // (a dry run fetches config and tokenizer only: the plan reads nothing else)
+          if (safeParseTrainSpec(input, opts.config).spec) await prefetchHubModel(input.model, ws.root, out, opts.dryRun ? "plan" : "model");
           // Schema mistakes and missing model/dataset are reported together, before any compute.
-          const resolved = await resolveTrainSpecInput(ws, input, opts.config);
+          const resolved = await resolveTrainSpecInput(ws, input, opts.config, { planOnly: Boolean(opts.dryRun) });
           if (opts.dryRun) {
             const plan = await dryRunPlan(ws, resolved);
             out.data({ plan });

@@ -3,7 +3,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
-import type { GatewaySection } from "../config/index.js";
+import type { GatewayRoute, GatewaySection } from "../config/index.js";
 import { NotFoundError, UsageError, httpStatusFor, toTunekitError } from "../errors/index.js";
 import { HttpApp, isLoopbackHost, type Context } from "../http/index.js";
 import { openLogStore } from "./open-store.js";
@@ -19,6 +19,7 @@ import type { LogStore, RequestRecord } from "./records.js";
 import { openAiErrorBody } from "./openai-error.js";
 import { Router, UpstreamRejection, validateGatewayConfig } from "./router.js";
 import { openGatewayDb } from "./sqlite-store.js";
+import { resolveRouteModel } from "./local-route-model.js";
 import { OpenAiUpstream, type Backend, type BackendResult, type StreamSink } from "./upstream.js";
 import { requestCostUsd } from "../cost/index.js";
 import type { Workspace } from "../registry/index.js";
@@ -108,6 +109,9 @@ export class Gateway {
     if (options.workspace && config.fineTuning.enabled) validateFineTuningConfig(config.fineTuning);
     assertExposureAllowed(config, options.allowUnauthenticated);
     const env = options.env ?? process.env;
+    // Hub-named local models (org/name[@rev]) resolve, downloading if needed, before anything opens: a bad name leaves nothing running.
+    const localRoutes = new Map<string, GatewayRoute>();
+    for (const route of config.routes) if (route.backend === "local" && !options.backends?.has(route.name)) localRoutes.set(route.name, await resolveRouteModel(route, env));
     const db = await openGatewayDb(join(options.stateDir, config.logging.path));
     const store = options.store ?? (await openLogStore(config, db));
     const pipeline = await LogPipeline.start({
@@ -125,7 +129,7 @@ export class Gateway {
       backends.set(
         route.name,
         options.backends?.get(route.name) ??
-          (route.backend === "local" ? new LocalBackend(route, { python: options.python ?? "python3", device: options.device }) : new OpenAiUpstream(route, env)),
+          (route.backend === "local" ? new LocalBackend(localRoutes.get(route.name) ?? route, { python: options.python ?? "python3", device: options.device }) : new OpenAiUpstream(route, env)),
       );
     }
     const keys = new KeyStore(db);

@@ -8,7 +8,7 @@ import { z } from "zod";
  */
 export const QuickstartOptionsSchema = z.strictObject({
   dir: z.string().min(1).default("tunekit-quickstart").describe("workspace folder to create (or reuse)"),
-  model: z.string().min(1).optional().describe("base model folder (Hugging Face layout); default: the bundled demo base model"),
+  model: z.string().min(1).optional().describe("base model folder (Hugging Face layout) or Hub name (org/name[@revision]); default: the bundled demo base model"),
   data: z.string().min(1).optional().describe("CSV to use instead of the bundled support sample (same columns)"),
   gpu: z.boolean().default(false).describe("train and generate on CUDA when present"),
   fast: z.boolean().default(false).describe("fewer test examples and training steps (CI)"),

@@ -5,6 +5,7 @@ import { NotFoundError } from "../errors/index.js";
 import { writeEvalReport, type EvalSummary } from "../eval/index.js";
 import { initWorkspace, openWorkspace, type Workspace } from "../registry/index.js";
 import { writeModelCard } from "../report/index.js";
+import { resolveHubModel } from "../hub/index.js";
 import { comparisonRows, type ComparisonRow } from "./comparison.js";
 import { evaluate } from "./evaluate.js";
 import { fineTune, quickstartTrainSpec } from "./fine-tune.js";
@@ -42,7 +43,8 @@ export async function runQuickstart(input: QuickstartOptionsInput, report: Quick
   const options = QuickstartOptionsSchema.parse(input);
   const sizes = quickstartSizes(options);
   const started = performance.now();
-  const modelDir = resolve(options.model ?? DEMO_MODEL_DIR);
+  // --model org/name[@rev] is a Hub model, resolved to its HF cache snapshot (downloaded if needed).
+  const modelDir = (options.model && (await resolveHubModel(options.model))?.dir) || resolve(options.model ?? DEMO_MODEL_DIR);
   const dataFile = resolve(options.data ?? SAMPLE_CSV);
   for (const [what, path, file] of [["model folder", modelDir, "config.json"], ["sample data", dataFile, ""]] as const) {
     if (!existsSync(file ? join(path, file) : path)) {

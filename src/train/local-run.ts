@@ -43,7 +43,10 @@ export function runPaths(ws: Pick<Workspace, "stateDir" | "root">, runId: string
 
 /** A new local training run: registry run (kind train) → shards → worker → events → model. */
 export async function startTrainRun(ws: Workspace, resolved: ResolvedTrainSpec, hooks: TrainRunHooks = {}): Promise<TrainRunOutcome> {
-  const config = { ...resolved.spec, model: resolved.modelDir };
+  // A Hub model is recorded pinned (org/name@commit): the lineage names the exact weights, and a resume
+  // resolves the same snapshot from the cache even after the branch moved.
+  const model = resolved.modelSource ? `${resolved.modelSource.repo}@${resolved.modelSource.commit}` : resolved.modelDir;
+  const config = { ...resolved.spec, model };
   const run = await ws.registry.createRun({
     kind: "train",
     name: resolved.spec.name,

@@ -1,15 +1,18 @@
 import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Model, Run, Workspace } from "../registry/index.js";
-import type { ResolvedTrainSpec } from "./spec-check.js";
+import type { ModelSource, ResolvedTrainSpec } from "./spec-check.js";
 import type { TrainResult } from "../runtime/index.js";
 
-/** The base model's registry entry (kind base, provider local), found by path or created. */
-export async function ensureBaseModel(ws: Workspace, modelDir: string, architecture: string | undefined): Promise<Model> {
+/**
+ * The base model's registry entry (kind base, provider local), found by path or created. A Hub snapshot's folder
+ * is named by its commit, so its entry is named org/name@<commit prefix> and records the repo and commit.
+ */
+export async function ensureBaseModel(ws: Workspace, modelDir: string, architecture: string | undefined, source?: ModelSource): Promise<Model> {
   const existing = (await ws.registry.listModels()).find((m) => m.kind === "base" && m.provider === "local" && m.path === modelDir);
   if (existing) return existing;
-  const name = await freeName(ws, basename(modelDir));
-  return ws.registry.createModel({ name, kind: "base", provider: "local", path: modelDir, meta: { architecture } });
+  const name = await freeName(ws, source ? `${source.repo}@${source.commit.slice(0, 12)}` : basename(modelDir));
+  return ws.registry.createModel({ name, kind: "base", provider: "local", path: modelDir, meta: source ? { architecture, hub: source } : { architecture } });
 }
 
 /**
@@ -17,7 +20,7 @@ export async function ensureBaseModel(ws: Workspace, modelDir: string, architect
  * and stores the adapter files as artifacts of the run. A full fine-tune's folder is referenced by path.
  */
 export async function registerFineTunedModel(ws: Workspace, run: Run, resolved: ResolvedTrainSpec, result: TrainResult): Promise<Model> {
-  const base = await ensureBaseModel(ws, resolved.modelDir, resolved.modelConfig.architectures?.[0]);
+  const base = await ensureBaseModel(ws, resolved.modelDir, resolved.modelConfig.architectures?.[0], resolved.modelSource);
   const adapterFiles: Record<string, string> = {};
   if (result.adapter_dir) {
     for (const file of ["adapter_config.json", "adapter_model.safetensors"]) {
@@ -32,7 +35,8 @@ export async function registerFineTunedModel(ws: Workspace, run: Run, resolved: 
       adapterFiles[file] = artifact.id;
     }
   }
-  const name = await freeName(ws, resolved.spec.name ?? `${basename(resolved.modelDir)}-${run.id}`);
+  const baseName = resolved.modelSource ? resolved.modelSource.repo.split("/")[1] : basename(resolved.modelDir);
+  const name = await freeName(ws, resolved.spec.name ?? `${baseName}-${run.id}`);
   // init_adapter: the model this run continued from, when its adapter folder is a registered model's.
   const parent = resolved.initAdapterDir ? (await ws.registry.listModels()).find((m) => m.kind === "fine_tuned" && m.path === resolved.initAdapterDir) : undefined;
   const initAdapter = resolved.initAdapterDir ? { initAdapter: { dir: resolved.initAdapterDir, modelId: parent?.id ?? null, runId: parent?.runId ?? null } } : {};

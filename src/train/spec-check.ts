@@ -4,6 +4,7 @@ import { configErrorFrom, type ConfigProblem } from "../config/index.js";
 import { isPreferenceRecord, splitMembership, readVersion } from "../data/index.js";
 import type { DatasetVersion, Workspace } from "../registry/index.js";
 import { isTunekitError } from "../errors/index.js";
+import { resolveHubModel, type ModelPurpose } from "../hub/index.js";
 import { SUPPORTED_ARCHITECTURES } from "./model-support.js";
 import { safeParseTrainSpec, type TrainProvider, type TrainSpec } from "./spec.js";
 
@@ -36,10 +37,19 @@ export interface SplitCounts {
   unknown: number;
 }
 
+/** Where a Hub model came from: recorded with the run (as model: org/name@commit) for lineage. */
+export interface ModelSource {
+  repo: string;
+  revision: string;
+  commit: string;
+}
+
 /** A spec whose every referenced resource exists and fits: safe to spend compute on. */
 export interface ResolvedTrainSpec {
   spec: TrainSpec;
   modelDir: string;
+  /** Set when `model:` named a Hugging Face Hub repo; modelDir is then its snapshot in the HF cache. */
+  modelSource?: ModelSource;
   modelConfig: ModelConfig;
   version: DatasetVersion;
   splits: SplitCounts;
@@ -47,7 +57,12 @@ export interface ResolvedTrainSpec {
   initAdapterDir?: string | null;
 }
 
-type Check = (ws: Workspace, spec: TrainSpec, problems: ConfigProblem[]) => Promise<Omit<ResolvedTrainSpec, "spec"> | null>;
+/** planOnly: for a dry run, which reads config.json and the tokenizer only, so a Hub model's weights are not downloaded. */
+export interface ResolveTrainSpecOptions {
+  planOnly?: boolean;
+}
+
+type Check = (ws: Workspace, spec: TrainSpec, problems: ConfigProblem[], options: ResolveTrainSpecOptions) => Promise<Omit<ResolvedTrainSpec, "spec"> | null>;
 
 /** Per provider: the checks that must pass before anything is spent. Hosted providers add theirs here. */
 const PROVIDER_CHECKS: Record<TrainProvider, Check> = { local: checkLocal, openai: hostedElsewhere, bedrock: hostedElsewhere, together: hostedElsewhere };
@@ -58,9 +73,9 @@ async function hostedElsewhere(): Promise<null> {
 }
 
 /** Checks the model folder and the dataset version; every problem reported at once (CONFIG_INVALID). */
-export async function resolveTrainSpec(ws: Workspace, spec: TrainSpec, source = "train spec"): Promise<ResolvedTrainSpec> {
+export async function resolveTrainSpec(ws: Workspace, spec: TrainSpec, source = "train spec", options: ResolveTrainSpecOptions = {}): Promise<ResolvedTrainSpec> {
   const problems: ConfigProblem[] = [];
-  const resolved = await PROVIDER_CHECKS[spec.provider](ws, spec, problems);
+  const resolved = await PROVIDER_CHECKS[spec.provider](ws, spec, problems, options);
   if (problems.length || !resolved) throw configErrorFrom(problems.map((p) => ({ ...p, source: p.source ?? source })));
   return { spec, ...resolved };
 }
@@ -69,15 +84,17 @@ export async function resolveTrainSpec(ws: Workspace, spec: TrainSpec, source = 
  * Validates raw spec input in one pass: schema problems *and* the resources that can be checked from the raw
  * values (model folder, dataset version) are reported together, so one run of the command shows every mistake.
  */
-export async function resolveTrainSpecInput(ws: Workspace, raw: Record<string, unknown>, source = "train spec"): Promise<ResolvedTrainSpec> {
+export async function resolveTrainSpecInput(ws: Workspace, raw: Record<string, unknown>, source = "train spec", options: ResolveTrainSpecOptions = {}): Promise<ResolvedTrainSpec> {
   const parsed = safeParseTrainSpec(raw, source);
-  if (parsed.spec) return resolveTrainSpec(ws, parsed.spec, source);
+  if (parsed.spec) return resolveTrainSpec(ws, parsed.spec, source, options);
   const problems: ConfigProblem[] = [];
   // Resource checks on raw values only make sense for the local backend (hosted `model` is a provider id).
   const local = (raw.provider ?? "local") === "local";
   if (local && typeof raw.model === "string" && raw.model !== "") {
-    const modelDir = isAbsolute(raw.model) ? raw.model : resolve(ws.root, raw.model);
-    checkModelFolder(modelDir, { model: raw.model, seqLen: typeof raw.seqLen === "number" ? raw.seqLen : 0 }, problems);
+    // Nothing trains from an invalid spec, so a Hub name is only checked (name, revision, access, config and
+    // tokenizer present), not downloaded: a typo elsewhere in train.yaml never costs a download of the weights.
+    const located = await locateModel(ws, raw.model, problems, "tokenizer");
+    if (located && !located.modelSource) checkModelFolder(located.modelDir, { model: raw.model, seqLen: typeof raw.seqLen === "number" ? raw.seqLen : 0 }, problems);
   }
   if (local && typeof raw.dataset === "string" && raw.dataset !== "") {
     await ws.registry.resolveDatasetVersion(raw.dataset).catch((e: unknown) => {
@@ -88,14 +105,32 @@ export async function resolveTrainSpecInput(ws: Workspace, raw: Record<string, u
   throw configErrorFrom([...parsed.problems, ...problems.map((p) => ({ ...p, source }))]);
 }
 
-async function checkLocal(ws: Workspace, spec: TrainSpec, problems: ConfigProblem[]) {
+async function checkLocal(ws: Workspace, spec: TrainSpec, problems: ConfigProblem[], options: ResolveTrainSpecOptions) {
   checkDistributed(spec, problems);
-  const modelDir = isAbsolute(spec.model) ? spec.model : resolve(ws.root, spec.model);
-  const modelConfig = checkModelFolder(modelDir, spec, problems);
+  const located = await locateModel(ws, spec.model, problems, options.planOnly ? "plan" : "model");
+  // A plan of a Hub model has no weights on disk (the Hub listing vouched for them); a folder must have them.
+  const modelConfig = located && checkModelFolder(located.modelDir, spec, problems, { weights: !(options.planOnly && located.modelSource) });
   const data = await checkDataset(ws, spec, problems);
   const initAdapterDir = checkInitAdapter(ws, spec, problems);
-  if (!modelConfig || !data) return null;
-  return { modelDir, modelConfig, ...data, initAdapterDir };
+  if (!located || !modelConfig || !data) return null;
+  return { ...located, modelConfig, ...data, initAdapterDir };
+}
+
+/**
+ * The spec's model folder: a folder (relative to the workspace) as is; a Hub name (org/name[@rev]) that is not
+ * a folder here is resolved through the HF cache, downloading it if needed, before any compute is spent.
+ * Anything else is left to checkModelFolder, which reports a missing folder.
+ */
+async function locateModel(ws: Workspace, model: string, problems: ConfigProblem[], purpose: ModelPurpose = "model"): Promise<{ modelDir: string; modelSource?: ModelSource } | null> {
+  try {
+    const hub = await resolveHubModel(model, { baseDir: ws.root, purpose });
+    if (hub) return { modelDir: hub.dir, modelSource: { repo: hub.repo!, revision: hub.revision!, commit: hub.commit! } };
+  } catch (e) {
+    if (!isTunekitError(e)) throw e;
+    problems.push({ path: "model", value: model, message: e.message, fix: e.fix ?? "check the Hub name (org/name[@revision])" });
+    return null;
+  }
+  return { modelDir: isAbsolute(model) ? model : resolve(ws.root, model) };
 }
 
 /** fsdp shards what full fine-tuning trains; it needs several processes and is not for LoRA. */
@@ -109,7 +144,7 @@ export function checkDistributed(spec: Pick<TrainSpec, "distributed" | "processe
   }
 }
 
-export function checkModelFolder(modelDir: string, spec: Pick<TrainSpec, "model" | "seqLen">, problems: ConfigProblem[]): ModelConfig | null {
+export function checkModelFolder(modelDir: string, spec: Pick<TrainSpec, "model" | "seqLen">, problems: ConfigProblem[], check: { weights: boolean } = { weights: true }): ModelConfig | null {
   const at = (message: string, fix: string) => problems.push({ path: "model", value: spec.model, message, fix });
   if (!existsSync(modelDir) || !statSync(modelDir).isDirectory()) {
     at(`model folder ${modelDir} does not exist`, "point model at a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)");
@@ -125,7 +160,7 @@ export function checkModelFolder(modelDir: string, spec: Pick<TrainSpec, "model"
       at(`${join(modelDir, "config.json")} is not valid JSON (${(e as Error).message})`, "re-download config.json");
     }
   }
-  if (!files.some((f) => f.endsWith(".safetensors"))) {
+  if (check.weights && !files.some((f) => f.endsWith(".safetensors"))) {
     at(`${modelDir} has no *.safetensors weights`, "tunekit reads safetensors only; convert .bin weights with `model.save_pretrained(dir, safe_serialization=True)`");
   }
   if (!files.includes("tokenizer.json")) {

@@ -50,7 +50,7 @@ export const TrainSpecSchema = z.strictObject({
     .describe("Where training runs: local (our PyTorch worker) or hosted (openai, bedrock, together; settings under hosted.<provider>)."),
   hosted: HostedOptionsSchema,
   name: z.string().min(1).optional().describe("Run name; also names the fine-tuned model."),
-  model: z.string().min(1).describe("Base model: a Hugging Face folder (config.json, *.safetensors, tokenizer.json)."),
+  model: z.string().min(1).describe("Base model: a Hugging Face folder (config.json, *.safetensors, tokenizer.json), or a Hub name org/name[@revision] downloaded into the HF cache (docs/hub.md)."),
   dataset: z.string().min(1).describe('Dataset version: "name" (latest), "name@N" or a version id.'),
   template: z.string().optional().describe("Chat template: the model's own when omitted (chatml when it has none), a named one, or a .jinja file."),
   trainOn: z.enum(["assistant", "all"]).default("assistant"),

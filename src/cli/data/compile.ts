@@ -6,6 +6,7 @@ import { compileShards, loadChatTemplate, loadTokenizer, parseTemplateVariables,
 import type { CliContext } from "../context.js";
 import { parseIntegerFlag } from "../parse-flags.js";
 import { parseTrainOn } from "./preview.js";
+import { tokenizerFolder } from "../hub-download.js";
 
 interface CompileFlags {
   model: string;
@@ -29,7 +30,7 @@ export function registerCompile(data: Command, ctx: CliContext): void {
   data
     .command("compile <name>")
     .description("tokenize, mask and pack a dataset version into training shards (docs/shard-format.md)")
-    .requiredOption("--model <dir>", "Hugging Face model folder with tokenizer.json (and tokenizer_config.json)")
+    .requiredOption("--model <dir|org/name[@rev]>", "Hugging Face model folder with tokenizer.json (and tokenizer_config.json), or a Hub name (tokenizer files only are downloaded)")
     .requiredOption("--seq-len <n>", "tokens per training sequence")
     .option("--no-packing", "one example per sequence, padded (default: pack several, attention kept apart)")
     .option("--out <dir>", "output folder (default: .tunekit/shards/NAME-vN-SEQLEN-TOKENIZER)")
@@ -46,7 +47,7 @@ export function registerCompile(data: Command, ctx: CliContext): void {
           throw new UsageError("TOKENIZE_FLAG_INVALID", `--truncation must be truncate or drop, got ${JSON.stringify(flags.truncation)}`, { fix: "Pass --truncation truncate or --truncation drop." });
         }
         const variables = parseTemplateVariables(flags.var);
-        const tokenizer = loadTokenizer(flags.model);
+        const tokenizer = loadTokenizer(await tokenizerFolder(flags.model, out));
         const template = loadChatTemplate(tokenizer, { template: flags.template });
         await ctx.withWorkspace(async (ws) => {
           const version = await resolveVersion(ws, name);

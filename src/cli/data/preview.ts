@@ -4,6 +4,7 @@ import { UsageError } from "../../errors/index.js";
 import { loadChatTemplate, loadTokenizer, parseTemplateVariables, previewExamples, renderPreview } from "../../tokenize/index.js";
 import type { CliContext } from "../context.js";
 import { parseIntegerFlag } from "../parse-flags.js";
+import { tokenizerFolder } from "../hub-download.js";
 
 interface PreviewFlags {
   model: string;
@@ -28,7 +29,7 @@ export function registerPreview(data: Command, ctx: CliContext): void {
   data
     .command("preview <name>")
     .description("show rendered examples with the trained tokens highlighted, token counts and masking warnings")
-    .requiredOption("--model <dir>", "Hugging Face model folder with tokenizer.json (and tokenizer_config.json)")
+    .requiredOption("--model <dir|org/name[@rev]>", "Hugging Face model folder with tokenizer.json (and tokenizer_config.json), or a Hub name (tokenizer files only are downloaded)")
     .option("-n <count>", "how many examples", "3")
     .option("--seq-len <n>", "sequence length: tokens beyond it are shown as cut")
     .option("--template <name|file>", "chat template: chatml or a Jinja file (default: the model's own, else chatml)")
@@ -40,7 +41,7 @@ export function registerPreview(data: Command, ctx: CliContext): void {
         const seqLen = parseIntegerFlag(flags.seqLen, "--seq-len", { min: 2 });
         const trainOn = parseTrainOn(flags.trainOn);
         const variables = parseTemplateVariables(flags.var);
-        const tokenizer = loadTokenizer(flags.model);
+        const tokenizer = loadTokenizer(await tokenizerFolder(flags.model, out));
         const template = loadChatTemplate(tokenizer, { template: flags.template });
         const records: DatasetRecord[] = [];
         await ctx.withWorkspace(async (ws) => {

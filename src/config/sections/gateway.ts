@@ -12,7 +12,7 @@ export const GatewayRouteSchema = z.strictObject({
   baseUrl: z.string().url().optional().describe("Upstream base URL including /v1, e.g. http://127.0.0.1:8000/v1 (backend openai)."),
   apiKeyEnv: z.string().optional().describe("Name of the env var holding the upstream key (the key itself never goes in this file or a log)."),
   model: z.string().optional().describe("Model id sent upstream (default: the route name)."),
-  modelDir: z.string().optional().describe("Hugging Face model folder (backend local)."),
+  modelDir: z.string().optional().describe("Hugging Face model folder, or a Hub name org/name[@revision] downloaded into the HF cache (backend local)."),
   adapterDir: z.string().optional().describe("LoRA adapter folder on top of modelDir (backend local)."),
   template: z.string().optional().describe("Chat template: the model's own when unset, or a named one (chatml) or a .jinja path (backend local)."),
   maxNewTokens: z.number().int().positive().default(256).describe("Default max_tokens for the local backend."),

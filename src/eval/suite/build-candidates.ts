@@ -5,9 +5,17 @@ import { LocalCandidate } from "../candidates/local-candidate.js";
 import { OpenAICandidate } from "../candidates/openai-candidate.js";
 import { RequestCache } from "../candidates/request-cache.js";
 import type { CandidateSpec, EvalSuite } from "./suite-config.js";
+import { resolveHubModel } from "../../hub/index.js";
 
 export function evalCacheDir(stateDir: string): string {
   return join(stateDir, "cache", "eval");
+}
+
+/** Local candidates' modelDir may be a Hub name (org/name[@rev]): resolved to its HF cache snapshot, downloading once, before any example runs. */
+export async function resolveCandidateModels(candidates: CandidateSpec[], baseDir: string): Promise<CandidateSpec[]> {
+  const out: CandidateSpec[] = [];
+  for (const c of candidates) out.push(c.type === "local" ? { ...c, modelDir: (await resolveHubModel(c.modelDir, { baseDir }))?.dir ?? c.modelDir } : c);
+  return out;
 }
 
 export function buildBackend(spec: CandidateSpec, options: { cache: RequestCache; baseDir: string; python?: string; device?: string }): CandidateBackend {

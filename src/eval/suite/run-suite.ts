@@ -8,7 +8,7 @@ import { createJudgeMetric } from "../judge/llm-judge.js";
 import type { ExampleScore, Metric } from "../metrics/metric.js";
 import { Bm25Index } from "../prompts/bm25-index.js";
 import { checkTemplate, strategyName } from "../prompts/prompt-strategy.js";
-import { buildBackend, buildJudgeBackend, evalCacheDir } from "./build-candidates.js";
+import { buildBackend, buildJudgeBackend, evalCacheDir, resolveCandidateModels } from "./build-candidates.js";
 import { buildMetrics, inferLabels } from "./build-metrics.js";
 import { loadDocuments } from "./load-documents.js";
 import { loadEvalData } from "./load-examples.js";
@@ -55,7 +55,8 @@ export async function runEvalSuite(ws: Workspace, suite: EvalSuite, options: Run
   const primaryMetric = suite.primaryMetric ?? metricName(suite.metrics[0]);
   const passages = suite.retrieval ? loadDocuments(suite.retrieval.documents, options.baseDir, suite.retrieval.passageWords) : [];
   const index = passages.length ? new Bm25Index(passages) : undefined;
-  const backends = suite.candidates.map((c) => options.backends?.[c.name] ?? buildBackend(c, { cache, baseDir: options.baseDir, python: ws.config.worker.python, device: ws.config.worker.device }));
+  const candidates = await resolveCandidateModels(suite.candidates, options.baseDir);
+  const backends = candidates.map((c) => options.backends?.[c.name] ?? buildBackend(c, { cache, baseDir: options.baseDir, python: ws.config.worker.python, device: ws.config.worker.device }));
 
   const run = await ws.registry.createRun({
     kind: "eval",

@@ -5,10 +5,12 @@ import { ConflictError } from "../errors/index.js";
 import { withWorker } from "../runtime/index.js";
 import type { CliContext } from "./context.js";
 import { resolveModel } from "./generate.js";
+import { registerExport } from "./model-export.js";
 import { writeModelCard } from "../report/index.js";
 
 export function register(program: Command, ctx: CliContext): void {
-  const model = program.command("model").description("registered models; merge a LoRA adapter into its base");
+  const model = program.command("model").description("registered models; merge a LoRA adapter into its base; export for llama.cpp / Ollama");
+  registerExport(model, ctx);
 
   model
     .command("list")

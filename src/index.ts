@@ -32,6 +32,10 @@ export type { BackendContext, FineTuneBackend, HostedProvider, JobCheckpoint, Jo
 export { runEvalSuite, BUILTIN_METRICS, CandidateSpecSchema, EvalSuiteSchema, MetricSpecSchema, evalSuiteJsonSchema, loadEvalSuite, metricName, parseEvalSuite } from "./eval/index.js";
 export type { RunSuiteOptions, SuiteOutcome, CandidateSpec, EvalSuite, LoadedSuite, MetricSpec } from "./eval/index.js";
 
+// Export (llama.cpp / Ollama)
+export { exportGguf, GGUF_ARCHITECTURES } from "./export/index.js";
+export type { ExportGgufOptions, ExportedGguf, GgufQuant } from "./export/index.js";
+
 // Cost
 export { HOURS_PER_MONTH, estimateCandidate, validateEstimateInput, TOKENS_PER_PRICE_UNIT, requestCostUsd, roundUsd, tokensCostUsd } from "./cost/index.js";
 export type { Candidate, CandidateEstimate, EstimateInput, LocalSettings, Workload } from "./cost/index.js";

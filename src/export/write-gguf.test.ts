@@ -133,4 +133,55 @@ describe("exportGguf", () => {
     await expect(exportGguf({ modelDir: odd, outDir: join(tmp, "odd-out") })).rejects.toMatchObject({ code: "EXPORT_TENSOR_UNEXPECTED" });
     expect(readdirSync(tmp).sort()).toEqual(before);
   });
+
+  it("refuses a folder without safetensors (EXPORT_WEIGHTS_NOT_FOUND)", async () => {
+    const bare = join(tmp, "bare");
+    writeTinyModel(bare);
+    rmSync(join(bare, "model.safetensors"));
+    await expect(exportGguf({ modelDir: bare, outDir: join(tmp, "bare-out") })).rejects.toMatchObject({ code: "EXPORT_WEIGHTS_NOT_FOUND" });
+  });
+
+  it("refuses weights in a dtype it cannot convert (EXPORT_DTYPE_UNSUPPORTED)", async () => {
+    const ints = join(tmp, "ints");
+    writeTinyModel(ints);
+    rewriteHeader(ints, (h) => ({ ...h, "model.norm.weight": { ...h["model.norm.weight"], dtype: "I32" } }));
+    await expect(exportGguf({ modelDir: ints, outDir: join(tmp, "ints-out") })).rejects.toMatchObject({ code: "EXPORT_DTYPE_UNSUPPORTED" });
+  });
+
+  it("refuses a model without its embedding (EXPORT_TENSOR_MISSING)", async () => {
+    const headless = join(tmp, "headless");
+    writeTinyModel(headless);
+    rewriteHeader(headless, (h) => Object.fromEntries(Object.entries(h).filter(([k]) => k !== "model.embed_tokens.weight")));
+    await expect(exportGguf({ modelDir: headless, outDir: join(tmp, "headless-out") })).rejects.toMatchObject({ code: "EXPORT_TENSOR_MISSING" });
+  });
+
+  it("refuses a tokenizer with ids past vocab_size (EXPORT_VOCAB_MISMATCH)", async () => {
+    const small = join(tmp, "small-vocab");
+    writeTinyModel(small);
+    const config = JSON.parse(readFileSync(join(small, "config.json"), "utf8"));
+    writeFileSync(join(small, "config.json"), JSON.stringify({ ...config, vocab_size: 256 }));
+    await expect(exportGguf({ modelDir: small, outDir: join(tmp, "small-out") })).rejects.toMatchObject({ code: "EXPORT_VOCAB_MISMATCH" });
+  });
+
+  it("refuses a safetensors file cut short (EXPORT_SAFETENSORS_TRUNCATED) and leaves no staging folder", async () => {
+    const cut = join(tmp, "cut");
+    writeTinyModel(cut);
+    const st = readFileSync(join(cut, "model.safetensors"));
+    writeFileSync(join(cut, "model.safetensors"), st.subarray(0, st.length - 100));
+    const before = readdirSync(tmp).sort();
+    await expect(exportGguf({ modelDir: cut, outDir: join(tmp, "cut-out") })).rejects.toMatchObject({ code: "EXPORT_SAFETENSORS_TRUNCATED" });
+    expect(readdirSync(tmp).sort()).toEqual(before);
+  });
 });
+
+/** Rewrites a safetensors header in place (the data stays where it was). */
+function rewriteHeader(dir: string, edit: (header: Record<string, any>) => Record<string, any>): void {
+  const path = join(dir, "model.safetensors");
+  const st = readFileSync(path);
+  const len = Number(st.readBigUInt64LE(0));
+  let json = JSON.stringify(edit(JSON.parse(st.subarray(8, 8 + len).toString())));
+  json += " ".repeat((8 - (json.length % 8)) % 8);
+  const l = Buffer.alloc(8);
+  l.writeBigUInt64LE(BigInt(json.length));
+  writeFileSync(path, Buffer.concat([l, Buffer.from(json), st.subarray(8 + len)]));
+}

@@ -5,9 +5,10 @@ import { commitVersion, type ChatRecord } from "../../data/index.js";
 import { createTempWorkspace, fromArray } from "../../data/testing/temp-workspace.js";
 import { exportGguf } from "../../export/index.js";
 import type { Workspace } from "../../registry/index.js";
-import { REPO_ROOT, makeTempDir } from "../../test-support/paths.js";
+import { REPO_ROOT, STORIES260K, makeTempDir } from "../../test-support/paths.js";
 import { parseEvalSuite } from "../suite/suite-config.js";
 import { runEvalSuite } from "../suite/run-suite.js";
+import { LlamaCppCandidate } from "./llama-cpp-candidate.js";
 import { LocalCandidate } from "./local-candidate.js";
 
 /**
@@ -98,5 +99,28 @@ describe("llama-cpp candidate", () => {
     }
     expect(error).toMatchObject({ code: "EVAL_CONFIG_INVALID" });
     expect((error as { details: { problems: { path: string }[] } }).details.problems.map((p) => p.path)).toEqual(["candidates[0].modelDir"]);
+  });
+
+  it("refuses promptFormat gguf on a file without a chat template (EVAL_LLAMA_CPP_NO_TEMPLATE), and answers it as plain text", async () => {
+    const stories = (await exportGguf({ modelDir: STORIES260K, outDir: join(tmp, "stories"), quant: "f16" })).ggufPath;
+    const request = { messages: [{ role: "user" as const, content: "Once upon a time" }], maxTokens: 8, temperature: 0 };
+    const chat = new LlamaCppCandidate({ path: stories, threads: 1 });
+    const plain = new LlamaCppCandidate({ path: stories, threads: 1, promptFormat: "plain" });
+    try {
+      await expect(chat.complete(request)).rejects.toMatchObject({ code: "EVAL_LLAMA_CPP_NO_TEMPLATE" });
+      const answer = await plain.complete(request);
+      expect({ promptTokens: answer.promptTokens, completionTokens: answer.completionTokens, finishReason: answer.finishReason }).toEqual({ promptTokens: 5, completionTokens: 8, finishReason: "length" });
+      expect(answer.text.length).toBeGreaterThan(0);
+    } finally {
+      await chat.close();
+      await plain.close();
+    }
+  }, 60_000);
+
+  it("refuses label-constrained requests (EVAL_LLAMA_CPP_CONSTRAIN) and promptFormat tunekit without modelDir (EVAL_LLAMA_CPP_NO_MODEL_DIR)", async () => {
+    const candidate = new LlamaCppCandidate({ path: right, threads: 1 });
+    await expect(candidate.complete({ messages: [{ role: "user", content: "x" }], maxTokens: 4, temperature: 0, allowed: ["a", "b"] })).rejects.toMatchObject({ code: "EVAL_LLAMA_CPP_CONSTRAIN" });
+    await candidate.close();
+    expect(() => new LlamaCppCandidate({ path: right, promptFormat: "tunekit" })).toThrow(expect.objectContaining({ code: "EVAL_LLAMA_CPP_NO_MODEL_DIR" }));
   });
 });

@@ -95,6 +95,7 @@ export async function tokenizerMetadata(tokenizer: Tokenizer, vocabSize: number,
     tokens.push(text);
     const extra = added.get(id);
     const rank = mergeRank.get(text);
+    // Base symbols and added tokens are never the product of a merge: scored below every merge.
     scores.push(rank === undefined ? (extra ? 0 : -1e6) : -rank);
     if (extra) types.push(text === raw.model.unk_token ? TokenType.UNKNOWN : extra.special ? TokenType.CONTROL : TokenType.USER_DEFINED);
     else if (spm && /^<0x[0-9A-F]{2}>$/.test(text)) types.push(TokenType.BYTE);

@@ -4,7 +4,7 @@ import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { ConflictError } from "../errors/index.js";
 import { fsyncDirSync } from "../registry/index.js";
-import { loadChatTemplate, loadTokenizer } from "../tokenize/index.js";
+import { loadChatTemplate, loadTokenizer, type Tokenizer } from "../tokenize/index.js";
 import { GGUF_ALIGNMENT, GgmlType, encodeGgufHeader, layoutTensors, type GgufMetadata, type GgufTensorInfo } from "./gguf-encoding.js";
 import { planModel, planTensors, permuteRows, type GgufQuant, type HfConfig, type TensorPlan } from "./gguf-model.js";
 import { tokenizerMetadata } from "./gguf-tokenizer.js";
@@ -57,7 +57,7 @@ export async function exportGguf(options: ExportGgufOptions): Promise<ExportedGg
   const name = options.name ?? basename(options.modelDir);
   const plan = planModel(config, name, quant);
   const tokenizer = loadTokenizer(options.modelDir);
-  const template = options.chatTemplate !== undefined ? options.chatTemplate : ownTemplate(options.modelDir);
+  const template = options.chatTemplate !== undefined ? options.chatTemplate : ownTemplate(tokenizer);
   const metadata: GgufMetadata = [
     ...plan.metadata,
     ["general.alignment", { type: "u32", value: GGUF_ALIGNMENT }],
@@ -118,8 +118,7 @@ export async function exportGguf(options: ExportGgufOptions): Promise<ExportedGg
 }
 
 /** The model's own Jinja chat template, or null when it has none (a base model such as stories260k). */
-function ownTemplate(modelDir: string): string | null {
-  const tokenizer = loadTokenizer(modelDir);
+function ownTemplate(tokenizer: Tokenizer): string | null {
   const t = loadChatTemplate(tokenizer, {});
   return t.name === "model" ? t.source : null;
 }

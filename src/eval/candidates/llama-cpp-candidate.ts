@@ -1,5 +1,5 @@
 import { loadChatTemplate, toTemplateMessages, type ChatTemplate, type Tokenizer } from "../../tokenize/index.js";
-import { localModels } from "../../runtime/index.js";
+import { localModels, type LocalModelLease } from "../../runtime/index.js";
 import { ConfigError } from "../../errors/index.js";
 import type { CandidateBackend, Completion, CompletionRequest } from "./candidate.js";
 import { renderPlainPrompt } from "./local-candidate.js";
@@ -31,6 +31,8 @@ export interface LlamaCppCandidateOptions {
 export class LlamaCppCandidate implements CandidateBackend {
   private readonly model: LlamaCppModel;
   private ggufTemplate: Promise<ChatTemplate> | null = null;
+  /** promptFormat tunekit: the trained folder's pooled LocalModel (its tokenizer and templates; no worker starts). */
+  private lease: LocalModelLease | null = null;
 
   constructor(private readonly options: LlamaCppCandidateOptions) {
     this.model = new LlamaCppModel({ path: options.path, threads: options.threads, contextSize: options.contextSize });
@@ -70,13 +72,9 @@ export class LlamaCppCandidate implements CandidateBackend {
       const text = (await this.templateOfGguf()).render(toTemplateMessages(request.messages), { addGenerationPrompt: true });
       return this.model.tokenize(text, false);
     }
-    const lease = localModels.acquire({ modelDir: this.options.modelDir! });
-    try {
-      const prompt = await lease.model.prompt({ messages: request.messages }, { template: this.options.template });
-      return [...prompt.ids];
-    } finally {
-      await lease.release();
-    }
+    this.lease ??= localModels.acquire({ modelDir: this.options.modelDir! });
+    const prompt = await this.lease.model.prompt({ messages: request.messages }, { template: this.options.template });
+    return [...prompt.ids];
   }
 
   async complete(request: CompletionRequest): Promise<Completion> {
@@ -94,6 +92,9 @@ export class LlamaCppCandidate implements CandidateBackend {
   }
 
   async close(): Promise<void> {
+    const lease = this.lease;
+    this.lease = null;
+    await lease?.release();
     await this.model.close();
   }
 }

@@ -36,6 +36,10 @@ export type { BackendContext, FineTuneBackend, HostedProvider, JobCheckpoint, Jo
 export { runEvalSuite, BUILTIN_METRICS, CandidateSpecSchema, EvalSuiteSchema, MetricSpecSchema, evalSuiteJsonSchema, loadEvalSuite, metricName, parseEvalSuite } from "./eval/index.js";
 export type { RunSuiteOptions, SuiteOutcome, CandidateSpec, EvalSuite, LoadedSuite, MetricSpec } from "./eval/index.js";
 
+// Export (llama.cpp / Ollama)
+export { exportGguf, GGUF_ARCHITECTURES } from "./export/index.js";
+export type { ExportGgufOptions, ExportedGguf, GgufQuant } from "./export/index.js";
+
 // Cost
 export { HOURS_PER_MONTH, estimateCandidate, validateEstimateInput, TOKENS_PER_PRICE_UNIT, requestCostUsd, roundUsd, tokensCostUsd, RETIREMENTS, SERVICE_CLOSURES, closureFor, hostedPathStatus, retirementFor } from "./cost/index.js";
 export type { Candidate, CandidateEstimate, EstimateInput, EstimateOptions, LocalSettings, Workload, ClosureStatus, HostedPathStatus, RetirementEntry, RetirementStatus, ServiceClosure } from "./cost/index.js";

@@ -5,12 +5,14 @@ import { ConflictError } from "../errors/index.js";
 import { withWorker } from "../runtime/index.js";
 import type { CliContext } from "./context.js";
 import { resolveModel } from "./generate.js";
+import { registerExport } from "./model-export.js";
 import { writeModelCard } from "../report/index.js";
 import { promoteCandidate } from "../migrate/index.js";
 import { resolveModelFolder } from "./hub-download.js";
 
 export function register(program: Command, ctx: CliContext): void {
-  const model = program.command("model").description("registered models; pull Hub models into the HF cache; merge a LoRA adapter into its base");
+  const model = program.command("model").description("registered models; pull Hub models into the HF cache; merge a LoRA adapter into its base; export for llama.cpp / Ollama; promote with the quality gate");
+  registerExport(model, ctx);
 
   model
     .command("list")

@@ -20,8 +20,8 @@ describe("docs/reference", () => {
     expect(read("config.md")).toContain("| `lora.r` | integer");
     // Union entries key by key: every eval.yaml candidate key, the variant-only ones marked.
     expect(read("config.md")).toContain("| `candidates[].maxTokens` | integer | `64` | most tokens per answer");
-    expect(read("config.md")).toContain("| `candidates[].modelDir` | string |  | (only with type: local) ");
-    expect(read("config.md")).toContain("| `candidates[].type` | \"openai\" \\| \"local\" |");
+    expect(read("config.md")).toContain("| `candidates[].modelDir` | string |  | (only with type: local / llama-cpp) ");
+    expect(read("config.md")).toContain("| `candidates[].type` | \"openai\" \\| \"local\" \\| \"llama-cpp\" |");
     expect(read("errors.md")).toContain("| usage | 2 | 400 |");
   });
 });

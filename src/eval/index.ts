@@ -3,6 +3,8 @@ export { advise, catalogTrainingPrice } from "./advice/advise.js";
 export type { Advice } from "./advice/advise.js";
 export { profileTrainSplit } from "./advice/dataset-profile.js";
 export { LocalCandidate } from "./candidates/local-candidate.js";
+export { LlamaCppCandidate, type LlamaCppCandidateOptions } from "./candidates/llama-cpp-candidate.js";
+export { LlamaCppModel, LLAMA_CPP_FIX, type LlamaCppModelOptions, type LlamaCppGeneration } from "./candidates/llama-cpp-model.js";
 export type { LearningCurve } from "./curve/learning-curve.js";
 export { runLearningCurve } from "./curve/run-curve.js";
 export { formatMetric, formatMs, formatUsd } from "./report/format-values.js";

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { resolve } from "node:path";
 import type { CandidateBackend } from "../candidates/candidate.js";
+import { LlamaCppCandidate } from "../candidates/llama-cpp-candidate.js";
 import { LocalCandidate } from "../candidates/local-candidate.js";
 import { OpenAICandidate } from "../candidates/openai-candidate.js";
 import { RequestCache } from "../candidates/request-cache.js";
@@ -26,6 +27,17 @@ export function buildBackend(spec: CandidateSpec, options: { cache: RequestCache
       apiKeyEnv: spec.apiKeyEnv,
       timeoutMs: spec.timeoutMs,
       retry: { maxAttempts: spec.maxAttempts },
+      cache: options.cache,
+    });
+  }
+  if (spec.type === "llama-cpp") {
+    return new LlamaCppCandidate({
+      path: resolve(options.baseDir, spec.path),
+      promptFormat: spec.promptFormat,
+      modelDir: spec.modelDir ? resolve(options.baseDir, spec.modelDir) : undefined,
+      template: spec.template,
+      stop: spec.stop,
+      threads: spec.threads,
       cache: options.cache,
     });
   }

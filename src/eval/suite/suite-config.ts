@@ -65,7 +65,21 @@ const LocalCandidateSchema = z.strictObject({
   template: z.string().optional().describe('chat template override: "chatml" or a .jinja path'),
 });
 
-export const CandidateSpecSchema = z.discriminatedUnion("type", [OpenAICandidateSchema, LocalCandidateSchema]);
+const LlamaCppCandidateSchema = z.strictObject({
+  ...CommonCandidate,
+  type: z.literal("llama-cpp").describe("llama-cpp: an exported GGUF (tunekit model export --format gguf) generating through llama.cpp (node-llama-cpp), greedy"),
+  path: z.string().min(1).describe("the .gguf file, relative to eval.yaml"),
+  promptFormat: z
+    .enum(["gguf", "tunekit", "plain"])
+    .default("gguf")
+    .describe("gguf: the chat template carried in the file, tokenized by llama.cpp (as a llama.cpp server or Ollama serves it: catches template drift); tunekit: the prompt ids tunekit builds from modelDir; plain: turns joined as text"),
+  modelDir: z.string().optional().describe("the trained model's folder, relative to eval.yaml (needed by promptFormat tunekit)"),
+  template: z.string().optional().describe('with promptFormat tunekit: chat template override, "chatml" or a .jinja path'),
+  stop: z.array(z.string()).optional().describe('text stop sequences (default ["\\n\\n"])'),
+  threads: z.number().int().positive().optional().describe("CPU threads for llama.cpp (default: up to 4)"),
+});
+
+export const CandidateSpecSchema = z.discriminatedUnion("type", [OpenAICandidateSchema, LocalCandidateSchema, LlamaCppCandidateSchema]);
 export type CandidateSpec = z.infer<typeof CandidateSpecSchema>;
 
 export const BUILTIN_METRICS = ["exact_match", "normalized_match", "token_f1", "rouge_l", "bleu", "chrf", "chrf++", "accuracy", "macro_f1", "json_valid"] as const;
@@ -157,6 +171,12 @@ export function parseEvalSuite(raw: unknown, source = "eval config"): EvalSuite 
     }
     s.candidates.forEach((c, i) => {
       if (c.prompt.retrieval && !s.retrieval) problems.push({ path: `candidates[${i}].prompt.retrieval`, value: c.prompt.retrieval, message: "retrieval needs documents", fix: "add retrieval.documents: [paths] at the top level", source });
+      if (c.type === "llama-cpp" && c.promptFormat === "tunekit" && !c.modelDir) {
+        problems.push({ path: `candidates[${i}].modelDir`, value: c.modelDir, message: 'promptFormat "tunekit" builds the prompt from the trained model folder', fix: "set modelDir, or use promptFormat gguf", source });
+      }
+      if (c.constrain && c.type === "llama-cpp") {
+        problems.push({ path: `candidates[${i}].constrain`, value: c.constrain, message: "constrained decoding is not available through llama.cpp here", fix: "remove constrain, or evaluate the model folder as a local candidate", source });
+      }
       if (c.constrain && c.type === "openai") {
         problems.push({ path: `candidates[${i}].constrain`, value: c.constrain, message: "constrained decoding needs a local candidate: an OpenAI-compatible API can bias single tokens, not restrict answers to multi-token labels", fix: CONSTRAIN_UNSUPPORTED_FIX, source });
       }

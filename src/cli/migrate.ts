@@ -27,7 +27,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command("migrate")
     .description("move a hosted OpenAI fine-tune to an open-weight model you own: import its data, train locally, compare old vs new, set up the A/B experiment (re-run to resume)")
     .requiredOption("--from-openai-job <id>", "the succeeded OpenAI fine-tuning job (ftjob-…)")
-    .requiredOption("--to <dir>", "base model folder of the replacement (Hugging Face layout)")
+    .requiredOption("--to <dir|org/name[@rev]>", "base model of the replacement: a Hugging Face folder, or a Hub name (downloaded into the HF cache)")
     .option("--name <name>", "names the dataset, routes and experiment (default: migrate-<job id>)")
     .option("--margin <x>", "non-inferiority margin in the metric's units (0.02 = 2 points of token_f1)", "0.02")
     .option("--metric <m>", "comparison metric: token_f1, chrf, rouge_l, exact_match or normalized_match", "token_f1")

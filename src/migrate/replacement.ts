@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ConflictError, NotFoundError } from "../errors/index.js";
+import { resolveHubModel } from "../hub/index.js";
 import type { Model, Run, Workspace } from "../registry/index.js";
 import { countSplits, parseTrainSpec, resolveTrainSpec, resumeRun, startTrainRun, type TrainRunHooks, type TrainSpec } from "../train/index.js";
 import type { HostedJob } from "./hosted-job.js";
@@ -60,12 +61,17 @@ export function replacementSpec(job: HostedJob, options: ReplacementOptions): Tr
   );
 }
 
-/** The base model folder given with --to: it must be a Hugging Face folder before anything is spent. */
-export function assertBaseModel(dir: string): string {
+/**
+ * The base model given with --to, before anything is spent: a Hub name (org/name[@rev]) is resolved into the
+ * Hugging Face cache (downloaded if needed); a folder must be a Hugging Face folder.
+ */
+export async function assertBaseModel(dir: string): Promise<string> {
+  const hub = await resolveHubModel(dir);
+  if (hub) return hub.dir;
   const abs = resolve(dir);
   if (!existsSync(join(abs, "config.json"))) {
     throw new NotFoundError("MIGRATE_BASE_MODEL_MISSING", `the base model folder ${abs} ${existsSync(abs) ? "has no config.json" : "does not exist"}`, {
-      fix: "pass --to with a Hugging Face model folder you own (config.json, *.safetensors, tokenizer.json) (e.g. downloaded from the Hugging Face Hub)",
+      fix: "pass --to with a Hugging Face model folder you own (config.json, *.safetensors, tokenizer.json) or a Hub name (org/name[@revision])",
     });
   }
   return abs;

@@ -77,7 +77,7 @@ export async function runMigration(ws: Workspace, input: MigrateOptionsInput, re
   const name = migrationName(options);
   const access: OpenAiAccess = { baseURL: options.baseURL, apiKeyEnv: options.apiKeyEnv };
   // Everything that can be checked is checked before anything is written or spent.
-  const modelDir = assertBaseModel(options.to);
+  const modelDir = await assertBaseModel(options.to);
   if (options.distillFromLogs) assertGatewayLog(ws, options.distillFromLogs);
   const previous = await findPrevious(ws, options, modelDir);
   if (previous?.status === "running") {

@@ -164,6 +164,18 @@ export function datasetNameFor(filename: string): string {
   return `upload-${stem || "file"}`;
 }
 
+/** A supervised job trains on chat files, a dpo job on preference files: the other is OpenAI's 400, naming the file. */
+export function assertFileFitsMethod(method: "supervised" | "dpo", format: FileFormat, id: string, filename: string, param: string): void {
+  const wanted: FileFormat = method === "dpo" ? "preference" : "chat";
+  if (format === wanted) return;
+  const holds = format === "preference" ? "preference pairs (input, preferred_output, non_preferred_output)" : "chat examples (messages)";
+  const trains = method === "dpo" ? "preference pairs ({input: {messages}, preferred_output, non_preferred_output})" : "chat examples ({messages: [...]})";
+  throw new UsageError("FT_FILE_METHOD_MISMATCH", `${param} ${id} (${filename}) holds ${holds}, but method "${method}" trains on ${trains}`, {
+    fix: format === "preference" ? "send method: {type: 'dpo'} to train on preference pairs, or upload a chat-format file" : "send method: {type: 'supervised'} (or leave method out) to train on chat examples, or upload a preference-format file",
+    details: { param },
+  });
+}
+
 /** The format of a file is its first record's: a preference pair or not (the validation then checks every line). */
 async function formatOf(path: string): Promise<FileFormat> {
   for await (const entry of readJsonlFile(path)) {

@@ -7,7 +7,7 @@ import { commitVersion, readVersion, type DatasetRecord } from "../../data/index
 import { NotFoundError, UsageError } from "../../errors/index.js";
 import type { Run, Workspace } from "../../registry/index.js";
 import { CANCEL_REQUESTED, resolveTrainSpecInput } from "../../train/index.js";
-import type { FileFormat, FineTuningFiles } from "./files.js";
+import { assertFileFitsMethod, type FineTuningFiles } from "./files.js";
 import { page, toUnixSeconds, type ListEnvelope } from "./pagination.js";
 
 /** Name of the log event that marks a run as an API job and holds what the request asked for. */
@@ -137,9 +137,9 @@ export class FineTuningJobs {
     }
     const { modelDir, base } = this.resolveModel(req.model);
     const train = await this.files.versionOf(req.training_file, "training_file");
-    assertFormat(method, train.format, req.training_file, train.filename, "training_file");
+    assertFileFitsMethod(method, train.format, req.training_file, train.filename, "training_file");
     const val = req.validation_file ? await this.files.versionOf(req.validation_file, "validation_file") : null;
-    if (val) assertFormat(method, val.format, req.validation_file!, val.filename, "validation_file");
+    if (val) assertFileFitsMethod(method, val.format, req.validation_file!, val.filename, "validation_file");
     const trainVersion = await this.ws.registry.getDatasetVersion(train.versionId);
     const version = val
       ? await commitVersion(this.ws, {
@@ -284,18 +284,6 @@ export class FineTuningJobs {
       user_provided_suffix: meta.suffix,
     };
   }
-}
-
-/** A supervised job trains on chat files, a dpo job on preference files: the other is OpenAI's 400, naming the file. */
-function assertFormat(method: "supervised" | "dpo", format: FileFormat, id: string, filename: string, param: string): void {
-  const wanted: FileFormat = method === "dpo" ? "preference" : "chat";
-  if (format === wanted) return;
-  const holds = format === "preference" ? "preference pairs (input, preferred_output, non_preferred_output)" : "chat examples (messages)";
-  const trains = method === "dpo" ? "preference pairs ({input: {messages}, preferred_output, non_preferred_output})" : "chat examples ({messages: [...]})";
-  throw new UsageError("FT_FILE_METHOD_MISMATCH", `${param} ${id} (${filename}) holds ${holds}, but method "${method}" trains on ${trains}`, {
-    fix: format === "preference" ? "send method: {type: 'dpo'} to train on preference pairs, or upload a chat-format file" : "send method: {type: 'supervised'} (or leave method out) to train on chat examples, or upload a preference-format file",
-    details: { param },
-  });
 }
 
 /** An interrupted or paused run waits to be resumed by the serve process: to the client it is queued again. */

@@ -94,9 +94,9 @@ describe("OpenAI's fine-tuning API on the gateway", () => {
       training_file: training.id,
       validation_file: validation.id,
       suffix: "prefs",
-      method: { type: "dpo", dpo: { hyperparameters: { beta: 0.5, n_epochs: 2, batch_size: 4, learning_rate_multiplier: 1 } } },
+      method: { type: "dpo", dpo: { hyperparameters: { beta: 0.5, n_epochs: 2, batch_size: 4, learning_rate_multiplier: 0.2 } } },
     });
-    expect(created).toMatchObject({ status: "queued", hyperparameters: { n_epochs: 2, batch_size: 4, learning_rate_multiplier: 1 }, method: { type: "dpo", dpo: { hyperparameters: { beta: 0.5, n_epochs: 2, batch_size: 4, learning_rate_multiplier: 1 } } } });
+    expect(created).toMatchObject({ status: "queued", hyperparameters: { n_epochs: 2, batch_size: 4, learning_rate_multiplier: 0.2 }, method: { type: "dpo", dpo: { hyperparameters: { beta: 0.5, n_epochs: 2, batch_size: 4, learning_rate_multiplier: 0.2 } } } });
     // Queued behind the first: beta "auto" resolves to tunekit's default (dpo.beta 0.1) at once; cancelled unstarted.
     const auto = await client.fineTuning.jobs.create({ model: "demo-base", training_file: training.id, method: { type: "dpo", dpo: { hyperparameters: { beta: "auto", n_epochs: 1 } } } });
     expect(auto.method).toEqual({ type: "dpo", dpo: { hyperparameters: { beta: 0.1, n_epochs: 1, batch_size: 1, learning_rate_multiplier: 1 } } });
@@ -119,6 +119,10 @@ describe("OpenAI's fine-tuning API on the gateway", () => {
     expect(run.config).toMatchObject({ objective: "dpo", dpo: { beta: 0.5 }, epochs: 2, batchSize: 4 });
     const accuracy = await ws.registry.listRunEvents(run.id, { type: "metric", name: "val/rewards/accuracy" });
     expect(accuracy.at(-1)?.value).toBeGreaterThan(0.5);
+    // Measured: val margins 5.3, 10.1, 12.8 at steps 4, 8, 12 (at lr multiplier 1 they shrink and the model degenerates).
+    const margins = (await ws.registry.listRunEvents(run.id, { type: "metric", name: "val/rewards/margin" })).map((e) => e.value!);
+    expect(margins).toHaveLength(3);
+    expect(margins[2]).toBeGreaterThan(margins[0]);
 
     const chat = await client.chat.completions.create({ model: job.fine_tuned_model!, messages: [{ role: "user", content: "What did Tom have?" }], max_tokens: 24 });
     expect(chat.choices[0].message.content?.length).toBeGreaterThan(0);

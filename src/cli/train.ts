@@ -54,7 +54,7 @@ export function register(program: Command, ctx: CliContext): void {
     );
   runs
     .command("cancel <run>")
-    .description("stop a run: a running local run is paused (checkpoint, then stop; `runs resume` continues it), a hosted job is cancelled at the provider, anything else is cancelled for good")
+    .description("stop a run: a running local run is paused (checkpoint, then stop; `runs resume` continues it), a job of `tunekit serve`'s fine-tuning API is cancelled through the registry (the server is never signalled), a hosted job is cancelled at the provider, anything else is cancelled for good")
     .option("--wait <seconds>", "how long to wait for a running run to stop", "120")
     .action((id: string, opts: { wait: string }) =>
       ctx.run(async (out) => {

@@ -1,9 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ProviderError } from "../errors/index.js";
 import type { FineTuneBackend } from "../providers/index.js";
 import { currentOwner, initWorkspace, openWorkspace, type Workspace } from "../registry/index.js";
 import { makeTempDir } from "../test-support/paths.js";
-import { cancelRun } from "./cancel-run.js";
+import { CANCEL_REQUESTED, SERVER_SUPERVISED, cancelRun, markServerSupervised } from "./cancel-run.js";
 
 async function freshWorkspace(): Promise<Workspace> {
   const dir = makeTempDir();
@@ -48,6 +48,64 @@ describe("cancelRun", () => {
       await ws.registry.transitionRun(done.id, "succeeded");
       await expect(cancelRun(ws, done.id)).rejects.toMatchObject({ code: "RUN_ALREADY_FINISHED", message: `run ${done.id} is succeeded; there is nothing to cancel` });
     } finally {
+      await ws.close();
+    }
+  });
+
+  it("cancels a run a live server supervises through the registry, never by signalling the server", async () => {
+    const ws = await freshWorkspace();
+    const kill = vi.spyOn(process, "kill").mockImplementation(() => true);
+    try {
+      const run = await ws.registry.createRun({ kind: "train", backend: "local", config: {} });
+      await markServerSupervised(ws, run.id, "the test server");
+      await ws.registry.transitionRun(run.id, "running", { owner: currentOwner() });
+      // The server's side: it acts on the recorded request (stop at a step, then cancel).
+      const server = (async () => {
+        while (!(await ws.registry.listRunEvents(run.id, { type: "log", name: CANCEL_REQUESTED })).length) await new Promise((r) => setTimeout(r, 20));
+        await ws.registry.transitionRun(run.id, "interrupted");
+        await ws.registry.transitionRun(run.id, "cancelled");
+      })();
+      const notes: string[] = [];
+      const out = await cancelRun(ws, run.id, { note: (l) => notes.push(l) });
+      await server;
+      expect([out.action, out.run.status]).toEqual(["cancelled", "cancelled"]);
+      expect(kill).not.toHaveBeenCalled();
+      expect(notes).toEqual([`asking the test server (pid ${process.pid}) to stop and cancel ${run.id}…`]);
+      const logs = await ws.registry.listRunEvents(run.id, { type: "log" });
+      expect(logs.map((e) => e.name)).toEqual([SERVER_SUPERVISED, CANCEL_REQUESTED]);
+    } finally {
+      kill.mockRestore();
+      await ws.close();
+    }
+  });
+
+  it("a server that does not act in time: RUN_STILL_RUNNING, the request stays recorded", async () => {
+    const ws = await freshWorkspace();
+    const kill = vi.spyOn(process, "kill").mockImplementation(() => true);
+    try {
+      const run = await ws.registry.createRun({ kind: "train", backend: "local", config: {} });
+      await markServerSupervised(ws, run.id, "the test server");
+      await ws.registry.transitionRun(run.id, "running", { owner: currentOwner() });
+      await expect(cancelRun(ws, run.id, { waitMs: 300 })).rejects.toMatchObject({ code: "RUN_STILL_RUNNING", message: `run ${run.id} did not stop within 0.3 s; its cancel request stays recorded and the test server acts on it` });
+      expect(kill).not.toHaveBeenCalled();
+      expect((await ws.registry.listRunEvents(run.id, { type: "log", name: CANCEL_REQUESTED })).length).toBe(1);
+    } finally {
+      kill.mockRestore();
+      await ws.close();
+    }
+  });
+
+  it("a mark left by another process does not count: the live CLI supervisor is signalled to pause", async () => {
+    const ws = await freshWorkspace();
+    const kill = vi.spyOn(process, "kill").mockImplementation(() => true);
+    try {
+      const run = await ws.registry.createRun({ kind: "train", backend: "local", config: {} });
+      await ws.registry.appendRunEvents(run.id, [{ type: "log", name: SERVER_SUPERVISED, data: { message: "an old server", server: "old", pid: process.pid + 1, startTime: null, host: currentOwner().host } }]);
+      await ws.registry.transitionRun(run.id, "running", { owner: currentOwner() });
+      await expect(cancelRun(ws, run.id, { waitMs: 300 })).rejects.toMatchObject({ code: "RUN_STILL_RUNNING" });
+      expect(kill.mock.calls.filter((c) => c[1] === "SIGINT")).toEqual([[process.pid, "SIGINT"]]);
+    } finally {
+      kill.mockRestore();
       await ws.close();
     }
   });

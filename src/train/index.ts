@@ -1,5 +1,5 @@
 /** The train stage's public surface: other stages and the shells import from here, never from its files. */
-export { cancelRun } from "./cancel-run.js";
+export { CANCEL_REQUESTED, SERVER_SUPERVISED, cancelRun, markServerSupervised } from "./cancel-run.js";
 export type { CancelOptions, CancelOutcome } from "./cancel-run.js";
 export { ASSUMED_CPU, probeHardware } from "./hardware.js";
 export { PAUSE_REQUESTED, isSupervisorAlive, newestCheckpoint, resumeRun, runPaths, startQueuedRun, startTrainRun, supervisorOf } from "./local-run.js";

@@ -48,7 +48,7 @@ export type GatewayAlertRule = z.infer<typeof GatewayAlertRuleSchema>;
 
 /**
  * `gateway.fineTuning` — OpenAI's fine-tuning API (`/v1/files`, `/v1/fine_tuning/jobs`) served by `tunekit
- * serve`, training locally one job at a time. `model` in a job is a base model folder or a name listed here.
+ * serve`, training locally one job at a time. `model` in a job is a name listed here (or, with allowPaths, a folder).
  */
 export const GatewayFineTuningSchema = z
   .strictObject({
@@ -56,7 +56,11 @@ export const GatewayFineTuningSchema = z
     baseModels: z
       .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "letters, digits, . _ - only"), z.string().min(1))
       .default({})
-      .describe("Base model names a job's `model` may use, each mapped to a model folder (relative to the workspace root). A folder path works too."),
+      .describe("Base model names a job's `model` may use, each mapped to a model folder (relative to the workspace root)."),
+    allowPaths: z
+      .boolean()
+      .default(false)
+      .describe("Also accept a model folder path as a job's `model` (any folder the server can read): off, so a fine-tune key trains only the models named in baseModels."),
     maxFileBytes: z.number().int().positive().default(512 * 1024 * 1024).describe("Largest accepted upload to POST /v1/files (413 above); the upload streams to disk."),
     train: z
       .record(z.string(), z.unknown())
@@ -129,7 +133,7 @@ export const GatewaySectionSchema = z
     logging: { backend: "sqlite", path: "gateway.db", durability: "fsync", batchSize: 500, flushMs: 200, redactPii: false, storeContent: true },
     alerts: { intervalSeconds: 60, rules: [] },
     drift: { labelKey: "label", minRequests: 100, minReference: 100 },
-    fineTuning: { enabled: true, baseModels: {}, maxFileBytes: 512 * 1024 * 1024, train: {} },
+    fineTuning: { enabled: true, baseModels: {}, allowPaths: false, maxFileBytes: 512 * 1024 * 1024, train: {} },
   });
 
 export type GatewaySection = z.infer<typeof GatewaySectionSchema>;

@@ -4,7 +4,7 @@ import OpenAI, { toFile } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openWorkspace, type Workspace } from "../../registry/index.js";
 import { Gateway } from "../server.js";
-import { chatLines, createFineTuningWorkspace } from "./testing/ft-workspace.js";
+import { DEMO_BASE, chatLines, createFineTuningWorkspace, preferenceLines } from "./testing/ft-workspace.js";
 
 /** The Files API and the job errors, through the openai SDK: OpenAI's error shape, nothing left by a bad upload. */
 describe("fine-tuning files and job errors", () => {
@@ -77,19 +77,80 @@ describe("fine-tuning files and job errors", () => {
     expect(await ws.registry.resolveDatasetVersion("upload-a")).toMatchObject({ datasetName: "upload-a", number: 1, transform: "import", recordCount: 24, params: { source: "POST /v1/files", filename: "a.jsonl", bytes: Buffer.byteLength(chatLines(false).join("\n")) } });
   });
 
-  it("refuses method dpo as not available in this version", async () => {
+  it("refuses method reinforcement as not available in this version", async () => {
     const file = await client.files.create({ file: await upload(chatLines(false).join("\n")), purpose: "fine-tune" });
-    const { status, error } = await errorOf(client.fineTuning.jobs.create({ model: "demo-base", training_file: file.id, method: { type: "dpo", dpo: { hyperparameters: { beta: 0.1 } } } }));
+    const { status, error } = await errorOf(client.fineTuning.jobs.create({ model: "demo-base", training_file: file.id, method: { type: "reinforcement", reinforcement: { grader: { type: "string_check", name: "g", input: "{{sample.output_text}}", reference: "x", operation: "eq" } } } }));
     expect({ status, error }).toEqual({
       status: 400,
-      error: { message: 'method "dpo" is not available in this version of tunekit; only "supervised" fine-tuning runs locally', type: "invalid_request_error", param: "method.type", code: "FT_METHOD_UNAVAILABLE", fix: "send method: {type: 'supervised'} (or leave method out)" },
+      error: { message: 'method "reinforcement" is not available in this version of tunekit; "supervised" and "dpo" fine-tuning run locally', type: "invalid_request_error", param: "method.type", code: "FT_METHOD_UNAVAILABLE", fix: "send method: {type: 'supervised'} (chat files) or {type: 'dpo'} (preference files)" },
+    });
+  });
+
+  it("validates a preference upload with the openai-dpo rules, naming the line", async () => {
+    const lines = preferenceLines(false);
+    lines[1] = JSON.stringify({ input: { messages: [{ role: "user", content: "hi" }] }, preferred_output: [{ role: "assistant", content: "a" }, { role: "assistant", content: "b" }], non_preferred_output: [{ role: "assistant", content: "c" }] });
+    const { status, error } = await errorOf(client.files.create({ file: await upload(lines.join("\n"), "prefs-bad.jsonl"), purpose: "fine-tune" }));
+    expect({ status, error }).toEqual({
+      status: 400,
+      error: {
+        message: "prefs-bad.jsonl is not a valid fine-tuning file: line 2: preferred_output must hold exactly 1 assistant message (has 2, first role \"assistant\")",
+        type: "invalid_request_error",
+        param: "file",
+        code: "FT_FILE_INVALID",
+        fix: 'write preferred_output as [{"role": "assistant", "content": "..."}]; `tunekit data validate FILE --target openai-dpo` lists every problem',
+      },
+    });
+    expect(await ws.registry.findDataset("upload-prefs-bad")).toBeFalsy();
+  });
+
+  it("refuses a chat file for a dpo job and a preference file for a supervised one (OpenAI's 400)", async () => {
+    const chat = await client.files.create({ file: await upload(chatLines(false).join("\n"), "chat.jsonl"), purpose: "fine-tune" });
+    const prefs = await client.files.create({ file: await upload(preferenceLines(false).join("\n"), "prefs.jsonl"), purpose: "fine-tune" });
+    expect(prefs.purpose).toBe("fine-tune");
+    const before = (await ws.registry.listRuns({ kind: "train" })).length;
+    expect(await errorOf(client.fineTuning.jobs.create({ model: "demo-base", training_file: chat.id, method: { type: "dpo", dpo: { hyperparameters: { beta: 0.1 } } } }))).toEqual({
+      status: 400,
+      error: {
+        message: `training_file ${chat.id} (chat.jsonl) holds chat examples (messages), but method "dpo" trains on preference pairs ({input: {messages}, preferred_output, non_preferred_output})`,
+        type: "invalid_request_error",
+        param: "training_file",
+        code: "FT_FILE_METHOD_MISMATCH",
+        fix: "send method: {type: 'supervised'} (or leave method out) to train on chat examples, or upload a preference-format file",
+      },
+    });
+    expect(await errorOf(client.fineTuning.jobs.create({ model: "demo-base", training_file: prefs.id }))).toEqual({
+      status: 400,
+      error: {
+        message: `training_file ${prefs.id} (prefs.jsonl) holds preference pairs (input, preferred_output, non_preferred_output), but method "supervised" trains on chat examples ({messages: [...]})`,
+        type: "invalid_request_error",
+        param: "training_file",
+        code: "FT_FILE_METHOD_MISMATCH",
+        fix: "send method: {type: 'dpo'} to train on preference pairs, or upload a chat-format file",
+      },
+    });
+    const mixed = await errorOf(client.fineTuning.jobs.create({ model: "demo-base", training_file: prefs.id, validation_file: chat.id, method: { type: "dpo" } }));
+    expect(mixed).toMatchObject({ status: 400, error: { code: "FT_FILE_METHOD_MISMATCH", param: "validation_file" } });
+    expect((await ws.registry.listRuns({ kind: "train" })).length).toBe(before);
+  });
+
+  it("refuses a model folder path unless gateway.fineTuning.allowPaths is on", async () => {
+    const file = await client.files.create({ file: await upload(chatLines(false).join("\n")), purpose: "fine-tune" });
+    expect(await errorOf(client.fineTuning.jobs.create({ model: DEMO_BASE, training_file: file.id }))).toEqual({
+      status: 400,
+      error: {
+        message: `Model ${DEMO_BASE} is not available for fine-tuning: it is not a name in gateway.fineTuning.baseModels`,
+        type: "invalid_request_error",
+        param: "model",
+        code: "FT_MODEL_NOT_AVAILABLE",
+        fix: "use one of demo-base (a model folder path is accepted only with gateway.fineTuning.allowPaths: true)",
+      },
     });
   });
 
   it("refuses an unknown base model and an unknown training file", async () => {
     const file = await client.files.create({ file: await upload(chatLines(false).join("\n")), purpose: "fine-tune" });
     const model = await errorOf(client.fineTuning.jobs.create({ model: "gpt-4o-mini-2024-07-18", training_file: file.id }));
-    expect(model).toMatchObject({ status: 400, error: { code: "FT_MODEL_NOT_AVAILABLE", param: "model", fix: "use one of demo-base, or a model folder path" } });
+    expect(model).toMatchObject({ status: 400, error: { code: "FT_MODEL_NOT_AVAILABLE", param: "model", fix: "use one of demo-base (a model folder path is accepted only with gateway.fineTuning.allowPaths: true)" } });
     const missing = await errorOf(client.fineTuning.jobs.create({ model: "demo-base", training_file: "file-nothere" }));
     expect(missing).toMatchObject({ status: 404, error: { message: "No such File object: file-nothere", type: "not_found_error", param: "training_file", code: "FT_FILE_NOT_FOUND" } });
     expect(await errorOf(client.fineTuning.jobs.retrieve("ftjob-nothere"))).toMatchObject({ status: 404, error: { message: "Could not find fine-tune: ftjob-nothere", code: "FT_JOB_NOT_FOUND" } });

@@ -23,11 +23,16 @@ export interface FileObject {
 /** Artifact kind of files uploaded through, or produced for, the fine-tuning API. */
 export const FILE_ARTIFACT_KIND = "openai-file";
 
+/** What an uploaded fine-tune file holds: OpenAI's chat format (supervised jobs) or its preference format (dpo jobs). */
+export type FileFormat = "chat" | "preference";
+
 interface FileMeta {
   filename: string;
   purpose: string;
   /** The dataset version an uploaded training file was imported as. */
   datasetVersionId?: string;
+  /** Absent on files uploaded before preference files were accepted: those are chat files. */
+  format?: FileFormat;
 }
 
 /** `file-…` ids are the artifact ids with OpenAI's prefix, so nothing but the artifact table is needed. */
@@ -37,7 +42,8 @@ export function fileIdOf(artifact: Pick<Artifact, "id">): string {
 
 /**
  * The Files API over the artifact store. An upload streams to a temp file, is validated with the rules of
- * `tunekit data validate --target openai`, and only when valid becomes an artifact and a dataset version
+ * `tunekit data validate --target openai` (or `--target openai-dpo` when its first record is a preference pair,
+ * OpenAI's DPO format; the purpose is fine-tune for both, as on OpenAI), and only when valid becomes an artifact and a dataset version
  * (transform import, lineage to the file): a rejected upload leaves nothing behind.
  */
 export class FineTuningFiles {
@@ -60,7 +66,8 @@ export class FineTuningFiles {
       }
       if (!parts.file) throw new UsageError("FT_FILE_MISSING", "the upload has no file part", { fix: "send the JSONL file in the multipart field `file`", details: { param: "file" } });
       const { filename } = parts.file;
-      await this.validate(tmp, filename);
+      const format = await formatOf(tmp);
+      await this.validate(tmp, filename, format);
       const version = await commitVersion(this.ws, {
         dataset: datasetNameFor(filename),
         description: `uploaded through POST /v1/files`,
@@ -68,7 +75,7 @@ export class FineTuningFiles {
         params: { source: "POST /v1/files", filename, bytes: parts.file.bytes },
         records: records(tmp),
       });
-      const meta: FileMeta = { filename, purpose, datasetVersionId: version.id };
+      const meta: FileMeta = { filename, purpose, datasetVersionId: version.id, format };
       return toFileObject(await this.ws.artifacts.putFile(tmp, { kind: FILE_ARTIFACT_KIND, ext: "jsonl", meta: { ...meta } }));
     } finally {
       await handle.close().catch(() => undefined);
@@ -77,15 +84,16 @@ export class FineTuningFiles {
   }
 
   /** Every problem counted, the first named with its line: what a user fixes first. */
-  private async validate(path: string, filename: string): Promise<void> {
-    const summary = await validateEntries(readJsonlFile(path), { target: "openai", maxIssues: 20 });
+  private async validate(path: string, filename: string, format: FileFormat): Promise<void> {
+    const target = format === "preference" ? "openai-dpo" : "openai";
+    const summary = await validateEntries(readJsonlFile(path), { target, maxIssues: 20 });
     if (summary.ok) return;
     const errors = summary.issues.filter((i) => i.severity === "error");
     const first = errors[0];
     const more = summary.errors - 1;
     // A 400 (not the boundary's 422 for data), as OpenAI answers an invalid training file.
     throw new UsageError("FT_FILE_INVALID", `${filename} is not a valid fine-tuning file: ${first ? formatIssue(first, false) : "it has errors"}${more > 0 ? ` (and ${more} more problem${more === 1 ? "" : "s"})` : ""}`, {
-      fix: first ? `${first.fix}; \`tunekit data validate FILE --target openai\` lists every problem` : "run `tunekit data validate FILE --target openai`",
+      fix: first ? `${first.fix}; \`tunekit data validate FILE --target ${target}\` lists every problem` : `run \`tunekit data validate FILE --target ${target}\``,
       details: { param: "file", line: first?.line ?? null, issues: errors.slice(0, 20) },
     });
   }
@@ -112,8 +120,8 @@ export class FineTuningFiles {
     return toFileObject(await this.artifactOf(id));
   }
 
-  /** The dataset version an uploaded file became (training and validation files of a job). */
-  async versionOf(id: string, param: string): Promise<string> {
+  /** The dataset version an uploaded file became (training and validation files of a job), and what it holds. */
+  async versionOf(id: string, param: string): Promise<{ versionId: string; format: FileFormat; filename: string }> {
     const artifact = await this.artifactOf(id, param);
     const meta = artifact.meta as unknown as FileMeta;
     if (meta.purpose !== "fine-tune" || !meta.datasetVersionId) {
@@ -122,7 +130,7 @@ export class FineTuningFiles {
         details: { param },
       });
     }
-    return meta.datasetVersionId;
+    return { versionId: meta.datasetVersionId, format: meta.format ?? "chat", filename: meta.filename };
   }
 
   /** The bytes GET /v1/files/{id}/content serves: result files base64-encoded, as OpenAI's API serves them. */
@@ -154,6 +162,28 @@ function toFileObject(a: Artifact): FileObject {
 export function datasetNameFor(filename: string): string {
   const stem = filename.replace(/^.*[\\/]/, "").replace(/\.[^.]*$/, "").replace(/[^A-Za-z0-9._-]+/g, "-").slice(0, 57);
   return `upload-${stem || "file"}`;
+}
+
+/** A supervised job trains on chat files, a dpo job on preference files: the other is OpenAI's 400, naming the file. */
+export function assertFileFitsMethod(method: "supervised" | "dpo", format: FileFormat, id: string, filename: string, param: string): void {
+  const wanted: FileFormat = method === "dpo" ? "preference" : "chat";
+  if (format === wanted) return;
+  const holds = format === "preference" ? "preference pairs (input, preferred_output, non_preferred_output)" : "chat examples (messages)";
+  const trains = method === "dpo" ? "preference pairs ({input: {messages}, preferred_output, non_preferred_output})" : "chat examples ({messages: [...]})";
+  throw new UsageError("FT_FILE_METHOD_MISMATCH", `${param} ${id} (${filename}) holds ${holds}, but method "${method}" trains on ${trains}`, {
+    fix: format === "preference" ? "send method: {type: 'dpo'} to train on preference pairs, or upload a chat-format file" : "send method: {type: 'supervised'} (or leave method out) to train on chat examples, or upload a preference-format file",
+    details: { param },
+  });
+}
+
+/** The format of a file is its first record's: a preference pair or not (the validation then checks every line). */
+async function formatOf(path: string): Promise<FileFormat> {
+  for await (const entry of readJsonlFile(path)) {
+    const value = entry.value as Record<string, unknown> | undefined;
+    if (entry.problem || !value || typeof value !== "object" || Array.isArray(value)) continue;
+    return "preferred_output" in value || "non_preferred_output" in value || ("input" in value && !("messages" in value)) ? "preference" : "chat";
+  }
+  return "chat";
 }
 
 async function* records(path: string): AsyncGenerator<DatasetRecord> {

@@ -116,4 +116,38 @@ describe("the job queue of the serve process", () => {
       await serve.exited;
     }
   }, 540_000);
+
+  it("`tunekit runs cancel` on a job of a live serve cancels it through the registry; the gateway keeps answering", async () => {
+    const port = await freePort();
+    const dir = await createFineTuningWorkspace(port);
+    dirs.push(dir);
+    const serve = await startServe(dir);
+    try {
+      const created = await runCli(["--workspace", dir, "--json", "serve", "keys", "create", "--name", "t", "--scopes", "serve,fine-tune"]);
+      expect(created.code, created.stderr).toBe(0);
+      const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: (JSON.parse(created.stdout) as { key: string }).key, maxRetries: 0 });
+      const file = await client.files.create({ file: await toFile(Buffer.from(chatLines(false).join("\n")), "train.jsonl"), purpose: "fine-tune" });
+      const job = await client.fineTuning.jobs.create({ model: "demo-base", training_file: file.id, hyperparameters: { n_epochs: 50, batch_size: 4 } });
+      await waitFor("a training step", async () => (await client.fineTuning.jobs.listEvents(job.id)).data.some((e) => e.type === "metrics"));
+
+      const cancel = await runCli(["--workspace", dir, "--json", "runs", "cancel", `run_${job.id.slice(6)}`]);
+      expect(cancel.code, cancel.stderr).toBe(0);
+      expect(JSON.parse(cancel.stdout)).toMatchObject({ action: "cancelled", run: { id: `run_${job.id.slice(6)}`, status: "cancelled" } });
+      expect(serve.child.exitCode).toBeNull();
+      expect(await client.fineTuning.jobs.retrieve(job.id)).toMatchObject({ status: "cancelled", fine_tuned_model: null });
+      const messages = (await client.fineTuning.jobs.listEvents(job.id, { limit: 100 })).data.map((e) => e.message);
+      expect(messages.slice(0, 2)).toEqual(["The job was cancelled", "The job was interrupted; it resumes from its newest checkpoint when the gateway runs again"]);
+      expect(messages).toContain("Cancellation requested");
+      // The gateway still answers, and still trains: the next job runs to the end.
+      const next = await client.fineTuning.jobs.create({ model: "demo-base", training_file: file.id, hyperparameters: { n_epochs: 1, batch_size: 4 } });
+      const done = await waitFor("the next job", async () => {
+        const j = await client.fineTuning.jobs.retrieve(next.id);
+        return FINAL.includes(j.status) && j;
+      });
+      expect([done.status, done.error]).toEqual(["succeeded", null]);
+    } finally {
+      serve.child.kill("SIGTERM");
+      await serve.exited;
+    }
+  }, 540_000);
 });

@@ -1,8 +1,11 @@
 import { ConflictError, toTunekitError } from "../../errors/index.js";
 import type { Logger } from "../../log/index.js";
 import { isTerminal, type Run, type Workspace } from "../../registry/index.js";
-import { cancelRun, resumeRun, startQueuedRun, type TrainRunOutcome } from "../../train/index.js";
+import { cancelRun, markServerSupervised, resumeRun, startQueuedRun, type TrainRunOutcome } from "../../train/index.js";
 import { CANCEL_EVENT, jobIdOf, type FineTuningJobs } from "./jobs.js";
+
+/** How often a job in training looks for a cancel request recorded by another process (`tunekit runs cancel`). */
+const CANCEL_POLL_MS = 1000;
 
 interface Active {
   runId: string;
@@ -15,6 +18,8 @@ interface Active {
  * pending job runs start, interrupted ones (the gateway died or was stopped while training; the registry turns
  * a running run whose owner is dead into interrupted) resume from their newest checkpoint, so a restart loses
  * nothing. A cancel asked for is recorded first, so a job stopped by a crash mid-cancel still ends cancelled.
+ * A job in training is marked server-supervised, so `tunekit runs cancel` records a cancel request (which the
+ * runner polls for) instead of sending SIGINT to its owner, this whole serve process.
  */
 export class JobRunner {
   private active: Active | null = null;
@@ -77,7 +82,13 @@ export class JobRunner {
     const abort = new AbortController();
     let finish = () => undefined as void;
     this.active = { runId: run.id, abort, done: new Promise<void>((r) => (finish = r)) };
+    let watch: NodeJS.Timeout | undefined;
     try {
+      // Before the run turns running under this pid: there is no moment a canceller could take us for a CLI.
+      await markServerSupervised(this.ws, run.id, "tunekit serve's fine-tuning job runner");
+      watch = setInterval(() => {
+        this.jobs.cancelRequested(run.id).then((asked) => asked && abort.abort(), () => undefined);
+      }, CANCEL_POLL_MS);
       const hooks = { handleSignals: false, signal: abort.signal, note: (line: string) => this.logger?.info({ run: run.id }, line) };
       this.logger?.info({ run: run.id, action }, "fine-tuning job starting");
       const outcome: TrainRunOutcome = action === "start" ? await startQueuedRun(this.ws, run.id, hooks) : await resumeRun(this.ws, run.id, hooks);
@@ -92,6 +103,7 @@ export class JobRunner {
         await this.ws.registry.transitionRun(run.id, "failed", { error: { code: e.code, message: e.message, fix: e.fix } }).catch(() => undefined);
       }
     } finally {
+      clearInterval(watch);
       this.active = null;
       finish();
     }

@@ -6,20 +6,33 @@ import { deepMerge } from "../../config/index.js";
 import { commitVersion, readVersion, type DatasetRecord } from "../../data/index.js";
 import { NotFoundError, UsageError } from "../../errors/index.js";
 import type { Run, Workspace } from "../../registry/index.js";
-import { resolveTrainSpecInput } from "../../train/index.js";
-import type { FineTuningFiles } from "./files.js";
+import { CANCEL_REQUESTED, resolveTrainSpecInput } from "../../train/index.js";
+import { assertFileFitsMethod, type FineTuningFiles } from "./files.js";
 import { page, toUnixSeconds, type ListEnvelope } from "./pagination.js";
 
 /** Name of the log event that marks a run as an API job and holds what the request asked for. */
 export const JOB_EVENT = "openai-job";
-/** Log event recorded before a job is stopped for good (so a crash mid-cancel still ends cancelled). */
-export const CANCEL_EVENT = "cancel-requested";
+/**
+ * Log event recorded before a job is stopped for good (so a crash mid-cancel still ends cancelled); the job
+ * runner also acts on one written by another process (`tunekit runs cancel`): the train module's cancel request.
+ */
+export const CANCEL_EVENT = CANCEL_REQUESTED;
 
 const Hyper = z
   .object({
     n_epochs: z.union([z.literal("auto"), z.number().int().min(1).max(50)]).optional(),
     batch_size: z.union([z.literal("auto"), z.number().int().min(1).max(256)]).optional(),
     learning_rate_multiplier: z.union([z.literal("auto"), z.number().positive()]).optional(),
+  })
+  .optional();
+
+/** OpenAI's DpoHyperparameters: the supervised ones plus beta. */
+const DpoHyper = z
+  .object({
+    n_epochs: z.union([z.literal("auto"), z.number().int().min(1).max(50)]).optional(),
+    batch_size: z.union([z.literal("auto"), z.number().int().min(1).max(256)]).optional(),
+    learning_rate_multiplier: z.union([z.literal("auto"), z.number().positive()]).optional(),
+    beta: z.union([z.literal("auto"), z.number().positive().max(100)]).optional(),
   })
   .optional();
 
@@ -36,6 +49,7 @@ export const JobCreateSchema = z.object({
     .object({
       type: z.enum(["supervised", "dpo", "reinforcement"]),
       supervised: z.object({ hyperparameters: Hyper }).optional(),
+      dpo: z.object({ hyperparameters: DpoHyper }).optional(),
     })
     .optional(),
 });
@@ -56,7 +70,16 @@ export interface JobMeta {
   seed: number;
   hyperparameters: Hyperparameters;
   metadata: Record<string, string> | null;
+  /** Absent on jobs created before dpo jobs existed: those are supervised. */
+  method?: "supervised" | "dpo";
+  /** The DPO beta the run trains with (dpo jobs). */
+  beta?: number;
 }
+
+/** The job object's `method`, as OpenAI reports it. */
+export type JobMethod =
+  | { type: "supervised"; supervised: { hyperparameters: Hyperparameters } }
+  | { type: "dpo"; dpo: { hyperparameters: Hyperparameters & { beta: number } } };
 
 /** OpenAI's `fine_tuning.job` object. */
 export interface JobObject {
@@ -78,7 +101,7 @@ export interface JobObject {
   estimated_finish: null;
   integrations: null;
   metadata: Record<string, string> | null;
-  method: { type: "supervised"; supervised: { hyperparameters: Hyperparameters } };
+  method: JobMethod;
   user_provided_suffix: string | null;
 }
 
@@ -105,27 +128,31 @@ export class FineTuningJobs {
       throw new UsageError("FT_BAD_REQUEST", `invalid ${param || "body"}: ${issue.message}`, { fix: "see the fine-tuning job fields in OpenAI's API reference (model, training_file, hyperparameters…)", details: { param } });
     }
     const req = parsed.data;
-    if (req.method && req.method.type !== "supervised") {
-      throw new UsageError("FT_METHOD_UNAVAILABLE", `method ${JSON.stringify(req.method.type)} is not available in this version of tunekit; only "supervised" fine-tuning runs locally`, {
-        fix: "send method: {type: 'supervised'} (or leave method out)",
+    const method = req.method?.type ?? "supervised";
+    if (method === "reinforcement") {
+      throw new UsageError("FT_METHOD_UNAVAILABLE", `method "reinforcement" is not available in this version of tunekit; "supervised" and "dpo" fine-tuning run locally`, {
+        fix: "send method: {type: 'supervised'} (chat files) or {type: 'dpo'} (preference files)",
         details: { param: "method.type" },
       });
     }
     const { modelDir, base } = this.resolveModel(req.model);
-    const trainVersionId = await this.files.versionOf(req.training_file, "training_file");
-    const valVersionId = req.validation_file ? await this.files.versionOf(req.validation_file, "validation_file") : null;
-    const trainVersion = await this.ws.registry.getDatasetVersion(trainVersionId);
-    const version = valVersionId
+    const train = await this.files.versionOf(req.training_file, "training_file");
+    assertFileFitsMethod(method, train.format, req.training_file, train.filename, "training_file");
+    const val = req.validation_file ? await this.files.versionOf(req.validation_file, "validation_file") : null;
+    if (val) assertFileFitsMethod(method, val.format, req.validation_file!, val.filename, "validation_file");
+    const trainVersion = await this.ws.registry.getDatasetVersion(train.versionId);
+    const version = val
       ? await commitVersion(this.ws, {
           dataset: trainVersion.datasetName,
           parent: trainVersion,
           transform: "openai-job-split",
           params: { training_file: req.training_file, validation_file: req.validation_file },
-          records: withSplits(this.ws, trainVersionId, valVersionId),
+          records: withSplits(this.ws, train.versionId, val.versionId),
         })
       : trainVersion;
-    const requested = { ...req.hyperparameters, ...req.method?.supervised?.hyperparameters };
+    const requested = { ...req.hyperparameters, ...(method === "dpo" ? req.method?.dpo?.hyperparameters : req.method?.supervised?.hyperparameters) };
     const hyperparameters = this.resolveHyperparameters(requested, trainVersion.recordCount);
+    const beta = (requested as { beta?: number | "auto" }).beta;
     const seed = req.seed ?? Math.floor(Math.random() * 2 ** 31);
     const defaults = this.config.train as { optimizer?: { lr?: number } };
     const raw = deepMerge(this.config.train, {
@@ -135,31 +162,45 @@ export class FineTuningJobs {
       batchSize: hyperparameters.batch_size,
       optimizer: { lr: (defaults.optimizer?.lr ?? DEFAULT_LR) * hyperparameters.learning_rate_multiplier },
       seed,
-      ...(valVersionId ? {} : { eval: { enabled: false } }),
+      // The method decides the objective, whatever gateway.fineTuning.train says; beta "auto" keeps its dpo.beta
+      // (or tunekit's default).
+      objective: method === "dpo" ? "dpo" : "sft",
+      ...(method === "dpo" && typeof beta === "number" ? { dpo: { beta } } : {}),
+      ...(val ? {} : { eval: { enabled: false } }),
     });
     const resolved = await resolveTrainSpecInput(this.ws, raw, "gateway.fineTuning.train + the job's hyperparameters");
     const config = { ...resolved.spec, model: resolved.modelDir };
     const run = await this.ws.registry.createRun({ kind: "train", config, backend: "local", datasetVersionId: version.id });
     const name = `ft:${base}:${req.suffix ?? ""}:${jobIdOf(run.id)}`;
     await this.ws.registry.updateRun(run.id, { name, config: { ...config, name } });
-    const meta: JobMeta = { model: req.model, base, training_file: req.training_file, validation_file: req.validation_file ?? null, suffix: req.suffix ?? null, seed, hyperparameters, metadata: req.metadata ?? null };
+    const meta: JobMeta = { model: req.model, base, training_file: req.training_file, validation_file: req.validation_file ?? null, suffix: req.suffix ?? null, seed, hyperparameters, metadata: req.metadata ?? null, method, ...(method === "dpo" ? { beta: resolved.spec.dpo.beta } : {}) };
     await this.ws.registry.appendRunEvents(run.id, [{ type: "log", name: JOB_EVENT, data: { message: `Created fine-tuning job: ${jobIdOf(run.id)}`, ...meta } }]);
     return this.get(jobIdOf(run.id));
   }
 
-  /** `model` is a name under gateway.fineTuning.baseModels or a model folder (relative to the workspace root). */
+  /**
+   * `model` is a name under gateway.fineTuning.baseModels, or (only with allowPaths) a model folder relative to
+   * the workspace root: a client must not pick any folder the server can read unless the operator said so.
+   */
   resolveModel(model: string): { modelDir: string; base: string } {
-    const named = this.config.baseModels[model];
-    const dir = named ?? model;
-    const modelDir = isAbsolute(dir) ? dir : resolve(this.ws.root, dir);
-    if (!existsSync(join(modelDir, "config.json"))) {
-      const names = Object.keys(this.config.baseModels);
-      throw new UsageError("FT_MODEL_NOT_AVAILABLE", `Model ${model} is not available for fine-tuning or does not exist: ${named ? `its folder ${modelDir} has no config.json` : `it is neither a name in gateway.fineTuning.baseModels nor a model folder (${modelDir})`}`, {
-        fix: names.length ? `use one of ${names.join(", ")}, or a model folder path` : "pass a model folder path, or name one under gateway.fineTuning.baseModels in tunekit.yaml",
+    const names = Object.keys(this.config.baseModels);
+    const named = Object.hasOwn(this.config.baseModels, model) ? this.config.baseModels[model] : undefined;
+    const listed = names.length ? `use one of ${names.join(", ")}` : "name one under gateway.fineTuning.baseModels in tunekit.yaml";
+    if (named === undefined && !this.config.allowPaths) {
+      throw new UsageError("FT_MODEL_NOT_AVAILABLE", `Model ${model} is not available for fine-tuning: it is not a name in gateway.fineTuning.baseModels`, {
+        fix: `${listed} (a model folder path is accepted only with gateway.fineTuning.allowPaths: true)`,
         details: { param: "model" },
       });
     }
-    return { modelDir, base: named ? model : basename(modelDir) };
+    const dir = named ?? model;
+    const modelDir = isAbsolute(dir) ? dir : resolve(this.ws.root, dir);
+    if (!existsSync(join(modelDir, "config.json"))) {
+      throw new UsageError("FT_MODEL_NOT_AVAILABLE", `Model ${model} is not available for fine-tuning or does not exist: ${named ? `its folder ${modelDir} has no config.json` : `it is neither a name in gateway.fineTuning.baseModels nor a model folder (${modelDir})`}`, {
+        fix: named !== undefined ? `point gateway.fineTuning.baseModels.${model} at a model folder (one with config.json)` : `${listed}, or pass a model folder path`,
+        details: { param: "model" },
+      });
+    }
+    return { modelDir, base: named !== undefined ? model : basename(modelDir) };
   }
 
   /** "auto" (or absent) → gateway.fineTuning.train's value, else OpenAI-like defaults for the dataset size. */
@@ -239,7 +280,7 @@ export class FineTuningJobs {
       estimated_finish: null,
       integrations: null,
       metadata: meta.metadata,
-      method: { type: "supervised", supervised: { hyperparameters: meta.hyperparameters } },
+      method: meta.method === "dpo" ? { type: "dpo", dpo: { hyperparameters: { ...meta.hyperparameters, beta: meta.beta ?? 0 } } } : { type: "supervised", supervised: { hyperparameters: meta.hyperparameters } },
       user_provided_suffix: meta.suffix,
     };
   }

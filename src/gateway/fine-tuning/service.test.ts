@@ -3,7 +3,7 @@ import OpenAI, { toFile } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openWorkspace, type Workspace } from "../../registry/index.js";
 import { Gateway } from "../server.js";
-import { chatLines, createFineTuningWorkspace } from "./testing/ft-workspace.js";
+import { chatLines, createFineTuningWorkspace, preferenceLines } from "./testing/ft-workspace.js";
 
 /**
  * Issue #18 item 1: the documented fine-tuning flow with the official openai SDK, unchanged but for baseURL and
@@ -83,5 +83,48 @@ describe("OpenAI's fine-tuning API on the gateway", () => {
     const run = await ws.registry.getRun(`run_${created.id.slice(6)}`);
     const version = await ws.registry.getDatasetVersion(run.datasetVersionId!);
     expect(version).toMatchObject({ datasetName: "upload-support", transform: "openai-job-split", recordCount: 36, params: { training_file: training.id, validation_file: validation.id } });
+  }, 300_000);
+
+  it("trains a dpo job on a preference file (OpenAI's method shape), beta auto → tunekit's default, and serves it", async () => {
+    const training = await client.files.create({ file: await toFile(Buffer.from(preferenceLines(false).join("\n") + "\n"), "prefs.jsonl"), purpose: "fine-tune" });
+    const validation = await client.files.create({ file: await toFile(Buffer.from(preferenceLines(true).join("\n")), "prefs-val.jsonl"), purpose: "fine-tune" });
+    expect([training.purpose, validation.purpose]).toEqual(["fine-tune", "fine-tune"]);
+    const created = await client.fineTuning.jobs.create({
+      model: "demo-base",
+      training_file: training.id,
+      validation_file: validation.id,
+      suffix: "prefs",
+      method: { type: "dpo", dpo: { hyperparameters: { beta: 0.5, n_epochs: 2, batch_size: 4, learning_rate_multiplier: 0.2 } } },
+    });
+    expect(created).toMatchObject({ status: "queued", hyperparameters: { n_epochs: 2, batch_size: 4, learning_rate_multiplier: 0.2 }, method: { type: "dpo", dpo: { hyperparameters: { beta: 0.5, n_epochs: 2, batch_size: 4, learning_rate_multiplier: 0.2 } } } });
+    // Queued behind the first: beta "auto" resolves to tunekit's default (dpo.beta 0.1) at once; cancelled unstarted.
+    const auto = await client.fineTuning.jobs.create({ model: "demo-base", training_file: training.id, method: { type: "dpo", dpo: { hyperparameters: { beta: "auto", n_epochs: 1 } } } });
+    expect(auto.method).toEqual({ type: "dpo", dpo: { hyperparameters: { beta: 0.1, n_epochs: 1, batch_size: 1, learning_rate_multiplier: 1 } } });
+    expect((await client.fineTuning.jobs.cancel(auto.id)).status).toBe("cancelled");
+
+    let job = created;
+    const deadline = Date.now() + 240_000;
+    while (!["succeeded", "failed", "cancelled"].includes(job.status) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      job = await client.fineTuning.jobs.retrieve(created.id);
+    }
+    expect(job.error).toBeNull();
+    expect(job.status).toBe("succeeded");
+    expect(job.fine_tuned_model).toBe(`ft:demo-base:prefs:${created.id}`);
+    const messages = (await client.fineTuning.jobs.listEvents(created.id, { limit: 100 })).data.map((e) => e.message);
+    expect(messages.some((m) => /^Step \d+\/12: validation loss=/.test(m))).toBe(true);
+
+    // The run is a local DPO run with the job's beta; its rewards say the preferred answers won.
+    const run = await ws.registry.getRun(`run_${created.id.slice(6)}`);
+    expect(run.config).toMatchObject({ objective: "dpo", dpo: { beta: 0.5 }, epochs: 2, batchSize: 4 });
+    const accuracy = await ws.registry.listRunEvents(run.id, { type: "metric", name: "val/rewards/accuracy" });
+    expect(accuracy.at(-1)?.value).toBeGreaterThan(0.5);
+    // Measured: val margins 5.3, 10.1, 12.8 at steps 4, 8, 12 (at lr multiplier 1 they shrink and the model degenerates).
+    const margins = (await ws.registry.listRunEvents(run.id, { type: "metric", name: "val/rewards/margin" })).map((e) => e.value!);
+    expect(margins).toHaveLength(3);
+    expect(margins[2]).toBeGreaterThan(margins[0]);
+
+    const chat = await client.chat.completions.create({ model: job.fine_tuned_model!, messages: [{ role: "user", content: "What did Tom have?" }], max_tokens: 24 });
+    expect(chat.choices[0].message.content?.length).toBeGreaterThan(0);
   }, 300_000);
 });

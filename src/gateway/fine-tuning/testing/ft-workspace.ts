@@ -21,6 +21,22 @@ export function chatLines(val: boolean): string[] {
     .map(({ line }) => line);
 }
 
+/** OpenAI preference-format lines (DPO): the preferred answer names the thing, the other does not; 24 or 12 lines. */
+export function preferenceLines(val: boolean): string[] {
+  return NAMES.flatMap((name, i) =>
+    THINGS.map((thing, j) => ({
+      i: i * 3 + j,
+      line: JSON.stringify({
+        input: { messages: [{ role: "user", content: `What did ${name} have?` }] },
+        preferred_output: [{ role: "assistant", content: `${name} had a red ${thing}.` }],
+        non_preferred_output: [{ role: "assistant", content: "I do not know." }],
+      }),
+    })),
+  )
+    .filter(({ i }) => (i % 3 === 2) === val)
+    .map(({ line }) => line);
+}
+
 /** A workspace with gateway.fineTuning set up for CPU tests: `demo-base` names the shipped demo model. */
 export async function createFineTuningWorkspace(port = 0, train: Record<string, unknown> = {}): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "tk-ftapi-"));

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from .contract import model_support
 from .errors import WorkerError
 from .json_file import read_json_object
+from .quant.nf4 import NF4Linear
 from .safetensors_io import load_file, save_file
 
 # The one list (contract/model-support.json): the params schema and TypeScript's train spec carry the same names.
@@ -42,13 +43,17 @@ class LoraConfig:
 
 
 class LoraLinear(nn.Module):
-    def __init__(self, base: nn.Linear, r: int, scaling: float, dropout: float,
+    def __init__(self, base: Union[nn.Linear, NF4Linear], r: int, scaling: float, dropout: float,
                  lora_dtype: torch.dtype = torch.float32, generator: Optional[torch.Generator] = None):
         super().__init__()
         self.in_features, self.out_features = base.in_features, base.out_features
-        self.weight = base.weight  # frozen base parameters, same names as nn.Linear
-        self.bias = base.bias
-        dev = base.weight.device
+        # QLoRA: the frozen base is an NF4Linear kept as a submodule (`base_layer`, PEFT's name); the adapter
+        # keys do not change, they are named after this module.
+        self.base_layer = base if isinstance(base, NF4Linear) else None
+        if self.base_layer is None:
+            self.weight = base.weight  # frozen base parameters, same names as nn.Linear
+            self.bias = base.bias
+        dev = base.packed.device if self.base_layer is not None else base.weight.device
         # Adapters stay float32 on a bf16 base (PEFT's autocast_adapter_dtype): stable updates and optimizer state.
         self.lora_A = nn.Parameter(torch.empty(r, self.in_features, device=dev, dtype=lora_dtype))
         self.lora_B = nn.Parameter(torch.zeros(self.out_features, r, device=dev, dtype=lora_dtype))
@@ -60,7 +65,7 @@ class LoraLinear(nn.Module):
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = F.linear(x, self.weight, self.bias)  # [..., out]
+        out = self.base_layer(x) if self.base_layer is not None else F.linear(x, self.weight, self.bias)  # [..., out]
         # The adapter runs in the activation dtype: the float32 weights (kept for the optimizer) are cast, which
         # is cheap ([r,in] + [out,r]), instead of upcasting x [..., in] and the [..., out] sum to float32 (3 extra
         # passes over the activations and a float32 copy of x kept for backward). Same result in float32.
@@ -69,14 +74,18 @@ class LoraLinear(nn.Module):
         return out + F.linear(a, self.lora_B.to(dt)) * self.scaling
 
     def merged_linear(self) -> nn.Linear:
-        """A plain nn.Linear holding W + scaling * B A (computed in float32, stored in the base dtype)."""
-        lin = nn.Linear(self.in_features, self.out_features, bias=self.bias is not None,
-                        device=self.weight.device, dtype=self.weight.dtype)
+        """A plain nn.Linear holding W + scaling * B A (computed in float32, stored in the base dtype).
+        QLoRA: W is the dequantized NF4 base (the weights the adapter was trained against), stored in bf16."""
+        if self.base_layer is not None:
+            weight, bias, dtype = self.base_layer.dense_weight(torch.float32), self.base_layer.bias, torch.bfloat16
+        else:
+            weight, bias, dtype = self.weight, self.bias, self.weight.dtype
+        lin = nn.Linear(self.in_features, self.out_features, bias=bias is not None, device=weight.device, dtype=dtype)
         with torch.no_grad():
             delta = (self.lora_B.float() @ self.lora_A.float()) * self.scaling  # [out,in]
-            lin.weight.copy_((self.weight.float() + delta).to(self.weight.dtype))
-            if self.bias is not None:
-                lin.bias.copy_(self.bias)
+            lin.weight.copy_((weight.float() + delta).to(dtype))
+            if bias is not None:
+                lin.bias.copy_(bias)
         return lin
 
 
@@ -110,7 +119,8 @@ def apply_lora(model: nn.Module, cfg: LoraConfig, generator: Optional[torch.Gene
     for p in model.parameters():
         p.requires_grad_(False)
     targets = [(name, m) for name, m in model.named_modules()
-               if isinstance(m, nn.Linear) and not isinstance(m, LoraLinear) and _targets_match(cfg, name)]
+               if isinstance(m, (nn.Linear, NF4Linear)) and not name.endswith(".base_layer")
+               and _targets_match(cfg, name)]
     if not targets:
         raise WorkerError("WORKER_INVALID_CONFIG", f"LoRA target_modules {cfg.target_modules!r} match no layer",
                           f"use names from {list(LORA_TARGETS)}")

@@ -61,9 +61,11 @@ def compile_layers(model, enabled: Optional[bool], device, hooks_outside: bool =
     hooks_outside (FSDP): compile only `forward`, so FSDP's all-gather/reshard hooks stay eager around it.
     Returns whether it compiled."""
     from .loss import set_loss_compile
+    from .quant.nf4 import set_dequant_compile
     available = hasattr(torch.nn.Module, "compile") and _torch_at_least(2, 2)
     use = (torch.device(device).type == "cuda") if enabled is None else enabled
     set_loss_compile(use and available)
+    set_dequant_compile(use and available)  # QLoRA's NF4 dequantization (quant/nf4.py)
     if not (use and available):
         return False
     for layer in model.model.layers:

@@ -50,8 +50,15 @@ class NF4Weight:
                 if v is not None}
 
 
+_CODE_BY_DEVICE: Dict[str, torch.Tensor] = {}
+
+
 def _code(device) -> torch.Tensor:
-    return torch.tensor(NF4_CODE, dtype=torch.float32, device=device)
+    """The code table on `device`, made once: a fresh host-to-device copy per matmul would sync the stream."""
+    key = str(device)
+    if key not in _CODE_BY_DEVICE:
+        _CODE_BY_DEVICE[key] = torch.tensor(NF4_CODE, dtype=torch.float32, device=device)
+    return _CODE_BY_DEVICE[key]
 
 
 def pack_nibbles(idx: torch.Tensor) -> torch.Tensor:
@@ -113,13 +120,19 @@ def _dequantize(packed, absmax, shape, dtype):
 
 
 _compiled_dequantize = None
+_compile_enabled = False  # set by the trainer's compile switch (train_state.compile_layers), off by default
+
+
+def set_dequant_compile(enabled: bool) -> None:
+    global _compile_enabled
+    _compile_enabled = bool(enabled)
 
 
 def _dequantize_fn(device: torch.device):
-    """torch.compile'd dequantization on CUDA (torch >= 2.2): unpack, table lookup, scale and cast in one kernel
-    instead of ~6 passes over int64/float32 temporaries. CPU (and torch 1.13) runs the plain version."""
+    """torch.compile'd dequantization on CUDA when compile is on: unpack, table lookup, scale and cast in one
+    kernel instead of ~6 passes over int64/float32 temporaries. Otherwise (CPU, torch 1.13) the plain version."""
     global _compiled_dequantize
-    if device.type != "cuda" or not hasattr(torch, "compile"):
+    if device.type != "cuda" or not _compile_enabled or not hasattr(torch, "compile"):
         return _dequantize
     if torch.compiler.is_compiling():  # inside a compiled decoder layer: inductor fuses the plain version itself
         return _dequantize
@@ -206,8 +219,10 @@ class NF4Linear(nn.Module):
         return dequantize_nf4(self.nf4_weight(), dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        w = self.nf4_weight()
-        out = _NF4Matmul.apply(x, self.packed, block_absmax(w), w.shape)
+        # Plain tensors only (no NF4Weight) on this path: it is traced when the decoder layer is compiled.
+        absmax = (_dequantize_scales(self.absmax_q, self.absmax_scale, self.absmax_offset) if self.double_quant
+                  else self.absmax)
+        out = _NF4Matmul.apply(x, self.packed, absmax, (self.out_features, self.in_features))
         return out if self.bias is None else out + self.bias.to(out.dtype)
 
 

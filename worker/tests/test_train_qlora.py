@@ -59,6 +59,27 @@ def test_qlora_run_trains_and_saves_the_same_adapter_format(data, tmp_path):
     assert any("nf4" in e.get("message", "") for e in rec.of("log"))
 
 
+def test_a_qlora_adapter_merges_into_the_dequantized_base(data, tmp_path):
+    from tunekit_worker.lora import merge_to_hf_folder
+    lora = {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]}
+    result = run_training(train_params(data, str(tmp_path / "qlora"), lora=lora, max_steps=4, quantize="nf4",
+                                       double_quant=True), Recorder())
+    with open(os.path.join(result["adapter_dir"], "tunekit_quantization.json")) as f:
+        assert f.read() == '{\n  "block_size": 64,\n  "double_quant": true,\n  "quantize": "nf4"\n}'
+    out = merge_to_hf_folder(MODEL_DIR, result["adapter_dir"], str(tmp_path / "merged"))
+    merged, base = load_model(out), load_model(MODEL_DIR)
+    assert sorted(merged.state_dict()) == sorted(base.state_dict())
+    # Untargeted projections: the dequantized NF4 weight; targeted ones: that plus the adapter's update.
+    w = base.model.layers[0].mlp.up_proj.weight
+    assert torch.equal(merged.model.layers[0].mlp.up_proj.weight,
+                       dequantize_nf4(quantize_nf4(w, double_quant=True), torch.float32))
+    q = load_model(MODEL_DIR, quantize="nf4", quantize_targets=LORA_TARGETS, double_quant=True)
+    load_peft_adapter(q, result["adapter_dir"])
+    ids = torch.tensor([[1, 300, 301, 302, 303]])
+    with torch.no_grad():
+        assert torch.allclose(merged.logits(merged(ids)), q.logits(q(ids)), atol=1e-4)
+
+
 def test_quantize_with_full_fine_tuning_is_a_clear_error(data, tmp_path):
     with pytest.raises(WorkerError) as e:
         run_training(train_params(data, str(tmp_path), method="full", quantize="nf4"), Recorder())

@@ -26,6 +26,9 @@ LORA_TARGETS = tuple(model_support()["lora_target_modules"])
 PEFT_PREFIX = "base_model.model."  # PEFT's PeftModel -> LoraModel -> the HF model
 ADAPTER_CONFIG = "adapter_config.json"
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
+# Beside a QLoRA run's adapter (PEFT ignores it): how the base was quantized, so a merge folds the adapter into the
+# same dequantized weights it was trained against.
+QUANTIZATION_FILE = "tunekit_quantization.json"
 
 
 @dataclass
@@ -75,9 +78,9 @@ class LoraLinear(nn.Module):
 
     def merged_linear(self) -> nn.Linear:
         """A plain nn.Linear holding W + scaling * B A (computed in float32, stored in the base dtype).
-        QLoRA: W is the dequantized NF4 base (the weights the adapter was trained against), stored in bf16."""
+        QLoRA: W is the dequantized NF4 base (the weights the adapter was trained against)."""
         if self.base_layer is not None:
-            weight, bias, dtype = self.base_layer.dense_weight(torch.float32), self.base_layer.bias, torch.bfloat16
+            weight, bias, dtype = self.base_layer.dense_weight(torch.float32), self.base_layer.bias, self.base_layer.dtype
         else:
             weight, bias, dtype = self.weight, self.bias, self.weight.dtype
         lin = nn.Linear(self.in_features, self.out_features, bias=bias is not None, device=weight.device, dtype=dtype)
@@ -188,11 +191,25 @@ def save_peft_adapter(model: nn.Module, out_dir: str, base_model_name_or_path: s
     os.makedirs(out_dir, exist_ok=True)
     save_file({k: v.contiguous() for k, v in lora_state_dict(model).items()},
               os.path.join(out_dir, ADAPTER_WEIGHTS), {"format": "pt"})
-    path = os.path.join(out_dir, ADAPTER_CONFIG)
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
-        json.dump(peft_adapter_config(cfg, base_model_name_or_path), f, indent=2, sort_keys=True)
-    os.replace(path + ".tmp", path)
+    files = {ADAPTER_CONFIG: peft_adapter_config(cfg, base_model_name_or_path)}
+    quantized = [m.base_layer for m in lora_modules(model).values() if m.base_layer is not None]
+    if quantized:
+        files[QUANTIZATION_FILE] = {"quantize": "nf4", "double_quant": quantized[0].double_quant, "block_size": 64}
+    for name, content in files.items():
+        path = os.path.join(out_dir, name)
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
+            json.dump(content, f, indent=2, sort_keys=True)
+        os.replace(path + ".tmp", path)
     return out_dir
+
+
+def read_quantization(adapter_dir: str) -> Optional[dict]:
+    """The QLoRA sidecar of an adapter folder, or None for a plain LoRA adapter."""
+    path = os.path.join(adapter_dir, QUANTIZATION_FILE)
+    if not os.path.exists(path):
+        return None
+    return read_json_object(path, ("WORKER_ADAPTER_NOT_FOUND", f"cannot read {path}", "re-save the adapter"),
+                            ("WORKER_INVALID_CONFIG", f"re-save the adapter: its {QUANTIZATION_FILE} is damaged"))
 
 
 def read_adapter_config(adapter_dir: str) -> LoraConfig:
@@ -269,11 +286,20 @@ def merge_to_hf_folder(model_dir: str, adapter_dir: str, out_dir: str, dtype: Op
     """Base model + adapter -> a standalone HF folder (config, tokenizer files, merged safetensors).
 
     Merging happens in float32 whatever the saved dtype (default: the base model's own dtype), so rounding happens
-    once, at the end."""
+    once, at the end. A QLoRA adapter (tunekit_quantization.json beside it) is merged into the base quantized as in
+    training and dequantized: W' = dequant(nf4(W)) + scaling * B A, the weights its loss was measured on."""
     from .models.hf_folder import save_hf_folder
     from .models.llama import load_model
 
-    model = load_model(model_dir, device=device, dtype=torch.float32)
+    quant = read_quantization(adapter_dir)
+    if quant is not None:
+        model = load_model(model_dir, device=device, dtype=torch.float32, quantize=quant["quantize"],
+                           quantize_targets=LORA_TARGETS, double_quant=bool(quant.get("double_quant")))
+    else:
+        model = load_model(model_dir, device=device, dtype=torch.float32)
     load_peft_adapter(model, adapter_dir)
     merge_lora(model)
+    if quant is not None:  # projections the adapter did not target are still NF4: save them dequantized
+        from .quant.nf4 import dequantize_model_projections
+        dequantize_model_projections(model)
     return save_hf_folder(model, model_dir, out_dir, dtype=dtype)

@@ -177,6 +177,7 @@ class NF4Linear(nn.Module):
                  device=None, dtype=torch.bfloat16):
         super().__init__()
         self.in_features, self.out_features, self.double_quant = in_features, out_features, double_quant
+        self.dtype = dtype  # the model's dtype: what a merge stores the dequantized weight in
         n = in_features * out_features
         blocks = -(-n // BLOCK)
         kw = {"device": device}
@@ -244,3 +245,20 @@ def quantize_model_projections(model: nn.Module, names: Iterable[str], double_qu
                        lin.weight.dtype))
         setattr(model.get_submodule(parent), child, q)
     return len(targets)
+
+
+def dequantize_model_projections(model: nn.Module) -> int:
+    """Every NF4Linear back to an nn.Linear holding its dequantized weight (in the model's dtype), e.g. before a
+    merged model is saved as a plain HF folder. Returns how many."""
+    found = [(n, m) for n, m in model.named_modules() if isinstance(m, NF4Linear)]
+    for name, q in found:
+        parent, child = name.rsplit(".", 1)
+        lin = nn.Linear(q.in_features, q.out_features, bias=q.bias is not None, device=q.packed.device,
+                        dtype=q.dtype)
+        with torch.no_grad():
+            lin.weight.copy_(q.dense_weight(torch.float32))
+            if q.bias is not None:
+                lin.bias.copy_(q.bias)
+        lin.requires_grad_(False)
+        setattr(model.get_submodule(parent), child, lin)
+    return len(found)

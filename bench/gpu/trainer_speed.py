@@ -14,6 +14,11 @@ Sides (each a fresh child process, so peak memory and compile caches are its own
   eager    this checkout with compile off (what compile adds, and a fallback if compile fails).
   packed   this checkout, each row packed with 4 documents (document-masked attention; speed only: its loss
            differs from the baseline's, which has no packing).
+  qlora    this checkout with the base projections quantized to NF4 as they load (quantize: nf4), bf16 LoRA on
+           top (option dq=1: double quantization); its peak also reports the load (`load_peak_gib`). If it fails
+           compiled, it is retried once as qlora-eager (compile off).
+  init     only builds the model and PEFT's LoRA init (what hf does first), without training: for calls that
+           compare tunekit sides only (--baseline picks the side the ratios are taken against).
 A side may carry options, `side:micro=M,ckpt=K`: the batch runs as batch/M micro-batches of M sequences with
 gradient accumulation (the same optimizer step: every micro-batch has the same token count, so the mean of their
 mean losses is the batch's mean loss), and K layers recompute their forward in backward (hf: any K > 0 = all).
@@ -184,6 +189,9 @@ def side_hf(c, work, steps, warmup, out_dir, name="hf"):
 
     k = c["batch"] // c["micro"]
 
+    if name == "init":  # the model folder and the LoRA init are what the other sides need
+        return {"save_s": save_s}
+
     def step(x, ev):
         next(ev).record()
         total = 0.0
@@ -208,7 +216,7 @@ def side_hf(c, work, steps, warmup, out_dir, name="hf"):
     return r
 
 
-def side_tunekit(c, work, steps, warmup, out_dir, worker_path, packed, name, compile_flag=None):
+def side_tunekit(c, work, steps, warmup, out_dir, worker_path, packed, name, compile_flag=None, quantize=None):
     sys.path.insert(0, worker_path)
     from tunekit_worker import train as tk_train
     from tunekit_worker.train_params import OptimizerParams
@@ -216,8 +224,16 @@ def side_tunekit(c, work, steps, warmup, out_dir, worker_path, packed, name, com
     from tunekit_worker.loss import masked_loss_sum
     from tunekit_worker.models.llama import load_model, positions_from_segments
     t0 = time.time()
-    model = load_model(os.path.join(work, "model"), device="cuda", dtype=torch.bfloat16)
+    torch.cuda.reset_peak_memory_stats()
+    if quantize is not None:  # QLoRA: each projection quantized on the GPU as it is read; the bf16 model never exists there
+        model = load_model(os.path.join(work, "model"), device="cuda", dtype=torch.bfloat16, quantize="nf4",
+                           quantize_targets=TARGETS, double_quant=bool(quantize.get("dq", 0)))
+    else:
+        model = load_model(os.path.join(work, "model"), device="cuda", dtype=torch.bfloat16)
+    torch.cuda.synchronize()
     load_s = time.time() - t0
+    load_peak = torch.cuda.max_memory_allocated() / 2 ** 30
+    model_gib = torch.cuda.memory_allocated() / 2 ** 30
     model.gradient_checkpointing = c["ckpt"]  # bool or a number of layers
     apply_lora(model, LoraConfig(r=16, alpha=32.0, dropout=0.0, target_modules=list(TARGETS)))
     model.to("cuda")
@@ -261,7 +277,8 @@ def side_tunekit(c, work, steps, warmup, out_dir, worker_path, packed, name, com
     names = ["forward", "loss", "backward", "optimizer"] if k == 1 else ["first forward", "first loss", "rest",
                                                                           "optimizer"]
     r = run_loop(step, data, c, steps, warmup, Phases(names), out_dir, name)
-    r.update(compiled=compiled, load_s=load_s, wall_s=time.time() - t0, trainable=sum(p.numel() for p in params))
+    r.update(compiled=compiled, load_s=load_s, wall_s=time.time() - t0, trainable=sum(p.numel() for p in params),
+             load_peak_gib=load_peak, model_gib=model_gib, quantize="nf4" if quantize is not None else None)
     return r
 
 
@@ -274,9 +291,14 @@ def child(a):
     c = apply_options(CONFIGS[a.config], opts)
     work = os.path.join(a.work, a.config)
     label = f"{a.config}-{a.side}".replace(":", "_").replace(",", "_").replace("=", "")
-    if side == "hf":
+    if side == "init":
+        r = side_hf(dict(c, ckpt=False), work, 0, 0, None, "init")
+    elif side == "hf":
         c["ckpt"] = bool(c["ckpt"])
         r = side_hf(c, work, a.steps, a.warmup, a.out, "hf" if not opts else label)
+    elif side in ("qlora", "qlora-eager"):
+        r = side_tunekit(c, work, a.steps, a.warmup, a.out, os.path.join(REPO, "worker"), False, label,
+                         False if side == "qlora-eager" else None, quantize=opts)
     else:
         path = os.path.abspath(a.v0_path) if side == "v0" else os.path.join(REPO, "worker")
         r = side_tunekit(c, work, a.steps, a.warmup, a.out, path, side == "packed", label,
@@ -297,6 +319,7 @@ def main():
     ap.add_argument("--work", default="/tmp/tk-speed")
     ap.add_argument("--out", default=os.environ.get("OUT"))
     ap.add_argument("--timeout", type=int, default=300, help="seconds per side")
+    ap.add_argument("--baseline", default="hf", help="the side ratios and loss differences are taken against")
     ap.add_argument("--side")
     ap.add_argument("--config")
     a = ap.parse_args()
@@ -313,7 +336,9 @@ def main():
         make_data(c, (a.warmup + a.steps) * c["batch"], os.path.join(work, "data.pt"))
         fpt = flops_per_token(c)
         rep = report["configs"][name] = {"config": c, "flops_per_token": fpt, "sides": {}}
-        for side in (a.sides.split(";") if ";" in a.sides or ":" in a.sides else a.sides.split(",")):
+        queue = a.sides.split(";") if ";" in a.sides or ":" in a.sides else a.sides.split(",")
+        while queue:
+            side = queue.pop(0)
             t0 = time.time()
             cmd = [sys.executable, os.path.abspath(__file__), "--side", side, "--config", name, "--steps",
                    str(a.steps), "--warmup", str(a.warmup), "--v0-path", a.v0_path, "--work", a.work]
@@ -325,7 +350,10 @@ def main():
             except subprocess.TimeoutExpired as e:
                 ok, tail = False, f"timeout after {a.timeout} s: " + str(e.stderr or "")[-2000:]
             res_path = result_file(work, side)
-            if ok and os.path.exists(res_path):
+            if ok and os.path.exists(res_path) and side.startswith("init"):
+                with open(res_path) as f:
+                    r = json.load(f)
+            elif ok and os.path.exists(res_path):
                 with open(res_path) as f:
                     r = json.load(f)
                 r["mfu_measured"] = r["tokens_per_s"] * fpt / (ceiling * 1e12)
@@ -333,6 +361,8 @@ def main():
             else:
                 r = {"error": tail}
                 print(f"[{name}/{side}] FAILED:\n{tail}", flush=True)
+                if side.startswith("qlora:") or side == "qlora":  # compiled failed: measure it eager instead
+                    queue.insert(0, side.replace("qlora", "qlora-eager", 1))
             r["process_s"] = time.time() - t0
             rep["sides"][side] = r
             print(f"[{name}/{side}] {json.dumps({k: v for k, v in r.items() if k not in ('losses', 'error')})}",
@@ -340,20 +370,25 @@ def main():
             if a.out:
                 with open(os.path.join(a.out, "trainer-speed.json"), "w") as f:
                     json.dump(report, f, indent=1)
-        base = rep["sides"].get("hf", {})
+        base = rep["sides"].get(a.baseline, {})
         print(f"\n{name}: batch {c['batch']} x {c['seq']}, ckpt {c['ckpt']}, {fpt / 1e9:.2f} GFLOP/token")
-        print("| side | tokens/s | ratio | peak GiB | MFU (measured / datasheet) | loss @1 | loss @N | loss vs hf |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        print(f"| side | tokens/s | ratio | peak GiB (load) | MFU (measured / datasheet) | loss @1 | loss @N | "
+              f"loss vs {a.baseline} @N | largest step diff |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for side, r in rep["sides"].items():
             if "error" in r:
-                print(f"| {side} | failed | | | | | | |")
+                print(f"| {side} | failed | | | | | | | |")
+                continue
+            if "tokens_per_s" not in r:  # init: built the model only
                 continue
             ratio = r["tokens_per_s"] / base["tokens_per_s"] if "tokens_per_s" in base else float("nan")
             lo, bl = r["losses"], base.get("losses")
             dl = f"{(lo[-1] - bl[-1]) / bl[-1] * 100:+.2f}%" if bl else ""
-            print(f"| {side} | {r['tokens_per_s']:,.0f} | {ratio:.2f}x | {r['peak_gib']:.1f} | "
+            worst = f"{max(abs(x - y) / y for x, y in zip(lo, bl)) * 100:.2f}%" if bl else ""
+            lp = f" ({r['load_peak_gib']:.1f})" if "load_peak_gib" in r else ""
+            print(f"| {side} | {r['tokens_per_s']:,.0f} | {ratio:.2f}x | {r['peak_gib']:.1f}{lp} | "
                   f"{r['mfu_measured'] * 100:.1f}% / {r['mfu_datasheet'] * 100:.1f}% | {lo[0]:.4f} | {lo[-1]:.4f} | "
-                  f"{dl} |")
+                  f"{dl} | {worst} |")
         for side, r in rep["sides"].items():
             if "phase_ms_per_step" in r:
                 print(f"  {side} ms/step: " + ", ".join(f"{k} {v:.1f}" for k, v in r["phase_ms_per_step"].items()))

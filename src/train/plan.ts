@@ -100,6 +100,25 @@ function layerProjections(c: ModelConfig, sparse: boolean): Set<string> {
   return new Set([...attention, ...mlp]);
 }
 
+/** NF4 storage per weight: 4 bits + a float32 absmax per 64 (or, double-quantized, 8 bits per 64 + float32 per 64·256). */
+export function nf4BytesPerWeight(doubleQuant: boolean): number {
+  return 0.5 + (doubleQuant ? 1 / 64 + 4 / (64 * 256) : 4 / 64);
+}
+
+/** Bytes of the frozen base: quantize nf4 stores every layer projection in NF4 (the worker quantizes each one LoRA
+ * can wrap); embeddings, the LM head and norms stay in the training dtype. */
+export function baseWeightBytes(c: ModelConfig, bytes: number, quantize: "none" | "nf4", doubleQuant: boolean): number {
+  const n = countParameters(c);
+  if (quantize === "none") return n * bytes;
+  const shapes = loraProjectionShapes(c);
+  const projections = sparseLayers(c).reduce((total, sparse) => {
+    let sum = 0;
+    for (const t of layerProjections(c, sparse)) sum += shapes[t]![0] * shapes[t]![1];
+    return total + sum;
+  }, 0);
+  return (n - projections) * bytes + projections * nf4BytesPerWeight(doubleQuant);
+}
+
 /** LoRA A and B matrices: r × (in + out) per targeted projection per layer that has it. */
 export function countLoraParameters(c: ModelConfig, r: number, targets: readonly string[]): number {
   const shapes = loraProjectionShapes(c);
@@ -150,7 +169,7 @@ export function buildPlan(resolved: ResolvedTrainSpec, header: ShardHeader, hard
   const bytes = spec.dtype === "float32" || (spec.dtype === "auto" && hardware.kind === "cpu") ? 4 : 2;
   // fsdp: each GPU holds 1/processes of the weights, gradients and optimizer states (plus one layer gathered).
   const shards = spec.distributed === "fsdp" ? spec.processes : 1;
-  const weights = (n * bytes + (lora ? trainable * bytes : 0)) / shards;
+  const weights = (baseWeightBytes(c, bytes, spec.quantize, spec.doubleQuant) + (lora ? trainable * bytes : 0)) / shards;
   const gradients = (trainable * bytes) / shards;
   const optimizer = (2 * trainable * bytes) / shards;
   const activations = activationBytes(c, spec.batchSize, spec.seqLen, bytes, spec.gradientCheckpointing);
@@ -161,6 +180,7 @@ export function buildPlan(resolved: ResolvedTrainSpec, header: ShardHeader, hard
     `time assumes ${Math.round(utilisation * 100)} % of ${hardware.peakTflops >= 1 ? `${hardware.peakTflops} TFLOP/s` : `${(hardware.peakTflops * 1000).toFixed(1)} GFLOP/s`} (${hardware.source}) on ${hardware.name}`,
     `memory: weights + trainable gradients + AdamW states${shards > 1 ? ` (sharded over ${shards} GPUs)` : ""} + activations of one micro-batch, +10 %`,
   ];
+  if (spec.quantize === "nf4") notes.push(`weights: layer projections in NF4 (${nf4BytesPerWeight(spec.doubleQuant).toFixed(3)} bytes each), embeddings and head in ${bytes * 8}-bit`);
   if (hardware.kind === "cpu" && n < 50_000_000) notes.push("tiny models on CPU are dominated by per-step overhead; expect the real time to differ");
   return {
     provider: spec.provider,

@@ -52,6 +52,29 @@ describe("train spec", () => {
     expect((error as ConfigError).message).toMatch(/^6 problems in the configuration:/);
   });
 
+  it("takes quantize: nf4 for LoRA and refuses it where it cannot apply", () => {
+    expect(parseTrainSpec({ model: "m", dataset: "d", quantize: "nf4", doubleQuant: true })).toMatchObject({ method: "lora", quantize: "nf4", doubleQuant: true });
+    expect(parseTrainSpec({ model: "m", dataset: "d" })).toMatchObject({ quantize: "none", doubleQuant: false });
+    const error = (() => {
+      try {
+        parseTrainSpec({ model: "m", dataset: "d", method: "full", quantize: "nf4" }, "train.yaml");
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(problemsOf(error)).toEqual([
+      {
+        path: "quantize",
+        value: "nf4",
+        message: "quantize nf4 (QLoRA) trains LoRA adapters on a frozen 4-bit base, but method is full",
+        fix: "use method: lora with quantize: nf4, or remove quantize for full fine-tuning",
+        source: "train.yaml",
+      },
+    ]);
+    expect(() => parseTrainSpec({ model: "m", dataset: "d", doubleQuant: true }, "t.yaml")).toThrow(/doubleQuant quantizes the NF4 block scales, but quantize is none/);
+    expect(() => parseTrainSpec({ model: "m", dataset: "d", provider: "openai", quantize: "nf4" }, "t.yaml")).toThrow(/quantize nf4 runs in tunekit's worker; provider is openai/);
+  });
+
   it("has a JSON Schema listing every key", () => {
     expect(Object.keys(trainSpecJsonSchema().properties as object)).toContain("earlyStopping");
   });

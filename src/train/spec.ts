@@ -55,6 +55,8 @@ export const TrainSpecSchema = z.strictObject({
   template: z.string().optional().describe("Chat template: the model's own when omitted (chatml when it has none), a named one, or a .jinja file."),
   trainOn: z.enum(["assistant", "all"]).default("assistant"),
   method: f.method,
+  quantize: f.quantize,
+  doubleQuant: f.doubleQuant,
   objective: f.objective,
   dpo: z.strictObject({ beta: f.dpoBeta, loss: f.dpoLoss, referenceFree: f.dpoReferenceFree }).prefault({}),
   orpo: z.strictObject({ beta: f.orpoBeta }).prefault({}),
@@ -111,7 +113,7 @@ export function parseTrainSpec(raw: unknown, source = "train spec"): TrainSpec {
 export function safeParseTrainSpec(raw: unknown, source = "train spec"): { spec: TrainSpec; problems: [] } | { spec: null; problems: ConfigProblem[] } {
   const result = TrainSpecSchema.safeParse(raw);
   if (result.success) {
-    const local = localOnlyProblems(result.data, source);
+    const local = [...localOnlyProblems(result.data, source), ...quantizeProblems(result.data, source)];
     return local.length ? { spec: null, problems: local } : { spec: result.data, problems: [] };
   }
   const problems = describeIssues(result.error.issues, raw, (path) => knownKeysAt(TrainSpecSchema, path)).map((p) => ({
@@ -131,6 +133,21 @@ function localOnlyProblems(spec: TrainSpec, source: string): ConfigProblem[] {
   }
   if (spec.initAdapter !== undefined) {
     problems.push({ path: "initAdapter", value: spec.initAdapter, message: `initAdapter continues a local LoRA adapter; provider is ${spec.provider}`, fix: "use provider: local, or remove initAdapter", source });
+  }
+  return problems;
+}
+
+/** QLoRA quantizes the frozen base under LoRA adapters: a full fine-tune (every weight trained) cannot use it. */
+function quantizeProblems(spec: TrainSpec, source: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (spec.quantize !== "none" && spec.method !== "lora") {
+    problems.push({ path: "quantize", value: spec.quantize, message: `quantize ${spec.quantize} (QLoRA) trains LoRA adapters on a frozen 4-bit base, but method is ${spec.method}`, fix: "use method: lora with quantize: nf4, or remove quantize for full fine-tuning", source });
+  }
+  if (spec.quantize !== "none" && spec.provider !== "local") {
+    problems.push({ path: "quantize", value: spec.quantize, message: `quantize ${spec.quantize} runs in tunekit's worker; provider is ${spec.provider}`, fix: "use provider: local, or remove quantize", source });
+  }
+  if (spec.doubleQuant && spec.quantize === "none") {
+    problems.push({ path: "doubleQuant", value: true, message: "doubleQuant quantizes the NF4 block scales, but quantize is none", fix: "set quantize: nf4, or remove doubleQuant", source });
   }
   return problems;
 }

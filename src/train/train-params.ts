@@ -17,6 +17,8 @@ export function toWorkerTrainParams(
     resume_from: paths.resumeFrom ?? null,
     init_adapter: paths.initAdapter ?? null,
     method: spec.method,
+    quantize: spec.quantize,
+    double_quant: spec.doubleQuant,
     objective: spec.objective,
     dpo: { beta: spec.dpo.beta, loss: spec.dpo.loss, reference_free: spec.dpo.referenceFree },
     orpo: { beta: spec.orpo.beta },

@@ -30,6 +30,8 @@ describe("worker params contract", () => {
       resume_from: null,
       init_adapter: null,
       method: "lora",
+      quantize: "none",
+      double_quant: false,
       objective: "sft",
       dpo: { beta: 0.1, loss: "sigmoid", reference_free: false },
       orpo: { beta: 0.1 },

@@ -25,6 +25,11 @@ export const trainFields = {
   loraDropout: z.number().min(0).lt(1).default(0),
   loraTargetModules: z.array(z.enum(LORA_TARGET_MODULES)).min(1).default(["q_proj", "v_proj"]),
   loraUseRslora: z.boolean().default(false),
+  quantize: z
+    .enum(["none", "nf4"])
+    .default("none")
+    .describe("nf4 (QLoRA, method lora only): the frozen base projections are stored as 4-bit NormalFloat (blocks of 64, absmax scales) and dequantized to bf16 on the fly; LoRA adapters stay 16/32-bit and are saved as usual."),
+  doubleQuant: z.boolean().default(false).describe("With quantize nf4: the block scales are quantized to 8 bits too (about 0.37 bit less per weight)."),
   lr: z.number().positive().default(2e-4),
   weightDecay: z.number().min(0).default(0),
   betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
@@ -81,6 +86,8 @@ export const WorkerTrainParamsSchema = z.strictObject({
     .default(null)
     .describe("A PEFT LoRA adapter folder a LoRA run starts from (its r, alpha and targets must equal lora's)."),
   method: f.method,
+  quantize: f.quantize,
+  double_quant: f.doubleQuant,
   objective: f.objective,
   dpo: z.strictObject({ beta: f.dpoBeta, loss: f.dpoLoss, reference_free: f.dpoReferenceFree }).prefault({}),
   orpo: z.strictObject({ beta: f.orpoBeta }).prefault({}),

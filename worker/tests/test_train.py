@@ -87,7 +87,7 @@ def test_bad_params_are_reported_together(data, tmp_path):
     assert e.value.code == "WORKER_BAD_PARAMS"
     assert e.value.message == ("invalid train params: params.batch_size: got 0, expected an integer >= 1; "
                                "params.colour: unknown param (got \"red\"), known: model_dir, data_dir, "
-                               "output_dir, resume_from, init_adapter, method, objective, dpo, orpo, lora, "
+                               "output_dir, resume_from, init_adapter, method, quantize, double_quant, objective, dpo, orpo, lora, "
                                "optimizer, schedule, batch_size, grad_accum, "
                                "epochs, max_steps, max_grad_norm, gradient_checkpointing, distributed, compile, "
                                "seed, eval, early_stopping, checkpoint, device, dtype, log_every; params.method: "

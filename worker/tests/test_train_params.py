@@ -20,7 +20,8 @@ def test_the_dataclasses_have_exactly_the_contract_s_params():
 def test_every_default_comes_from_the_contract():
     assert parse_train_params({"model_dir": "m", "data_dir": "d", "output_dir": "o"}) == TrainParams(
         model_dir="m", data_dir="d", output_dir="o", resume_from=None, init_adapter=None, method="lora",
-        objective="sft", dpo=DpoParams(beta=0.1, loss="sigmoid", reference_free=False), orpo=OrpoParams(beta=0.1),
+        quantize="none", double_quant=False, objective="sft", dpo=DpoParams(beta=0.1, loss="sigmoid", reference_free=False),
+        orpo=OrpoParams(beta=0.1),
         lora=LoraParams(r=8, alpha=16, dropout=0, target_modules=["q_proj", "v_proj"], use_rslora=False),
         optimizer=OptimizerParams(lr=2e-4, weight_decay=0, betas=(0.9, 0.999), eps=1e-8),
         schedule=ScheduleParams(type="cosine", warmup_steps=0, min_lr_ratio=0), batch_size=8, grad_accum=1,

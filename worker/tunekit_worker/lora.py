@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from .contract import model_support
 from .errors import WorkerError
 from .json_file import read_json_object
+from .quant.nf4 import NF4Linear
 from .safetensors_io import load_file, save_file
 
 # The one list (contract/model-support.json): the params schema and TypeScript's train spec carry the same names.
@@ -25,6 +26,9 @@ LORA_TARGETS = tuple(model_support()["lora_target_modules"])
 PEFT_PREFIX = "base_model.model."  # PEFT's PeftModel -> LoraModel -> the HF model
 ADAPTER_CONFIG = "adapter_config.json"
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
+# Beside a QLoRA run's adapter (PEFT ignores it): how the base was quantized, so a merge folds the adapter into the
+# same dequantized weights it was trained against.
+QUANTIZATION_FILE = "tunekit_quantization.json"
 
 
 @dataclass
@@ -42,13 +46,17 @@ class LoraConfig:
 
 
 class LoraLinear(nn.Module):
-    def __init__(self, base: nn.Linear, r: int, scaling: float, dropout: float,
+    def __init__(self, base: Union[nn.Linear, NF4Linear], r: int, scaling: float, dropout: float,
                  lora_dtype: torch.dtype = torch.float32, generator: Optional[torch.Generator] = None):
         super().__init__()
         self.in_features, self.out_features = base.in_features, base.out_features
-        self.weight = base.weight  # frozen base parameters, same names as nn.Linear
-        self.bias = base.bias
-        dev = base.weight.device
+        # QLoRA: the frozen base is an NF4Linear kept as a submodule (`base_layer`, PEFT's name); the adapter
+        # keys do not change, they are named after this module.
+        self.base_layer = base if isinstance(base, NF4Linear) else None
+        if self.base_layer is None:
+            self.weight = base.weight  # frozen base parameters, same names as nn.Linear
+            self.bias = base.bias
+        dev = base.packed.device if self.base_layer is not None else base.weight.device
         # Adapters stay float32 on a bf16 base (PEFT's autocast_adapter_dtype): stable updates and optimizer state.
         self.lora_A = nn.Parameter(torch.empty(r, self.in_features, device=dev, dtype=lora_dtype))
         self.lora_B = nn.Parameter(torch.zeros(self.out_features, r, device=dev, dtype=lora_dtype))
@@ -60,7 +68,7 @@ class LoraLinear(nn.Module):
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = F.linear(x, self.weight, self.bias)  # [..., out]
+        out = self.base_layer(x) if self.base_layer is not None else F.linear(x, self.weight, self.bias)  # [..., out]
         # The adapter runs in the activation dtype: the float32 weights (kept for the optimizer) are cast, which
         # is cheap ([r,in] + [out,r]), instead of upcasting x [..., in] and the [..., out] sum to float32 (3 extra
         # passes over the activations and a float32 copy of x kept for backward). Same result in float32.
@@ -69,14 +77,18 @@ class LoraLinear(nn.Module):
         return out + F.linear(a, self.lora_B.to(dt)) * self.scaling
 
     def merged_linear(self) -> nn.Linear:
-        """A plain nn.Linear holding W + scaling * B A (computed in float32, stored in the base dtype)."""
-        lin = nn.Linear(self.in_features, self.out_features, bias=self.bias is not None,
-                        device=self.weight.device, dtype=self.weight.dtype)
+        """A plain nn.Linear holding W + scaling * B A (computed in float32, stored in the base dtype).
+        QLoRA: W is the dequantized NF4 base (the weights the adapter was trained against)."""
+        if self.base_layer is not None:
+            weight, bias, dtype = self.base_layer.dense_weight(torch.float32), self.base_layer.bias, self.base_layer.dtype
+        else:
+            weight, bias, dtype = self.weight, self.bias, self.weight.dtype
+        lin = nn.Linear(self.in_features, self.out_features, bias=bias is not None, device=weight.device, dtype=dtype)
         with torch.no_grad():
             delta = (self.lora_B.float() @ self.lora_A.float()) * self.scaling  # [out,in]
-            lin.weight.copy_((self.weight.float() + delta).to(self.weight.dtype))
-            if self.bias is not None:
-                lin.bias.copy_(self.bias)
+            lin.weight.copy_((weight.float() + delta).to(dtype))
+            if bias is not None:
+                lin.bias.copy_(bias)
         return lin
 
 
@@ -110,7 +122,8 @@ def apply_lora(model: nn.Module, cfg: LoraConfig, generator: Optional[torch.Gene
     for p in model.parameters():
         p.requires_grad_(False)
     targets = [(name, m) for name, m in model.named_modules()
-               if isinstance(m, nn.Linear) and not isinstance(m, LoraLinear) and _targets_match(cfg, name)]
+               if isinstance(m, (nn.Linear, NF4Linear)) and not name.endswith(".base_layer")
+               and _targets_match(cfg, name)]
     if not targets:
         raise WorkerError("WORKER_INVALID_CONFIG", f"LoRA target_modules {cfg.target_modules!r} match no layer",
                           f"use names from {list(LORA_TARGETS)}")
@@ -178,11 +191,25 @@ def save_peft_adapter(model: nn.Module, out_dir: str, base_model_name_or_path: s
     os.makedirs(out_dir, exist_ok=True)
     save_file({k: v.contiguous() for k, v in lora_state_dict(model).items()},
               os.path.join(out_dir, ADAPTER_WEIGHTS), {"format": "pt"})
-    path = os.path.join(out_dir, ADAPTER_CONFIG)
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
-        json.dump(peft_adapter_config(cfg, base_model_name_or_path), f, indent=2, sort_keys=True)
-    os.replace(path + ".tmp", path)
+    files = {ADAPTER_CONFIG: peft_adapter_config(cfg, base_model_name_or_path)}
+    quantized = [m.base_layer for m in lora_modules(model).values() if m.base_layer is not None]
+    if quantized:
+        files[QUANTIZATION_FILE] = {"quantize": "nf4", "double_quant": quantized[0].double_quant, "block_size": 64}
+    for name, content in files.items():
+        path = os.path.join(out_dir, name)
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
+            json.dump(content, f, indent=2, sort_keys=True)
+        os.replace(path + ".tmp", path)
     return out_dir
+
+
+def read_quantization(adapter_dir: str) -> Optional[dict]:
+    """The QLoRA sidecar of an adapter folder, or None for a plain LoRA adapter."""
+    path = os.path.join(adapter_dir, QUANTIZATION_FILE)
+    if not os.path.exists(path):
+        return None
+    return read_json_object(path, ("WORKER_ADAPTER_NOT_FOUND", f"cannot read {path}", "re-save the adapter"),
+                            ("WORKER_INVALID_CONFIG", f"re-save the adapter: its {QUANTIZATION_FILE} is damaged"))
 
 
 def read_adapter_config(adapter_dir: str) -> LoraConfig:
@@ -259,11 +286,20 @@ def merge_to_hf_folder(model_dir: str, adapter_dir: str, out_dir: str, dtype: Op
     """Base model + adapter -> a standalone HF folder (config, tokenizer files, merged safetensors).
 
     Merging happens in float32 whatever the saved dtype (default: the base model's own dtype), so rounding happens
-    once, at the end."""
+    once, at the end. A QLoRA adapter (tunekit_quantization.json beside it) is merged into the base quantized as in
+    training and dequantized: W' = dequant(nf4(W)) + scaling * B A, the weights its loss was measured on."""
     from .models.hf_folder import save_hf_folder
     from .models.llama import load_model
 
-    model = load_model(model_dir, device=device, dtype=torch.float32)
+    quant = read_quantization(adapter_dir)
+    if quant is not None:
+        model = load_model(model_dir, device=device, dtype=torch.float32, quantize=quant["quantize"],
+                           quantize_targets=LORA_TARGETS, double_quant=bool(quant.get("double_quant")))
+    else:
+        model = load_model(model_dir, device=device, dtype=torch.float32)
     load_peft_adapter(model, adapter_dir)
     merge_lora(model)
+    if quant is not None:  # projections the adapter did not target are still NF4: save them dequantized
+        from .quant.nf4 import dequantize_model_projections
+        dequantize_model_projections(model)
     return save_hf_folder(model, model_dir, out_dir, dtype=dtype)

@@ -73,6 +73,8 @@ class TrainParams:
     resume_from: Optional[str]
     init_adapter: Optional[str]  # a PEFT adapter folder a LoRA run starts from
     method: str
+    quantize: str  # "none", or "nf4" (QLoRA: the frozen base projections stored as 4-bit NormalFloat)
+    double_quant: bool  # with nf4: the block scales quantized to 8 bits as well
     objective: str  # "sft", or a preference objective over paired rows: "dpo", "orpo"
     dpo: DpoParams
     orpo: OrpoParams
@@ -109,6 +111,9 @@ def _cross_param_problems(p: dict) -> List[str]:
     if p.get("init_adapter") and p.get("method") == "full":
         problems.append("params.init_adapter: a PEFT adapter starts a LoRA run, but method is \"full\" (use method lora, "
                         "or merge the adapter into a model folder and fine-tune that)")
+    if p.get("quantize", "none") != "none" and p.get("method") == "full":
+        problems.append(f"params.quantize: {p.get('quantize')} (QLoRA) trains LoRA adapters on a frozen 4-bit base, "
+                        "but method is \"full\" (use method lora, or quantize none for full fine-tuning)")
     return problems
 
 

@@ -61,9 +61,11 @@ def compile_layers(model, enabled: Optional[bool], device, hooks_outside: bool =
     hooks_outside (FSDP): compile only `forward`, so FSDP's all-gather/reshard hooks stay eager around it.
     Returns whether it compiled."""
     from .loss import set_loss_compile
+    from .quant.nf4 import set_dequant_compile
     available = hasattr(torch.nn.Module, "compile") and _torch_at_least(2, 2)
     use = (torch.device(device).type == "cuda") if enabled is None else enabled
     set_loss_compile(use and available)
+    set_dequant_compile(use and available)  # QLoRA's NF4 dequantization (quant/nf4.py)
     if not (use and available):
         return False
     for layer in model.model.layers:
@@ -148,7 +150,12 @@ class TrainState:
 def _load_trainable_model(p: TrainParams, shards, device, dtype, say):
     """The model on `device`, LoRA-wrapped for a LoRA run: (model, LoraConfig or None, trainable count)."""
     t0 = time.time()
-    model = load_model(p.model_dir, device=device, dtype=dtype)
+    if p.quantize == "nf4":  # QLoRA: every LoRA-able projection quantized as it is read (models/llama.py)
+        from .lora import LORA_TARGETS
+        model = load_model(p.model_dir, device=device, dtype=dtype, quantize="nf4", quantize_targets=LORA_TARGETS,
+                           double_quant=p.double_quant)
+    else:
+        model = load_model(p.model_dir, device=device, dtype=dtype)
     vocab = model.config.vocab_size
     if shards.header.get("vocab_size", 0) > vocab:
         raise WorkerError("WORKER_BAD_SHARDS", f"shards were compiled for vocab_size {shards.header['vocab_size']}"
@@ -167,7 +174,8 @@ def _load_trainable_model(p: TrainParams, shards, device, dtype, say):
         model.to(device)
     trainable = sum(x.numel() for x in model.parameters() if x.requires_grad)
     total_params = sum(x.numel() for x in model.parameters())
-    say({"event": "log", "level": "info", "message": f"loaded {p.model_dir} on {device} as {str(dtype)[6:]} in "
+    quant = f", base projections nf4{' (double-quant)' if p.double_quant else ''}" if p.quantize == "nf4" else ""
+    say({"event": "log", "level": "info", "message": f"loaded {p.model_dir} on {device} as {str(dtype)[6:]}{quant} in "
          f"{time.time() - t0:.2f} s; training {trainable:,} of {total_params:,} parameters ({p.method})"})
     return model, lcfg, trainable
 

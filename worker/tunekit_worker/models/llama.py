@@ -395,11 +395,15 @@ def config_name(model_dir: str) -> str:
     return os.path.join(model_dir, "config.json")
 
 
-def load_model(model_dir: str, device="cpu", dtype: torch.dtype = torch.float32) -> CausalLM:
+def load_model(model_dir: str, device="cpu", dtype: torch.dtype = torch.float32, quantize: Optional[str] = None,
+               quantize_targets=(), double_quant: bool = False) -> CausalLM:
     """Build the model from config.json and load its safetensors (single or sharded) with strict key matching.
 
     The model is first built on the meta device (no memory, no random init), then materialised on `device`, and
     each tensor is copied from the memory-mapped file, so peak memory is about one model in `dtype`.
+    quantize "nf4" (QLoRA): the decoder projections named in `quantize_targets` become NF4Linear before anything
+    is materialised, and each checkpoint weight is quantized on `device` as it is read, so the 16-bit model never
+    exists on the device (peak: the quantized model + one dense weight).
     """
     from .config import load_config
     from ..safetensors_io import list_checkpoint_files, load_file
@@ -420,6 +424,12 @@ def load_model(model_dir: str, device="cpu", dtype: torch.dtype = torch.float32)
     unexpected = sorted(set(files) - used - ignored)
     if missing or unexpected:
         raise _mismatch_error(model_dir, missing, unexpected, [])
+    quantized = {}  # checkpoint weight name -> the NF4Linear that quantizes it
+    if quantize == "nf4":
+        from ..quant.nf4 import quantize_model_projections
+        names = dict(model.named_modules())
+        quantize_model_projections(model, quantize_targets, double_quant, dense=False)
+        quantized = {f"{n}.weight": m for n, m in model.named_modules() if n in names and m is not names[n]}
     model = model.to_empty(device=device)
     by_file: Dict[str, List[tuple]] = {}
     for name, srcs in sources.items():
@@ -431,6 +441,13 @@ def load_model(model_dir: str, device="cpu", dtype: torch.dtype = torch.float32)
         for path, entries in sorted(by_file.items()):
             tensors = load_file(path, [key for key, _, _ in entries])
             for key, name, index in entries:
+                if name in quantized:
+                    q = quantized[name]
+                    if tuple(tensors[key].shape) != (q.out_features, q.in_features):
+                        shapes.append(f"{key} {list(tensors[key].shape)} != {[q.out_features, q.in_features]}")
+                    else:
+                        q.load_dense(tensors[key])
+                    continue
                 target = params[name][index]  # a view: copying into it fills the parameter in place
                 tensor = tensors[key]
                 if tuple(tensor.shape) != tuple(target.shape):

@@ -55,13 +55,10 @@ const PAIRS_LAYOUT: ShardLayout<PreferenceSplitSummary> = {
       },
     };
   },
-  checkTrain(train) {
-    if (train.pairs === 0) {
-      throw new DataError("TOKENIZE_EMPTY_TRAIN_SPLIT", "the train split produced no preference pairs (no records, or none that fit with a trained completion)", {
-        fix: "Check the train split has preference records with non-empty assistant completions, or raise seqLen.",
-        details: { train },
-      });
-    }
+  emptyTrain: {
+    isEmpty: (train) => train.pairs === 0,
+    message: "the train split produced no preference pairs (no records, or none that fit with a trained completion)",
+    fix: "Check the train split has preference records with non-empty assistant completions, or raise seqLen.",
   },
 };
 

@@ -1,4 +1,3 @@
-import { DataError } from "../errors/index.js";
 import { buildExamples, type TokenizedExample } from "./build-example.js";
 import { compileSplits, type CompiledSplits, type CompileInput, type ShardHeaderOf, type ShardLayout, type SplitSummary } from "./compile-splits.js";
 import { SequencePacker } from "./sequence-packer.js";
@@ -40,13 +39,10 @@ const PACKED_LAYOUT: ShardLayout<SplitSummary> = {
       finish: () => emit(packer.flush()),
     };
   },
-  checkTrain(train) {
-    if (train.sequences === 0) {
-      throw new DataError("TOKENIZE_EMPTY_TRAIN_SPLIT", "the train split produced no sequences (no records, or none with a trained token)", {
-        fix: "Check the dataset has train records with assistant turns of weight 1, or compile with trainOn all.",
-        details: { train },
-      });
-    }
+  emptyTrain: {
+    isEmpty: (train) => train.sequences === 0,
+    message: "the train split produced no sequences (no records, or none with a trained token)",
+    fix: "Check the dataset has train records with assistant turns of weight 1, or compile with trainOn all.",
   },
 };
 

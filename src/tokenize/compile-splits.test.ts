@@ -37,7 +37,7 @@ function lettersLayout(extra: Partial<ShardLayout<SplitSummary>> = {}): ShardLay
         },
       };
     },
-    checkTrain: () => {},
+    emptyTrain: { isEmpty: (train) => train.sequences === 0, message: "no letters to train on", fix: "give the train split a letter" },
     ...extra,
   };
 }
@@ -82,12 +82,14 @@ describe("compileSplits", () => {
     });
   });
 
-  it("the layout's train check runs before anything is renamed into place", async () => {
+  it("an empty train split is refused with the layout's message and fix, before anything is renamed into place (TOKENIZE_EMPTY_TRAIN_SPLIT)", async () => {
     const root = tmp();
-    const refuse = () => {
-      throw new Error("nothing to train");
-    };
-    await expect(compileSplits({ splits: { train: [] }, tokenizer, template, seqLen: 2, outDir: join(root, "out") }, lettersLayout({ checkTrain: refuse }))).rejects.toThrow("nothing to train");
+    await expect(compileSplits({ splits: { train: [] }, tokenizer, template, seqLen: 2, outDir: join(root, "out") }, lettersLayout())).rejects.toMatchObject({
+      code: "TOKENIZE_EMPTY_TRAIN_SPLIT",
+      message: "no letters to train on",
+      fix: "give the train split a letter",
+      details: { train: { sequences: 0, tokens: 0, documents: 0, trained_tokens: 0, truncated_documents: 0, untrained_documents: 0 } },
+    });
     expect(readdirSync(root)).toEqual([]);
   });
 });

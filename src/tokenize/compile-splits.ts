@@ -114,8 +114,8 @@ export interface ShardLayout<S extends SplitSummary> {
   /** A zeroed summary for one split. */
   emptySummary(): S;
   openSplit(sink: SplitSink<S>, job: CompileJob): SplitEncoder;
-  /** Throws the layout's TOKENIZE_EMPTY_TRAIN_SPLIT when the train split gave nothing to train on. */
-  checkTrain(train: S): void;
+  /** When the train split gave nothing to train on (`isEmpty`), and what TOKENIZE_EMPTY_TRAIN_SPLIT then says. */
+  emptyTrain: { isEmpty(train: S): boolean; message: string; fix: string };
 }
 
 /** How many truncated record ids the header lists. */
@@ -224,7 +224,10 @@ export async function compileSplits<S extends SplitSummary>(input: CompileInput,
       totalTokens += summary.tokens;
     }
     // The train split is never left out above, so its summary is there.
-    layout.checkTrain(splits.train!);
+    const train = splits.train!;
+    if (layout.emptyTrain.isEmpty(train)) {
+      throw new DataError("TOKENIZE_EMPTY_TRAIN_SPLIT", layout.emptyTrain.message, { fix: layout.emptyTrain.fix, details: { train } });
+    }
     const fields = layout.header(options);
     const header: ShardHeaderOf<S> = {
       format: "tunekit-shards",

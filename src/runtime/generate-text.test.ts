@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateText } from "./generate-text.js";
+import { loadTokenizer } from "../tokenize/index.js";
+import { buildSamplingParams, firstStop, generateText } from "./generate-text.js";
 import { STORIES260K } from "../train/testing/train-fixtures.js";
 import type { WorkerClient } from "./worker-client.js";
 import { startWorker } from "./worker-session.js";
@@ -29,5 +30,25 @@ describe("generateText on one long-lived worker", () => {
   it("stops at a stop string and leaves it out of the text", async () => {
     const out = await generateText(worker, { modelDir: STORIES260K, prompt: "Once upon a time", maxNewTokens: 64, stop: ["Lily"], device: "cpu" });
     expect(out).toMatchObject({ text: ", there was a little girl named ", finishReason: "stop" });
+  });
+});
+
+describe("buildSamplingParams", () => {
+  const tokenizer = loadTokenizer(STORIES260K);
+
+  it("applies the defaults and encodes stop strings as continuations, leaving out one that encodes to nothing", async () => {
+    expect(await buildSamplingParams(tokenizer, {}, ["Lily", ""])).toEqual({
+      max_new_tokens: 64,
+      temperature: 0,
+      top_p: 1,
+      seed: null,
+      stop_token_ids: [...tokenizer.eosIds],
+      stop_sequences: [await tokenizer.encode("Lily", { addSpecialTokens: false })],
+    });
+    expect(await buildSamplingParams(tokenizer, { maxNewTokens: 5, temperature: 0.7, topP: 0.9, seed: 3 }, [])).toMatchObject({ max_new_tokens: 5, temperature: 0.7, top_p: 0.9, seed: 3, stop_sequences: [] });
+  });
+
+  it("firstStop finds the earliest stop string, null when none occurs", () => {
+    expect([firstStop("a END b STOP", ["STOP", "END"]), firstStop("plain", ["END"])]).toEqual([2, null]);
   });
 });

@@ -1,5 +1,6 @@
 import { buildPrompt, loadTokenizer, type BuiltPrompt, type Tokenizer } from "../tokenize/index.js";
 import type { WorkerClient } from "./worker-client.js";
+import type { GenerateParams } from "./worker-events.js";
 
 /** Sampling and stopping for one generation. */
 export interface SamplingOptions {
@@ -42,22 +43,46 @@ export async function generateText(worker: WorkerClient, options: GenerateTextOp
   return generateFromPrompt(worker, tokenizer, options.modelDir, prompt, options);
 }
 
-/** Generates from already built prompt ids (a chat or a text prompt) and decodes the completion in context. */
-export async function generateFromPrompt(worker: WorkerClient, tokenizer: Tokenizer, modelDir: string, prompt: BuiltPrompt, options: SamplingOptions): Promise<GeneratedText> {
-  const stop = options.stop ?? [];
-  const stopSequences = (await Promise.all(stop.map((s) => tokenizer.encode(s, { addSpecialTokens: false })))).filter((ids) => ids.length > 0);
-  const allowed = options.allowed ? await Promise.all(options.allowed.map((s) => tokenizer.encode(s, { addSpecialTokens: false }))) : undefined;
-  const started = performance.now();
-  const result = await worker.generate({
-    model_dir: modelDir,
-    adapter_dir: options.adapterDir ?? null,
-    prompts: [prompt.ids],
+/** The sampling and stopping params a one-shot `generate` and a serving `submit` share, defaults applied. */
+export type WorkerSamplingParams = Required<Pick<GenerateParams, "max_new_tokens" | "temperature" | "top_p" | "seed" | "stop_token_ids" | "stop_sequences">>;
+
+/** Tokenizes texts as continuations (no BOS): how stop and allowed strings are matched against generated ids. */
+export async function encodeContinuations(tokenizer: Tokenizer, texts: readonly string[]): Promise<number[][]> {
+  return Promise.all(texts.map((s) => tokenizer.encode(s, { addSpecialTokens: false })));
+}
+
+/**
+ * The worker's sampling params for `options`: the tokenizer's eos / end-of-turn ids and the `stop` strings as id
+ * sequences (one that encodes to nothing is left out: the worker cannot match an empty sequence).
+ */
+export async function buildSamplingParams(tokenizer: Tokenizer, options: SamplingOptions, stop: readonly string[]): Promise<WorkerSamplingParams> {
+  return {
     max_new_tokens: options.maxNewTokens ?? 64,
     temperature: options.temperature ?? 0,
     top_p: options.topP ?? 1,
     seed: options.seed ?? null,
     stop_token_ids: [...tokenizer.eosIds],
-    stop_sequences: stopSequences,
+    stop_sequences: (await encodeContinuations(tokenizer, stop)).filter((ids) => ids.length > 0),
+  };
+}
+
+/** Where the first of the `stop` strings starts in `text`; null when none occurs. */
+export function firstStop(text: string, stop: readonly string[]): number | null {
+  const at = stop.map((s) => text.indexOf(s)).filter((i) => i >= 0);
+  return at.length ? Math.min(...at) : null;
+}
+
+/** Generates from already built prompt ids (a chat or a text prompt) and decodes the completion in context. */
+export async function generateFromPrompt(worker: WorkerClient, tokenizer: Tokenizer, modelDir: string, prompt: BuiltPrompt, options: SamplingOptions): Promise<GeneratedText> {
+  const stop = options.stop ?? [];
+  const sampling = await buildSamplingParams(tokenizer, options, stop);
+  const allowed = options.allowed ? await encodeContinuations(tokenizer, options.allowed) : undefined;
+  const started = performance.now();
+  const result = await worker.generate({
+    model_dir: modelDir,
+    adapter_dir: options.adapterDir ?? null,
+    prompts: [prompt.ids],
+    ...sampling,
     ...(allowed ? { allowed_sequences: allowed } : {}),
     device: options.device ?? "auto",
   });
@@ -65,12 +90,12 @@ export async function generateFromPrompt(worker: WorkerClient, tokenizer: Tokeni
   const out = result.outputs[0];
   // A matched stop *sequence* is decoded back in and cut at the text level: its ids may carry more than the
   // stop string (a SentencePiece "▁Lily" holds the space before "Lily"), and the text must end right before it.
-  const tail = stopSequences.length && out.finish_reason === "stop" ? (out.stop_ids ?? []) : [];
+  const tail = sampling.stop_sequences.length && out.finish_reason === "stop" ? (out.stop_ids ?? []) : [];
   let text = await decodeCompletion(tokenizer, prompt.ids, [...out.ids, ...tail]);
   let finishReason = out.finish_reason;
-  const cuts = stop.map((s) => text.indexOf(s)).filter((at) => at >= 0);
-  if (cuts.length) {
-    text = text.slice(0, Math.min(...cuts));
+  const cut = firstStop(text, stop);
+  if (cut !== null) {
+    text = text.slice(0, cut);
     finishReason = "stop";
   }
   return {

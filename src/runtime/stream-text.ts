@@ -1,5 +1,5 @@
 import type { BuiltPrompt, Tokenizer } from "../tokenize/index.js";
-import type { GeneratedText, SamplingOptions } from "./generate-text.js";
+import { buildSamplingParams, firstStop, type GeneratedText, type SamplingOptions } from "./generate-text.js";
 import type { ServingWorker } from "./serving-worker.js";
 import type { SubmitResult } from "./worker-events.js";
 
@@ -19,7 +19,7 @@ export type StreamPiece = { type: "text"; text: string } | { type: "done"; resul
  */
 export async function* streamFromPrompt(serving: ServingWorker, tokenizer: Tokenizer, prompt: BuiltPrompt, options: SamplingOptions, signal?: AbortSignal): AsyncGenerator<StreamPiece> {
   const stop = (options.stop ?? []).filter((s) => s.length > 0);
-  const stopSequences = (await Promise.all(stop.map((s) => tokenizer.encode(s, { addSpecialTokens: false })))).filter((ids) => ids.length > 0);
+  const sampling = await buildSamplingParams(tokenizer, options, stop);
   const promptText = await tokenizer.decode(prompt.ids, { skipSpecialTokens: true });
   const decode = async (ids: readonly number[]) => {
     const full = await tokenizer.decode([...prompt.ids, ...ids], { skipSpecialTokens: true });
@@ -35,19 +35,7 @@ export async function* streamFromPrompt(serving: ServingWorker, tokenizer: Token
   let stoppedAt: number | null = null; // a stop string ended the text here
   let result: SubmitResult | null = null;
   try {
-    const events = serving.submit(
-      {
-        prompt: prompt.ids,
-        max_new_tokens: options.maxNewTokens ?? 64,
-        temperature: options.temperature ?? 0,
-        top_p: options.topP ?? 1,
-        seed: options.seed ?? null,
-        stop_token_ids: [...tokenizer.eosIds],
-        stop_sequences: stopSequences,
-      },
-      options.adapterDir,
-      local.signal,
-    );
+    const events = serving.submit({ prompt: prompt.ids, ...sampling }, options.adapterDir, local.signal);
     for await (const event of events) {
       if (event.event === "done") result = event.result as unknown as SubmitResult;
       if (event.event !== "token" || stoppedAt !== null) continue;
@@ -79,7 +67,7 @@ export async function* streamFromPrompt(serving: ServingWorker, tokenizer: Token
     finishReason = "stop";
   } else {
     // A matched stop sequence is decoded back in and cut at the text level (generate-text.ts explains why).
-    const tail = stopSequences.length && result.finish_reason === "stop" ? result.stop_ids : [];
+    const tail = sampling.stop_sequences.length && result.finish_reason === "stop" ? result.stop_ids : [];
     text = await decode([...result.ids, ...tail]);
     const cut = firstStop(text, stop);
     if (cut !== null) {
@@ -101,11 +89,6 @@ export async function* streamFromPrompt(serving: ServingWorker, tokenizer: Token
       seconds: (performance.now() - started) / 1000,
     },
   };
-}
-
-function firstStop(text: string, stop: readonly string[]): number | null {
-  const at = stop.map((s) => text.indexOf(s)).filter((i) => i >= 0);
-  return at.length ? Math.min(...at) : null;
 }
 
 /** Length of the longest end of `text` that is a proper prefix of a stop string (may still become one). */

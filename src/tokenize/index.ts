@@ -36,7 +36,8 @@ export {
 } from "./build-example.js";
 export { previewExamples, type PreviewExample, type PreviewSegment, type PreviewOptions } from "./preview.js";
 export { renderPreview } from "./preview-render.js";
-export { compileShards, fitDocument, SHARD_SPLITS, type CompileInput, type CompileResult, type ShardHeader, type SplitSummary, type ShardSplit } from "./compile-shards.js";
+export { compileShards, fitDocument, type CompileResult, type ShardHeader } from "./compile-shards.js";
+export { SHARD_SPLITS, type CompileInput, type SplitSummary, type ShardSplit } from "./compile-splits.js";
 export { SequencePacker, type PackedSequence, type PackDocument } from "./sequence-packer.js";
 export { parseTemplateVariables } from "./template-variables.js";
 export { compilePreferenceShards, type PreferenceShardHeader, type PreferenceCompileResult } from "./compile-preference-shards.js";

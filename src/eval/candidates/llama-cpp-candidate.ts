@@ -4,7 +4,7 @@ import { ConfigError } from "../../errors/index.js";
 import type { CandidateBackend, Completion, CompletionRequest } from "./candidate.js";
 import { renderPlainPrompt } from "./local-candidate.js";
 import { LlamaCppModel } from "./llama-cpp-model.js";
-import { RequestCache, requestHash } from "./request-cache.js";
+import { lookupCompletion, type RequestCache } from "./request-cache.js";
 
 /**
  * An exported GGUF answering through llama.cpp (node-llama-cpp), greedy. Prompt formats:
@@ -81,14 +81,11 @@ export class LlamaCppCandidate implements CandidateBackend {
     if (request.allowed) {
       throw new ConfigError("EVAL_LLAMA_CPP_CONSTRAIN", "the llama-cpp candidate does not constrain answers to labels", { fix: "remove constrain from this candidate" });
     }
-    const key = requestHash({ llamaCpp: this.model.path, format: this.format(), modelDir: this.options.modelDir ?? null, template: this.options.template ?? null, ...request });
-    const hit = this.options.cache?.get(key);
-    if (hit) return { ...hit, finishReason: hit.finishReason ?? null, cached: true, attempts: 0 };
+    const entry = lookupCompletion(this.options.cache, { llamaCpp: this.model.path, format: this.format(), modelDir: this.options.modelDir ?? null, template: this.options.template ?? null, ...request });
+    if (entry.hit) return entry.hit;
     const ids = await this.promptIds(request);
     const out = await this.model.generate(ids, { maxTokens: request.maxTokens, stop: this.options.stop ?? ["\n\n"] });
-    const value = { text: out.text.trim(), promptTokens: ids.length, completionTokens: out.ids.length, latencyMs: out.seconds * 1000, finishReason: out.finishReason };
-    await this.options.cache?.put(key, value);
-    return { ...value, cached: false, attempts: 1 };
+    return entry.store({ text: out.text.trim(), promptTokens: ids.length, completionTokens: out.ids.length, latencyMs: out.seconds * 1000, finishReason: out.finishReason }, 1);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import { localModels, type LocalModelLease } from "../../runtime/index.js";
 import type { CandidateBackend, ChatMessage, Completion, CompletionRequest } from "./candidate.js";
-import { RequestCache, requestHash } from "./request-cache.js";
+import { lookupCompletion, type RequestCache } from "./request-cache.js";
 
 /**
  * A local model folder (optionally with a LoRA adapter) generating through the pooled LocalModel of
@@ -48,9 +48,8 @@ export class LocalCandidate implements CandidateBackend {
   }
 
   async complete(request: CompletionRequest): Promise<Completion> {
-    const key = requestHash({ local: this.options.modelDir, adapter: this.options.adapterDir ?? null, format: this.format(), template: this.options.template ?? null, ...request });
-    const hit = this.options.cache?.get(key);
-    if (hit) return { ...hit, finishReason: hit.finishReason ?? null, cached: true, attempts: 0 };
+    const entry = lookupCompletion(this.options.cache, { local: this.options.modelDir, adapter: this.options.adapterDir ?? null, format: this.format(), template: this.options.template ?? null, ...request });
+    if (entry.hit) return entry.hit;
     const { model } = this.acquire();
     const sampling = {
       adapterDir: this.options.adapterDir,
@@ -65,9 +64,7 @@ export class LocalCandidate implements CandidateBackend {
       this.format() === "plain"
         ? await model.complete(renderPlainPrompt(request.messages), sampling)
         : await model.chat(request.messages, { ...sampling, template: this.options.template });
-    const value = { text: out.text.trim(), promptTokens: out.promptTokens, completionTokens: out.completionTokens, latencyMs: out.seconds * 1000, finishReason: out.finishReason };
-    await this.options.cache?.put(key, value);
-    return { ...value, cached: false, attempts: 1 };
+    return entry.store({ text: out.text.trim(), promptTokens: out.promptTokens, completionTokens: out.completionTokens, latencyMs: out.seconds * 1000, finishReason: out.finishReason }, 1);
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import OpenAI from "openai";
 import { AuthError, ConfigError, ProviderError } from "../../errors/index.js";
 import type { CandidateBackend, Completion, CompletionRequest } from "./candidate.js";
-import { RequestCache, requestHash } from "./request-cache.js";
+import { lookupCompletion, type RequestCache } from "./request-cache.js";
 import { DEFAULT_RETRY, isRetryableStatus, parseRetryAfterMs, withRetry, type RetryPolicy } from "../../runtime/index.js";
 
 /**
@@ -55,9 +55,8 @@ export class OpenAICandidate implements CandidateBackend {
 
   async complete(request: CompletionRequest, signal?: AbortSignal): Promise<Completion> {
     if (request.allowed) throw constrainUnsupported(this.options.model);
-    const key = requestHash({ baseURL: this.options.baseURL ?? null, model: this.options.model, ...request });
-    const hit = this.options.cache?.get(key);
-    if (hit) return { ...hit, finishReason: hit.finishReason ?? null, cached: true, attempts: 0 };
+    const entry = lookupCompletion(this.options.cache, { baseURL: this.options.baseURL ?? null, model: this.options.model, ...request });
+    if (entry.hit) return entry.hit;
     const statusOf = (error: unknown) => (error instanceof OpenAI.APIError ? error.status : undefined);
     let attempt = 0;
     try {
@@ -77,9 +76,7 @@ export class OpenAICandidate implements CandidateBackend {
         const latencyMs = performance.now() - started;
         const text = res.choices[0]?.message?.content ?? "";
         const finishReason = res.choices[0]?.finish_reason ?? null;
-        const value = { text, promptTokens: res.usage?.prompt_tokens ?? null, completionTokens: res.usage?.completion_tokens ?? null, latencyMs, finishReason };
-        await this.options.cache?.put(key, value);
-        return { ...value, cached: false, attempts: n };
+        return await entry.store({ text, promptTokens: res.usage?.prompt_tokens ?? null, completionTokens: res.usage?.completion_tokens ?? null, latencyMs, finishReason }, n);
       }, {
         policy: this.retry,
         signal,

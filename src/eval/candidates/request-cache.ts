@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../../registry/index.js";
+import type { Completion } from "./candidate.js";
 
 /**
  * Finished completions on disk, keyed by the hash of everything that determines the answer (endpoint,
@@ -54,4 +55,28 @@ export class RequestCache {
     mkdirSync(dirname(p), { recursive: true });
     await writeFileAtomic(p, JSON.stringify(value));
   }
+}
+
+/** One request's place in the cache: the completion found there, or where the one made now goes. */
+export interface CacheEntry {
+  /** The cached completion (cached, no attempts), or undefined when the request must be made. */
+  hit: Completion | undefined;
+  /** Stores a finished completion (nothing without a cache) and returns it as made now, after `attempts` calls. */
+  store(value: Omit<Completion, "cached" | "attempts">, attempts: number): Promise<Completion>;
+}
+
+/**
+ * Looks a request up by the hash of `key` (everything that determines the answer). Every candidate backend goes
+ * through this, so a hit reads the same everywhere (entries written before finish reasons existed read null).
+ */
+export function lookupCompletion(cache: RequestCache | undefined, key: unknown): CacheEntry {
+  const hash = requestHash(key);
+  const found = cache?.get(hash);
+  return {
+    hit: found ? { ...found, finishReason: found.finishReason ?? null, cached: true, attempts: 0 } : undefined,
+    async store(value, attempts) {
+      await cache?.put(hash, value);
+      return { ...value, cached: false, attempts };
+    },
+  };
 }

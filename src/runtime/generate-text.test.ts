@@ -50,5 +50,7 @@ describe("buildSamplingParams", () => {
 
   it("firstStop finds the earliest stop string, null when none occurs", () => {
     expect([firstStop("a END b STOP", ["STOP", "END"]), firstStop("plain", ["END"])]).toEqual([2, null]);
+    // "" is no stop: the plain answer must not come back empty while the streamed one is whole.
+    expect([firstStop("plain", [""]), firstStop("a END", ["", "END"])]).toEqual([null, 2]);
   });
 });

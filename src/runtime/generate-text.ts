@@ -66,9 +66,12 @@ export async function buildSamplingParams(tokenizer: Tokenizer, options: Samplin
   };
 }
 
-/** Where the first of the `stop` strings starts in `text`; null when none occurs. */
+/**
+ * Where the first of the `stop` strings starts in `text`; null when none occurs. An empty stop string stops
+ * nothing (it would "match" at 0 and empty every answer; the streaming path drops it the same way).
+ */
 export function firstStop(text: string, stop: readonly string[]): number | null {
-  const at = stop.map((s) => text.indexOf(s)).filter((i) => i >= 0);
+  const at = stop.filter((s) => s.length > 0).map((s) => text.indexOf(s)).filter((i) => i >= 0);
   return at.length ? Math.min(...at) : null;
 }
 

@@ -1,26 +1,15 @@
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { startHubFixtureServer, type HubFixtureServer } from "../hub/testing/hub-fixture-server.js";
-import { STORIES_REPO, storiesRepo } from "../hub/testing/stories-repo.js";
+import { describe, expect, it } from "vitest";
+import { STORIES_REPO } from "../hub/testing/stories-repo.js";
+import { useStoriesHub } from "../hub/testing/use-stories-hub.js";
 import { STORIES260K, makeTempDir } from "../test-support/paths.js";
 import { assertBaseModel } from "./replacement.js";
 
-let hub: HubFixtureServer;
-beforeAll(async () => {
-  hub = await startHubFixtureServer({ repos: [storiesRepo()] });
-});
-afterAll(async () => {
-  vi.unstubAllEnvs();
-  await hub.close();
-});
+const hub = useStoriesHub();
 
 describe("migrate --to", () => {
   it("takes a Hub name: the replacement's base is the snapshot in the Hugging Face cache", async () => {
-    const cache = makeTempDir();
-    vi.stubEnv("HF_ENDPOINT", hub.url);
-    vi.stubEnv("HF_HUB_CACHE", cache);
-    const folderName = `models--${STORIES_REPO.replace("/", "--")}`;
-    expect(await assertBaseModel(STORIES_REPO)).toBe(join(cache, folderName, "snapshots", hub.commitOf(STORIES_REPO, "main")));
+    const cache = hub.pointAt();
+    expect(await assertBaseModel(STORIES_REPO)).toBe(hub.snapshotIn(cache));
   });
 
   it("takes a folder as it is, and refuses one without config.json", async () => {

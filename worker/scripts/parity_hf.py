@@ -82,6 +82,11 @@ def lora_targets(name):
         return PHI3_TARGETS, ["qkv_proj", "down_proj"]
     if name == "qwen3-moe-unnormalised":  # every layer sparse: attention only
         return ["q_proj", "k_proj", "v_proj", "o_proj"], ["q_proj", "v_proj"]
+    if name == "qwen3-moe":
+        # PEFT 0.21 on transformers v5 also matches `down_proj`/`gate_up_proj` inside the fused experts module
+        # and puts LoRA on the experts, which tunekit refuses (WORKER_ADAPTER_MISMATCH): a regex (PEFT full-matches
+        # a string) keeps PEFT's adapter on attention and the dense layer 1's MLP, as tunekit's own.
+        return TARGETS, r"model\.layers\.\d+\.self_attn\.(q_proj|v_proj)|model\.layers\.1\.mlp\.down_proj"
     return TARGETS, ["q_proj", "v_proj", "down_proj"]
 
 
@@ -136,7 +141,8 @@ def load_hf(cls, path, dtype):
         return cls.from_pretrained(path, torch_dtype=dtype, **extra).to(DEVICE).eval()
 
 
-def run_case(name, config_name, model_name, kwargs, rope, tmp):
+def run_case(name, config_name, model_name, kwargs, rope, tmp, result):
+    """Fills `result` step by step, so the numbers measured before a failing step are kept."""
     cls = getattr(transformers, model_name)
     path = os.path.join(tmp, name)
     torch.manual_seed(0)
@@ -144,8 +150,6 @@ def run_case(name, config_name, model_name, kwargs, rope, tmp):
     randomize(hf, 0)
     hf.save_pretrained(path)
     ids = torch.randint(0, 256, (2, 24), generator=torch.Generator().manual_seed(1)).to(DEVICE)
-    result = {"case": name}
-
     hf32 = load_hf(cls, path, torch.float32)
     tk32 = load_model(path, device=DEVICE, dtype=torch.float32)
     ref = hf_logits(hf32, ids)
@@ -222,10 +226,12 @@ def main():
         for case in CASES:
             if only and case[0] not in only:
                 continue
+            result = {"case": case[0]}
+            summary["cases"].append(result)
             try:
-                summary["cases"].append(run_case(*case, tmp))
-            except Exception as e:  # report every case, not just the first failure
-                summary["cases"].append({"case": case[0], "ok": False, "error": f"{type(e).__name__}: {e}"})
+                run_case(*case, tmp, result)
+            except Exception as e:  # report every case, not just the first failure (with what it measured)
+                result.update(ok=False, error=f"{type(e).__name__}: {e}")
     summary["ok"] = all(c["ok"] for c in summary["cases"])
     text = json.dumps(summary, indent=2)
     print(text)

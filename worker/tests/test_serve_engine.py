@@ -75,9 +75,11 @@ def test_tokens_stream_as_they_are_produced_and_stop_sequences_are_held_back(mod
     while engine.busy():
         engine.step()
         seen.append(list(sink["s"]["streamed"]))
-    # Step 1 admits (prefill + first token) and decodes once; then one token per step, except the stop
-    # sequence's first token, held until the next one shows it was the stop sequence (never sent).
-    assert seen == [free_run[:2], free_run[:3], free_run[:3], free_run[:3]]
+    # Step 1 admits (prefill + first token) and launches a decode step; each later step launches the next one
+    # and reads the previous one's token (one step of lag), except the stop sequence's first token, held until
+    # the next one shows it was the stop sequence (never sent). The last step reads the step launched for a
+    # request that had already ended: dropped.
+    assert seen == [free_run[:1], free_run[:2], free_run[:3], free_run[:3], free_run[:3], free_run[:3]]
     assert sink["s"]["done"] == {"ids": free_run[:3], "finish_reason": "stop", "stop_ids": stop,
                                  "prompt_tokens": 3, "completion_tokens": 3}
     assert _held_back([1, 2, 60, 61], [[60, 61, 62]]) == 2
@@ -97,7 +99,7 @@ def test_cancel_frees_the_slot_for_the_next_request(model):
     while engine.busy():
         engine.step()
     assert sink["long"]["done"]["finish_reason"] == "cancelled"
-    assert len(sink["long"]["done"]["ids"]) == 3
+    assert len(sink["long"]["done"]["ids"]) == 2  # the prefill's token and the first decode step's
     assert sink["next"]["done"] == alone(model, [3], max_new_tokens=3)
 
 

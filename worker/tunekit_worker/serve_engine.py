@@ -1,9 +1,15 @@
 """Continuous batching (docs/worker-protocol.md "Serving"): requests join and leave the decode batch at every step.
 
 One `step()`: cancelled requests leave (their slot is freed), waiting requests are admitted into free slots
-(each prefilled alone, its first token sampled, its KV copied into the slot), then one decode step runs over the
-occupied slots and every row samples with its own temperature / top_p / seed. Each new token goes out at once
-(`on_tokens`), except tokens that may begin a stop sequence: those wait until it is clear they do not.
+(prefilled in batches, their first token sampled, their KV copied into the slots), then one decode step is
+launched over the occupied slots, every row sampling with its own temperature / top_p / seed **on the device**:
+the sampled ids go straight into the buffer the next step feeds, so launching step k+1 needs nothing from the
+host. Only then does the host read step k-1's ids (copied to pinned memory behind an event) and handle them
+(stops, max_new_tokens, streaming) while the GPU runs step k. Without this overlap the GPU idled for the whole
+host side of every step (~1-2 ms for 64 rows: as long as a 0.5B model's whole step). The price is one step of
+lag: a request that ends at step k-1 is still fed through step k (its output is dropped, its slot freed after).
+Each new token goes out as soon as it is read (`on_tokens`), except tokens that may begin a stop sequence: those
+wait until it is clear they do not.
 
 The decode batch is the first `bucket` slots (a power of two covering the highest occupied slot; slots are
 handed out lowest first), so a few requests do not pay for a full batch. On CUDA each bucket's step is a
@@ -11,7 +17,6 @@ captured graph (decode_step.py's pattern); elsewhere it runs eagerly. A request 
 `generate` with that prompt alone (greedy, or seeded sampling: its own generator, drawn once per token).
 """
 
-import sys
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Deque, List, Optional
@@ -20,11 +25,12 @@ import torch
 
 from .errors import WorkerError
 from .generate import sample_next
-from .models.decode_step import WARMUP_STEPS, graphs_supported
+from .models.decode_step import graphs_supported
 from .models.fused import fused_pieces
 from .models.kv_cache import KVCache
 from .models.slot_cache import SlotKVCache
 from .multi_lora import select_adapters
+from .serve_graphs import ServeGraphs
 
 # Padded prompt tokens prefilled in one step at most: a wave of arrivals is prefilled in a few batched forwards
 # (compute-bound, like generate's prefill) without stalling the running rows' decoding for too long.
@@ -49,7 +55,7 @@ class ServeRequest:
     ids: List[int] = field(default_factory=list)
     sent: int = 0
     slot: int = -1
-    pending: int = 0                      # the sampled token the next decode step feeds
+    finished: bool = False
     generator: Optional[torch.Generator] = None
 
 
@@ -64,47 +70,12 @@ def _held_back(ids: List[int], stops: List[List[int]]) -> int:
     return best
 
 
-class _Graphs:
-    """One captured decode step per bucket (CUDA only), all over the same static buffers."""
-
-    def __init__(self, engine: "ServeEngine"):
-        self.engine, self.graphs, self.logits = engine, {}, {}
-
-    def run(self, n: int) -> torch.Tensor:
-        if n not in self.graphs:
-            self._capture(n)
-        graph = self.graphs[n]
-        if graph is None:
-            return self.engine._step(n)
-        graph.replay()
-        return self.logits[n]
-
-    def _capture(self, n: int) -> None:
-        e = self.engine
-        cache = e.cache
-        # Warmup steps write junk keys at each row's next position (the real step overwrites them before any
-        # query reads them) but must not move lengths or leave segments behind.
-        saved = (cache.length.clone(), cache.segments.clone())
-        try:
-            with fused_pieces(e.model):
-                side = torch.cuda.Stream()
-                side.wait_stream(torch.cuda.current_stream())
-                with torch.cuda.stream(side):
-                    for _ in range(WARMUP_STEPS):
-                        e._step(n, advance=False)
-                torch.cuda.current_stream().wait_stream(side)
-                cache.length.copy_(saved[0])
-                cache.segments.copy_(saved[1])
-                graph = torch.cuda.CUDAGraph()
-                with torch.cuda.graph(graph):
-                    self.logits[n] = e._step(n)
-            self.graphs[n] = graph
-        except Exception as exc:  # costs speed, not the requests
-            print(f"tunekit_worker: serve graph capture failed for {n} rows, decoding eagerly: "
-                  f"{type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
-            cache.length.copy_(saved[0])
-            cache.segments.copy_(saved[1])
-            self.graphs[n] = None
+@dataclass
+class _Launched:
+    """A decode step on its way: who held each slot when it was launched, and where its ids arrive."""
+    rows: List[Optional[ServeRequest]]
+    ids: torch.Tensor                     # [n] host (pinned on CUDA): the sampled ids, valid once `ready` fired
+    ready: Optional[object] = None        # torch.cuda.Event (None on CPU: the copy was synchronous)
 
 
 class ServeEngine:
@@ -115,11 +86,15 @@ class ServeEngine:
         self.cache = SlotKVCache(cfg.num_hidden_layers, max_batch, max_len, cfg.num_key_value_heads, cfg.head_dim,
                                  weight.dtype, self.device)
         self.ids = torch.zeros((max_batch, 1), dtype=torch.long, device=self.device)  # [B,1] fed tokens
+        cuda = self.device.type == "cuda"
+        # Two host buffers: step k+1 is launched (its copy queued) before step k's ids are read.
+        self.host_ids = [torch.zeros(max_batch, dtype=torch.long, pin_memory=cuda) for _ in range(2)]
+        self.launched: Optional[_Launched] = None
         self.adapters = torch.zeros(max_batch, dtype=torch.long, device=self.device)   # [B] per-slot adapter
         self.rows: List[Optional[ServeRequest]] = [None] * max_batch
         self.waiting: Deque[ServeRequest] = deque()
         self.cancelled: set = set()
-        self.graphs = _Graphs(self) if graphs and graphs_supported(model) else None
+        self.graphs = ServeGraphs(self) if graphs and graphs_supported(model) else None
         self.steps = 0
 
     # --- the public surface (called from one thread; serve_session.py serialises) ---
@@ -153,13 +128,15 @@ class ServeEngine:
         return known
 
     def busy(self) -> bool:
-        return bool(self.waiting) or any(r is not None for r in self.rows) or bool(self.cancelled)
+        return (bool(self.waiting) or any(r is not None for r in self.rows) or bool(self.cancelled)
+                or self.launched is not None)
 
     def abort_all(self, reason: str = "cancelled") -> None:
         for req in list(self.waiting) + [r for r in self.rows if r is not None]:
             self._finish(req, reason)
         self.waiting.clear()
         self.cancelled.clear()
+        self.launched = None
 
     def fail_all(self, fail: Callable[[ServeRequest], None]) -> None:
         """End every waiting and running request through `fail` (a step raised) and free their slots."""
@@ -167,29 +144,52 @@ class ServeEngine:
             if req.slot >= 0 and self.rows[req.slot] is req:
                 self.rows[req.slot] = None
                 self.cache.free(req.slot)
+            req.finished = True
             fail(req)
         self.waiting.clear()
         self.cancelled.clear()
+        self.launched = None
 
     @torch.no_grad()
     def step(self) -> None:
         self._drop_cancelled()
         self._admit()
         occupied = [i for i, r in enumerate(self.rows) if r is not None]
-        if not occupied:
-            return
+        previous, self.launched = self.launched, (self._launch(occupied) if occupied else None)
+        if previous is not None:  # read while the GPU runs the step just launched
+            self._collect(previous)
+
+    # --- internals ---
+    def _launch(self, occupied: List[int]) -> _Launched:
+        """Queue one decode step over the first `bucket` slots and the on-device sampling of its ids."""
         n = 1 << max(occupied).bit_length() if max(occupied) > 0 else 1  # bucket: power of two > highest slot
         n = min(n, self.max_batch)
-        # One host-to-device copy for the step's inputs (free slots feed 0), not one per row.
-        fed = [0] * n
-        for i in occupied:
-            fed[i] = self.rows[i].pending
-        self.ids[:n, 0].copy_(torch.tensor(fed, dtype=torch.long), non_blocking=True)
         if getattr(self.model, "adapter_index", None) is not None:
             self.model.adapter_index.set(self.adapters[:n])
-        logits = self.graphs.run(n) if self.graphs is not None else self._step(n)  # [n,V]
+        logits = self.graphs.run(n) if self.graphs is not None else self._step(n)  # [n,V] float32
         self.steps += 1
-        self._sample_and_push(logits, occupied)
+        ids = logits.argmax(dim=-1)  # [n] one pass for every greedy row (free slots: junk, never read)
+        for i in occupied:
+            req = self.rows[i]
+            if req.temperature > 0:
+                ids[i:i + 1] = sample_next(logits[i:i + 1], req.temperature, req.top_p, req.generator)
+        self.ids[:n, 0].copy_(ids)
+        host = self.host_ids[self.steps % 2][:n]
+        host.copy_(ids, non_blocking=True)
+        ready = None
+        if self.device.type == "cuda":
+            ready = torch.cuda.Event()
+            ready.record()
+        return _Launched(rows=list(self.rows[:n]), ids=host, ready=ready)
+
+    def _collect(self, step: _Launched) -> None:
+        if step.ready is not None:
+            step.ready.synchronize()
+        ids = step.ids.tolist()
+        for i, req in enumerate(step.rows):
+            # A request that ended (or was cancelled) since the launch, or a slot taken over since: not its token.
+            if req is not None and not req.finished and self.rows[i] is req:
+                self._push(req, ids[i])
 
     # --- internals ---
     def _step(self, n: int, advance: bool = True) -> torch.Tensor:
@@ -251,16 +251,7 @@ class ServeEngine:
             self.rows[slot] = req
             tok = greedy[i] if req.temperature == 0 else int(
                 sample_next(logits[i:i + 1], req.temperature, req.top_p, req.generator)[0])
-            self._push(req, tok)
-
-    def _sample_and_push(self, logits: torch.Tensor, occupied: List[int]) -> None:
-        greedy = logits.argmax(dim=-1).tolist()  # one pass for every greedy row
-        for i in occupied:
-            req = self.rows[i]
-            if req.temperature > 0:
-                tok = int(sample_next(logits[i:i + 1], req.temperature, req.top_p, req.generator)[0])
-            else:
-                tok = greedy[i]
+            self.ids[slot, 0] = tok  # what the next decode step feeds this slot
             self._push(req, tok)
 
     def _push(self, req: ServeRequest, tok: int) -> None:
@@ -273,13 +264,13 @@ class ServeEngine:
                 return self._finish(req, "stop", list(s))
         if len(req.ids) >= req.max_new_tokens:
             return self._finish(req, "length")
-        req.pending = tok
         safe = len(req.ids) - _held_back(req.ids, req.stop_sequences)
         if safe > req.sent:
             req.on_tokens(req.ids[req.sent:safe])
             req.sent = safe
 
     def _finish(self, req: ServeRequest, reason: str, stop_ids: Optional[List[int]] = None) -> None:
+        req.finished = True
         if len(req.ids) > req.sent:
             req.on_tokens(req.ids[req.sent:])
             req.sent = len(req.ids)

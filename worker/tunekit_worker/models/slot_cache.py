@@ -26,6 +26,7 @@ class SlotKVCache:
         self.length = torch.zeros((slots, 1), dtype=torch.long, device=device)
         self.active = torch.zeros((slots, 1), dtype=torch.long, device=device)  # [B,1] 1 = occupied: advances
         self.rows = torch.arange(slots, device=device)                          # [B]
+        self.heads = torch.arange(num_kv_heads, device=device)                  # [Hkv]
         self.slots, self.capacity = slots, capacity
 
     def view(self, rows: int) -> "SlotKVCache":
@@ -34,23 +35,30 @@ class SlotKVCache:
         v.keys = [k[:rows] for k in self.keys]
         v.values = [x[:rows] for x in self.values]
         v.segments, v.length, v.active = self.segments[:rows], self.length[:rows], self.active[:rows]
-        v.rows, v.slots, v.capacity = self.rows[:rows], rows, self.capacity
+        v.rows, v.heads, v.slots, v.capacity = self.rows[:rows], self.heads, rows, self.capacity
         return v
 
     # The three calls CausalLM.forward makes on a cache; a decode step feeds one token per row (T = 1).
+    # Writes go through index_copy_ on flattened views with indices computed once per step: advanced indexing
+    # (keys[rows, :, pos] = k) costs an index_put kernel of ~3.7 us per call on an H200, two per layer, ~0.2 ms of
+    # a 0.5B model's 2 ms serving step (bench/gpu/serve_profile.py).
     def append_segments(self, seg: torch.Tensor) -> torch.Tensor:
         """seg [B,1] -> written at each row's own position; returns all segments [B,capacity]."""
         assert seg.shape[1] == 1, f"a slot cache decodes one token per row, got {seg.shape[1]}"
-        self.segments[self.rows, self.length[:, 0]] = seg[:, 0]
+        pos = self.length[:, 0]                                                  # [B]
+        self.segments.view(-1).index_copy_(0, self.rows * self.capacity + pos, seg[:, 0])
+        # Row-major [B,Hkv,capacity,D] viewed as [B*Hkv*capacity, D]: (row, head, pos) -> flat row index.
+        self._flat = ((self.rows[:, None] * self.heads.numel() + self.heads[None, :]) * self.capacity
+                      + pos[:, None]).reshape(-1)                                # [B*Hkv]
         return self.segments
 
     def update(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """k/v [B,Hkv,1,D] written at each row's position; returns the whole [B,Hkv,capacity,D] buffers."""
-        pos = self.length[:, 0]  # [B]
-        # Advanced indices around a slice: keys[rows, :, pos] is [B,Hkv,D].
-        self.keys[layer][self.rows, :, pos] = k[:, :, 0]
-        self.values[layer][self.rows, :, pos] = v[:, :, 0]
-        return self.keys[layer], self.values[layer]
+        keys, values = self.keys[layer], self.values[layer]
+        D = keys.shape[-1]
+        keys.view(-1, D).index_copy_(0, self._flat, k.reshape(-1, D))
+        values.view(-1, D).index_copy_(0, self._flat, v.reshape(-1, D))
+        return keys, values
 
     def advance(self, n: int) -> None:
         self.length.add_(self.active * n)  # a free slot stays at 0: its dummy token always lands at slot 0

@@ -103,6 +103,8 @@ class Clients:
         self.next_id = 0
 
     def run(self, n):
+        engine = self.session.engine
+        before = (engine.steps, engine.waves, engine.admit_s)
         self.left = n * self.rounds
         self.finished.clear()
         t0 = time.perf_counter()
@@ -114,7 +116,8 @@ class Clients:
         gaps = [b - a for r in self.records.values() for a, b in zip(r["tokens"], r["tokens"][1:])]
         tokens = sum(r["count"] for r in self.records.values())
         self.records = {}
-        return {"clients": n, "requests": n * self.rounds, "output_tokens": tokens, "wall_s": wall,
+        steps, waves, admit_s = (a - b for a, b in zip((engine.steps, engine.waves, engine.admit_s), before))
+        return {"decode_steps": steps, "prefill_waves": waves, "prefill_s": admit_s, "clients": n, "requests": n * self.rounds, "output_tokens": tokens, "wall_s": wall,
                 "tokens_per_s": tokens / wall, "ttft_p50_ms": pct(ttft, 50) * 1e3, "ttft_p99_ms": pct(ttft, 99) * 1e3,
                 "itl_p50_ms": (pct(gaps, 50) or 0) * 1e3, "itl_p99_ms": (pct(gaps, 99) or 0) * 1e3}
 
@@ -256,12 +259,14 @@ def main():
         base = rep["tunekit_generate_tokens_per_s"]
         print(f"\n{name}: offline generate b{a.batch} {base:,.0f} tok/s, transformers "
               f"{rep.get('hf_generate_tokens_per_s', 0):,.0f} tok/s")
-        print("| clients | output tokens/s | vs offline b64 | TTFT p50 / p99 ms | ITL p50 / p99 ms |")
-        print("| --- | --- | --- | --- | --- |")
+        print("| clients | output tokens/s | vs offline b64 | TTFT p50 / p99 ms | ITL p50 / p99 ms | decode steps | "
+              "prefill waves / time | wall |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         for r in rep["serve"] + ([rep["serve_adapters"]] if "serve_adapters" in rep else []):
             label = f"{r['clients']}" + (f" ({r['adapters']} adapters)" if "adapters" in r else "")
             print(f"| {label} | {r['tokens_per_s']:,.0f} | {r['tokens_per_s'] / base:.2f} | {r['ttft_p50_ms']:.0f} / "
-                  f"{r['ttft_p99_ms']:.0f} | {r['itl_p50_ms']:.1f} / {r['itl_p99_ms']:.1f} |")
+                  f"{r['ttft_p99_ms']:.0f} | {r['itl_p50_ms']:.1f} / {r['itl_p99_ms']:.1f} | {r['decode_steps']} | "
+                  f"{r['prefill_waves']} / {r['prefill_s']:.2f} s | {r['wall_s']:.2f} s |")
     return 0
 
 

@@ -17,6 +17,7 @@ captured graph (decode_step.py's pattern); elsewhere it runs eagerly. A request 
 `generate` with that prompt alone (greedy, or seeded sampling: its own generator, drawn once per token).
 """
 
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Deque, List, Optional
@@ -27,7 +28,6 @@ from .errors import WorkerError
 from .generate import sample_next
 from .models.decode_step import graphs_supported
 from .models.fused import fused_pieces
-from .models.kv_cache import KVCache
 from .models.slot_cache import SlotKVCache
 from .multi_lora import select_adapters
 from .serve_graphs import ServeGraphs
@@ -96,6 +96,7 @@ class ServeEngine:
         self.cancelled: set = set()
         self.graphs = ServeGraphs(self) if graphs and graphs_supported(model) else None
         self.steps = 0
+        self.waves, self.admit_s = 0, 0.0  # prefill waves and the host seconds spent in them (incl. their sync)
 
     # --- the public surface (called from one thread; serve_session.py serialises) ---
     def submit(self, req: ServeRequest) -> None:
@@ -230,6 +231,7 @@ class ServeEngine:
             batch.append(req)
         if not batch:
             return
+        t0 = time.perf_counter()
         L = max(len(r.prompt) for r in batch)
         ids = torch.zeros((len(batch), L), dtype=torch.long)       # [N,L] left-padded
         segments = torch.zeros((len(batch), L), dtype=torch.long)  # [N,L] 0 = padding
@@ -237,21 +239,26 @@ class ServeEngine:
             ids[i, L - len(req.prompt):] = torch.tensor(req.prompt, dtype=torch.long)
             segments[i, L - len(req.prompt):] = 1
         ids, segments = ids.to(self.device), segments.to(self.device)
-        kv = KVCache(self.model.config.num_hidden_layers)
-        select_adapters(self.model, torch.tensor([r.adapter for r in batch], device=self.device))
+        slots = [i for i, r in enumerate(self.rows) if r is None][:len(batch)]  # lowest first: small buckets
+        slot_t = torch.tensor(slots, dtype=torch.long, device=self.device)
+        adapters = torch.tensor([r.adapter for r in batch], dtype=torch.long, device=self.device)
+        self.adapters[slot_t] = adapters
+        select_adapters(self.model, adapters)
+        prefill = self.cache.prefill(slots, [len(r.prompt) for r in batch], L)
         with fused_pieces(self.model, self.graphs is not None):  # the compiled pieces, as generate's prefill
-            hidden = self.model(ids, None, segments, kv)           # [N,L,H]
+            hidden = self.model(ids, None, segments, prefill)      # [N,L,H]; keys written into the slots
         logits = self.model.logits(hidden[:, -1])                  # [N,V]
-        greedy = logits.argmax(dim=-1).tolist()
+        first = logits.argmax(dim=-1)                              # [N]
         for i, req in enumerate(batch):
-            slot = self.rows.index(None)
-            self.cache.load(slot, kv.keys, kv.values, len(req.prompt), row=i, offset=L - len(req.prompt))
-            self.adapters[slot] = req.adapter
+            if req.temperature > 0:
+                first[i:i + 1] = sample_next(logits[i:i + 1], req.temperature, req.top_p, req.generator)
+        self.ids[slot_t, 0] = first  # what the next decode step feeds these slots
+        first = first.tolist()
+        self.waves += 1
+        self.admit_s += time.perf_counter() - t0
+        for req, slot, tok in zip(batch, slots, first):
             req.slot = slot
             self.rows[slot] = req
-            tok = greedy[i] if req.temperature == 0 else int(
-                sample_next(logits[i:i + 1], req.temperature, req.top_p, req.generator)[0])
-            self.ids[slot, 0] = tok  # what the next decode step feeds this slot
             self._push(req, tok)
 
     def _push(self, req: ServeRequest, tok: int) -> None:

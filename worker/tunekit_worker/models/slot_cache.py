@@ -1,8 +1,8 @@
 """A KV cache of independent slots for continuous batching (serve.py).
 
-Unlike StaticKVCache, where every row shares one write position, each slot (row) has its own length: a request
-is prefilled alone, copied into a free slot, and from then on decodes one token per step alongside whatever
-else occupies the other slots; when it ends its slot is cleared and the next request takes it. Every buffer is
+Unlike StaticKVCache, where every row shares one write position, each slot (row) has its own length: a wave of
+arriving requests is prefilled in one batched forward that writes each row's keys straight into its free slot
+(`prefill`), and from then on each decodes one token per step alongside whatever else occupies the other slots; when it ends its slot is cleared and the next request takes it. Every buffer is
 allocated once, so a decode step has fixed shapes (CUDA-graph capturable) whatever the requests' lengths.
 
 A slot's entries beyond its length carry segment 0, so attention never reads what an earlier request (or a free
@@ -64,20 +64,51 @@ class SlotKVCache:
         self.length.add_(self.active * n)  # a free slot stays at 0: its dummy token always lands at slot 0
 
     # Host-side slot management (outside any captured step).
-    def load(self, slot: int, keys: List[torch.Tensor], values: List[torch.Tensor], length: int, row: int = 0,
-             offset: int = 0) -> None:
-        """Copy a prefilled request into `slot` and mark it active: row `row` of per-layer k/v [N,Hkv,S,D], its
-        `length` tokens starting at `offset` (a left-padded batch) land at slot positions 0..length-1."""
-        assert 0 < length < self.capacity, f"a prompt of {length} tokens does not fit a slot of {self.capacity}"
-        for layer, (k, v) in enumerate(zip(keys, values)):
-            self.keys[layer][slot, :, :length] = k[row, :, offset:offset + length]
-            self.values[layer][slot, :, :length] = v[row, :, offset:offset + length]
-        self.segments[slot].zero_()
-        self.segments[slot, :length] = 1
-        self.length[slot, 0] = length
-        self.active[slot, 0] = 1
+    def prefill(self, slots: List[int], lengths: List[int], width: int) -> "SlotPrefill":
+        """A cache for one batched prefill forward of left-padded prompts [N,width] whose rows go to `slots`
+        (row i's lengths[i] real tokens at its end): each layer's keys land straight in the slots, and the slots
+        are marked as holding those tokens. Replaces a per-request, per-layer copy out of a scratch cache (2 x
+        layers x N small copies: ~27 ms for a wave of 64 requests on a 0.5B model)."""
+        for n in lengths:
+            assert 0 < n < self.capacity, f"a prompt of {n} tokens does not fit a slot of {self.capacity}"
+        dev = self.segments.device
+        slot_t = torch.tensor(slots, dtype=torch.long, device=dev)               # [N]
+        len_t = torch.tensor(lengths, dtype=torch.long, device=dev)              # [N]
+        j = torch.arange(width, device=dev)                                      # [width]
+        pos = j[None, :] - (width - len_t)[:, None]                              # [N,width] slot position
+        # Padding (pos < 0) goes to each slot's last position: never attended before a decode step writes it.
+        pos = torch.where(pos >= 0, pos, torch.full_like(pos, self.capacity - 1))
+        heads = self.heads.numel()
+        flat = ((slot_t[:, None, None] * heads + self.heads[None, :, None]) * self.capacity
+                + pos[:, None, :]).reshape(-1)                                   # [N*Hkv*width]
+        self.segments[slot_t] = (torch.arange(self.capacity, device=dev)[None, :] < len_t[:, None]).long()
+        self.length[slot_t, 0] = len_t
+        self.active[slot_t, 0] = 1
+        return SlotPrefill(self, flat)
 
     def free(self, slot: int) -> None:
         self.segments[slot].zero_()
         self.length[slot, 0] = 0
         self.active[slot, 0] = 0
+
+
+class SlotPrefill:
+    """The cache CausalLM.forward sees during a batched prefill into slots (SlotKVCache.prefill): attention
+    reads only the batch's own keys (as an empty KVCache would give), and every layer's keys and values are also
+    written into the slots (index_copy_ on flat views: one kernel per layer and tensor for the whole wave)."""
+
+    def __init__(self, cache: SlotKVCache, flat: torch.Tensor):
+        self.cache, self.flat = cache, flat
+        self.length = 0  # positions restart per row (from the segments), as for a fresh cache
+
+    def append_segments(self, seg: torch.Tensor) -> torch.Tensor:
+        return seg
+
+    def update(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        D = k.shape[-1]
+        self.cache.keys[layer].view(-1, D).index_copy_(0, self.flat, k.reshape(-1, D))
+        self.cache.values[layer].view(-1, D).index_copy_(0, self.flat, v.reshape(-1, D))
+        return k, v
+
+    def advance(self, n: int) -> None:
+        pass

@@ -55,6 +55,31 @@ def main():
     first = timed(lambda: generate(model, prompts, max_new_tokens=1), 1)
     lines.append(f"generate() batch {B}: {(full - first) / 64:.3f} ms/step (prefill {first:.1f} ms)")
 
+    # One request's admission (prefill + first token) into an idle engine: the floor of time to first token.
+    import cProfile
+    import io
+    import pstats
+    solo = ServeEngine(model, B, L + 144)
+    with torch.no_grad():
+        for rep in range(6):
+            solo.submit(ServeRequest(rid=f"w{rep}", prompt=prompts[rep], max_new_tokens=1))
+            torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            solo.step()  # admits, samples the first token, finishes (max_new_tokens 1)
+            torch.cuda.synchronize()
+            ms = (time.perf_counter() - t0) * 1e3
+        lines.append(f"one {L}-token request admitted alone: {ms:.1f} ms")
+        solo.submit(ServeRequest(rid="p", prompt=prompts[7], max_new_tokens=1))
+        prof_host = cProfile.Profile()
+        prof_host.enable()
+        solo.step()
+        torch.cuda.synchronize()
+        prof_host.disable()
+    buf = io.StringIO()
+    pstats.Stats(prof_host, stream=buf).sort_stats("cumulative").print_stats(35)
+    lines.append(buf.getvalue())
+    del solo
+
     engine = ServeEngine(model, B, L + 144)  # as serve_speed.py (+ 128 + 16)
     for i, p in enumerate(prompts):
         engine.submit(ServeRequest(rid=i, prompt=p, max_new_tokens=140))

@@ -35,6 +35,10 @@ from .serve_graphs import ServeGraphs
 # Padded prompt tokens prefilled in one step at most: a wave of arrivals is prefilled in a few batched forwards
 # (compute-bound, like generate's prefill) without stalling the running rows' decoding for too long.
 PREFILL_TOKENS = 16384
+# Below this many padded tokens a wave is prefilled with the eager pieces: each compiled piece costs ~100 us of
+# dynamo/inductor wrapper time per call on the host, 121 calls per 0.5B forward, which made one 256-token request's
+# admission take 35 ms (GPU work: a few ms; bench/gpu/serve_profile.py). Large waves are GPU-bound: compiled there.
+COMPILED_PREFILL_TOKENS = 4096
 
 
 @dataclass
@@ -245,7 +249,8 @@ class ServeEngine:
         self.adapters[slot_t] = adapters
         select_adapters(self.model, adapters)
         prefill = self.cache.prefill(slots, [len(r.prompt) for r in batch], L)
-        with fused_pieces(self.model, self.graphs is not None):  # the compiled pieces, as generate's prefill
+        compiled = self.graphs is not None and len(batch) * L >= COMPILED_PREFILL_TOKENS
+        with fused_pieces(self.model, compiled):
             hidden = self.model(ids, None, segments, prefill)      # [N,L,H]; keys written into the slots
         logits = self.model.logits(hidden[:, -1])                  # [N,V]
         first = logits.argmax(dim=-1)                              # [N]

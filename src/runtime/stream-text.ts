@@ -1,4 +1,5 @@
 import type { BuiltPrompt, Tokenizer } from "../tokenize/index.js";
+import { IncrementalDecoder } from "./incremental-decode.js";
 import { buildSamplingParams, firstStop, type GeneratedText, type SamplingOptions } from "./generate-text.js";
 import type { ServingWorker } from "./serving-worker.js";
 import type { SubmitResult } from "./worker-events.js";
@@ -11,9 +12,9 @@ export type StreamPiece = { type: "text"; text: string } | { type: "done"; resul
 
 /**
  * Streams a completion through a serving worker, decoded incrementally: the running ids are decoded in context
- * (after the prompt's text, so a SentencePiece first token keeps its leading space) and only the new suffix is
- * sent. A token that ends inside a multi-byte character (U+FFFD at the end) waits for the token that completes
- * it; text that could be the start of a `stop` string waits until it is clear it is not; a `stop` string found
+ * (after the prompt's text, so a SentencePiece first token keeps its leading space; incremental-decode.ts keeps
+ * that per-token work independent of the length) and only the new suffix is sent. A token that ends inside a
+ * multi-byte character (U+FFFD at the end) waits for the token that completes it; text that could be the start of a `stop` string waits until it is clear it is not; a `stop` string found
  * in the text ends the request (the worker is told to cancel, freeing the slot) and the text ends before it.
  * Aborting `signal` (a client gone) cancels the request in the worker.
  */
@@ -25,6 +26,7 @@ export async function* streamFromPrompt(serving: ServingWorker, tokenizer: Token
     const full = await tokenizer.decode([...prompt.ids, ...ids], { skipSpecialTokens: true });
     return full.startsWith(promptText) ? full.slice(promptText.length) : tokenizer.decode([...ids], { skipSpecialTokens: true });
   };
+  const incremental = new IncrementalDecoder(tokenizer, prompt.ids, decode);
   const local = new AbortController();
   const forward = () => local.abort();
   if (signal?.aborted) local.abort();
@@ -40,7 +42,7 @@ export async function* streamFromPrompt(serving: ServingWorker, tokenizer: Token
       if (event.event === "done") result = event.result as unknown as SubmitResult;
       if (event.event !== "token" || stoppedAt !== null) continue;
       ids.push(...event.ids);
-      const text = await decode(ids);
+      const text = await incremental.push(event.ids);
       const cut = firstStop(text, stop);
       if (cut !== null) {
         stoppedAt = cut;

@@ -91,10 +91,18 @@ export function percentileOf(values: readonly number[], p: number): number {
   return s[lo] + (s[Math.ceil(rank)] - s[lo]) * (rank - lo);
 }
 
-/** Starts serve-process.ts in a child process; resolves with its URL once it is listening. */
-export async function spawnGateway(config: Record<string, unknown>, stateDir: string): Promise<{ child: ChildProcess; url: string; replayed: number }> {
+/**
+ * Starts serve-process.ts in a child process; resolves with its URL once it is listening. `localWorker` replaces
+ * the local routes' worker command (a fake serving worker); its env reaches the worker through the child's.
+ */
+export async function spawnGateway(
+  config: Record<string, unknown>,
+  stateDir: string,
+  localWorker?: { python: string; workerArgs: string[]; env?: NodeJS.ProcessEnv },
+): Promise<{ child: ChildProcess; url: string; replayed: number }> {
   const script = fileURLToPath(new URL("./serve-process.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--import", "tsx", script, JSON.stringify(config), stateDir], { stdio: ["ignore", "pipe", "inherit"] });
+  const args = [script, JSON.stringify(config), stateDir, ...(localWorker ? [JSON.stringify({ python: localWorker.python, workerArgs: localWorker.workerArgs })] : [])];
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...localWorker?.env } });
   const lines = createInterface({ input: child.stdout! });
   return new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`gateway process exited early (${code})`)));

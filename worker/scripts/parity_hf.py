@@ -68,6 +68,11 @@ CASES = [
     ("qwen3-moe", "Qwen3MoeConfig", "Qwen3MoeForCausalLM",
      dict(head_dim=16, num_experts=8, num_experts_per_tok=2, moe_intermediate_size=32, norm_topk_prob=True,
           decoder_sparse_step=1, mlp_only_layers=[1]), None),
+    # The same renormalised model with adapters on attention only (both sides): on transformers v5, PEFT also puts
+    # LoRA on the fused experts when MLP names are targeted (see lora_targets), which no tunekit adapter has.
+    ("qwen3-moe-attention-lora", "Qwen3MoeConfig", "Qwen3MoeForCausalLM",
+     dict(head_dim=16, num_experts=8, num_experts_per_tok=2, moe_intermediate_size=32, norm_topk_prob=True,
+          decoder_sparse_step=1, mlp_only_layers=[1]), None),
     ("qwen3-moe-unnormalised", "Qwen3MoeConfig", "Qwen3MoeForCausalLM",
      dict(head_dim=16, num_experts=4, num_experts_per_tok=3, moe_intermediate_size=32, norm_topk_prob=False,
           decoder_sparse_step=1, mlp_only_layers=[]), None),
@@ -80,7 +85,7 @@ def lora_targets(name):
     """(tunekit adapter targets, PEFT adapter targets) for a case."""
     if name.startswith("phi3"):
         return PHI3_TARGETS, ["qkv_proj", "down_proj"]
-    if name == "qwen3-moe-unnormalised":  # every layer sparse: attention only
+    if name in ("qwen3-moe-unnormalised", "qwen3-moe-attention-lora"):  # attention only
         return ["q_proj", "k_proj", "v_proj", "o_proj"], ["q_proj", "v_proj"]
     if name == "qwen3-moe":
         # PEFT 0.21 on transformers v5 also matches `down_proj`/`gate_up_proj` inside the fused experts module
@@ -141,6 +146,12 @@ def load_hf(cls, path, dtype):
         return cls.from_pretrained(path, torch_dtype=dtype, **extra).to(DEVICE).eval()
 
 
+def wrapped(peft_model):
+    """Which modules PEFT put LoRA on (names shortened): shows when it reaches beyond what was asked."""
+    names = {n.split(".lora_")[0] for n, _ in peft_model.named_parameters() if ".lora_" in n}
+    return sorted(n.replace("base_model.model.model.layers.", "") for n in names)
+
+
 def run_case(name, config_name, model_name, kwargs, rope, tmp, result):
     """Fills `result` step by step, so the numbers measured before a failing step are kept."""
     cls = getattr(transformers, model_name)
@@ -189,6 +200,7 @@ def run_case(name, config_name, model_name, kwargs, rope, tmp, result):
     adapter = os.path.join(tmp, name + "-adapter")
     save_peft_adapter(tk32, adapter, path)
     peft_model = peft.PeftModel.from_pretrained(load_hf(cls, path, torch.float32), adapter).to(DEVICE).eval()
+    result["peft_wrapped_loading_ours"] = wrapped(peft_model)
     result["lora_tunekit_to_peft_rel_err"] = rel_err(tk_logits(tk32, ids), hf_logits(peft_model, ids))
     merged = merge_to_hf_folder(path, adapter, os.path.join(tmp, name + "-merged"), device=DEVICE)
     result["merged_in_hf_rel_err"] = rel_err(hf_logits(load_hf(cls, merged, torch.float32), ids), tk_logits(tk32, ids))
@@ -197,6 +209,7 @@ def run_case(name, config_name, model_name, kwargs, rope, tmp, result):
     pm = peft.get_peft_model(load_hf(cls, path, torch.float32),
                              peft.LoraConfig(r=4, lora_alpha=16, target_modules=peft_targets,
                                              task_type="CAUSAL_LM"))
+    result["peft_wrapped_its_own"] = wrapped(pm)
     with torch.no_grad():
         for n, p in pm.named_parameters():
             if "lora_B" in n:

@@ -257,19 +257,26 @@ function childPids(pid: number): number[] {
  * checkpoint) once the registry holds a loss past `step`: freeze the worker, let the CLI flush what it has, kill.
  */
 async function killTreeAfterStep(dir: string, runId: string, cliPid: number, step: number): Promise<void> {
+  // The worker trains a stories260k step in milliseconds while the CLI's recorder batches events for up to 500 ms,
+  // so a worker left running while we wait to *see* step 12 can reach the next checkpoint (step 20) first. Pace it
+  // instead: stopped while we look, then a 10 ms slice, until the registry shows the step.
+  const workers = childPids(cliPid);
+  const signal = (s: NodeJS.Signals) => workers.forEach((w) => process.kill(w, s));
   const ws = await openWorkspace({ dir });
   try {
-    for (;;) {
-      const loss = await ws.registry.listRunEvents(runId, { type: "metric", name: "train/loss" });
-      if (loss.some((e) => e.step! >= step)) break;
-      await new Promise((r) => setTimeout(r, 20));
+    for (let reached = false; !reached; ) {
+      signal("SIGSTOP");
+      for (const until = Date.now() + 700; !reached && Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
+        reached = (await ws.registry.listRunEvents(runId, { type: "metric", name: "train/loss" })).some((e) => e.step! >= step);
+      }
+      if (reached) break;
+      signal("SIGCONT");
+      await new Promise((r) => setTimeout(r, 10));
     }
   } finally {
     await ws.close();
   }
-  const workers = childPids(cliPid);
-  for (const w of workers) process.kill(w, "SIGSTOP");
   await new Promise((r) => setTimeout(r, 800)); // the recorder flushes at most 500 ms after an event
   process.kill(cliPid, "SIGKILL");
-  for (const w of workers) process.kill(w, "SIGKILL");
+  signal("SIGKILL");
 }

@@ -7,7 +7,7 @@ import torch
 
 from model_helper import STORIES, STORIES_MISSING, write_tiny_model
 from tunekit_worker.errors import WorkerError
-from tunekit_worker.models import llama as llama_mod
+from tunekit_worker.models import attention as attention_mod
 from tunekit_worker.models.config import load_config, rope_inv_freq
 from tunekit_worker.models.llama import build_attention_mask, load_model, positions_from_segments
 from tunekit_worker.models.kv_cache import KVCache
@@ -154,14 +154,14 @@ def test_kv_cached_steps_equal_the_full_forward(tmp_path, arch, overrides):
 
 
 def test_manual_attention_equals_sdpa(tmp_path, monkeypatch):
-    if not llama_mod._HAS_SDPA:
+    if not attention_mod._HAS_SDPA:
         pytest.skip("torch < 2.0 has no scaled_dot_product_attention; the manual path is the only one")
     model = load_model(write_tiny_model(tmp_path, "qwen3"))
     seg = torch.tensor([[1, 1, 1, 2, 2, 0]])
     ids = torch.tensor([[5, 17, 3, 60, 22, 0]])
     with torch.no_grad():
         fast = [model.logits(model(ids)), model.logits(model(ids, segment_ids=seg))]
-        monkeypatch.setattr(llama_mod, "_HAS_SDPA", False)
+        monkeypatch.setattr(attention_mod, "_HAS_SDPA", False)
         slow = [model.logits(model(ids)), model.logits(model(ids, segment_ids=seg))]
     for f, s in zip(fast, slow):
         assert torch.allclose(f, s, atol=1e-5, rtol=0)

@@ -48,7 +48,8 @@ def flops_per_token(raw: dict, method: str) -> float:
 def child(a):
     from tunekit_worker.loss import LossModule
     from tunekit_worker.models.config import parse_config
-    from tunekit_worker.models.llama import CausalLM, init_weights, positions_from_segments
+    from tunekit_worker.models.attention import positions_from_segments
+    from tunekit_worker.models.llama import CausalLM, init_weights
     from tunekit_worker.parallel import Parallel
     from tunekit_worker.train import build_optimizer, compile_layers
     from tunekit_worker.train_params import OptimizerParams

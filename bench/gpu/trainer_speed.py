@@ -222,7 +222,8 @@ def side_tunekit(c, work, steps, warmup, out_dir, worker_path, packed, name, com
     from tunekit_worker.train_params import OptimizerParams
     from tunekit_worker.lora import LoraConfig, apply_lora, load_lora_state_dict
     from tunekit_worker.loss import masked_loss_sum
-    from tunekit_worker.models.llama import load_model, positions_from_segments
+    from tunekit_worker.models.attention import positions_from_segments
+    from tunekit_worker.models.loading import load_model
     t0 = time.time()
     torch.cuda.reset_peak_memory_stats()
     if quantize is not None:  # QLoRA: each projection quantized on the GPU as it is read; the bf16 model never exists there

@@ -109,7 +109,8 @@ def write_shards(out, splits, tok_sha):
 def main(corpus_dir, work, out):
     import hashlib
     from tunekit_worker.models.config import parse_config
-    from tunekit_worker.models.llama import CausalLM, init_weights, load_model
+    from tunekit_worker.models.llama import CausalLM, init_weights
+    from tunekit_worker.models.loading import load_model
     from tunekit_worker.safetensors_io import save_file
     from tunekit_worker.train import run_training
     from tunekit_worker.generate import generate

@@ -30,7 +30,7 @@ import peft  # noqa: E402
 from tunekit_worker.generate import generate  # noqa: E402
 from tunekit_worker.lora import (LoraConfig, apply_lora, load_peft_adapter, lora_modules, merge_to_hf_folder,  # noqa: E402
                                  save_peft_adapter)
-from tunekit_worker.models.llama import load_model  # noqa: E402
+from tunekit_worker.models.loading import load_model  # noqa: E402
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 COMMON = dict(vocab_size=256, hidden_size=64, intermediate_size=96, num_hidden_layers=3, num_attention_heads=8,

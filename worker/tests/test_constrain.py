@@ -5,7 +5,7 @@ from model_helper import write_tiny_model
 from tunekit_worker.constrain import SequenceTrie
 from tunekit_worker.errors import WorkerError
 from tunekit_worker.generate import GenerationOutput, generate
-from tunekit_worker.models.llama import load_model
+from tunekit_worker.models.loading import load_model
 from tunekit_worker.requests import Handlers
 
 

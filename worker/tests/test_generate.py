@@ -8,8 +8,9 @@ from model_helper import STORIES, STORIES_MISSING, write_tiny_model
 from tunekit_worker.errors import WorkerError
 from tunekit_worker.generate import GenerationOutput, ModelCache, generate, sample_next
 from tunekit_worker.lora import LoraConfig, apply_lora, lora_modules, save_peft_adapter
+from tunekit_worker.models.attention import positions_from_segments
 from tunekit_worker.models.kv_cache import KVCache
-from tunekit_worker.models.llama import load_model, positions_from_segments
+from tunekit_worker.models.loading import load_model
 
 needs_stories = pytest.mark.skipif(not os.path.isdir(STORIES), reason=STORIES_MISSING)
 

@@ -5,7 +5,7 @@ import pytest
 from tunekit_worker.errors import WorkerError
 from tunekit_worker.json_file import read_json_object
 from tunekit_worker.lora import load_peft_adapter
-from tunekit_worker.models.llama import load_model
+from tunekit_worker.models.loading import load_model
 from model_helper import write_tiny_model
 
 MISSING = ("X_MISSING", "no x.json here", "make one")

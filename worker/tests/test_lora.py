@@ -9,7 +9,7 @@ from model_helper import STORIES, STORIES_MISSING, write_tiny_model
 from tunekit_worker.errors import WorkerError
 from tunekit_worker.lora import (LoraConfig, apply_lora, load_peft_adapter, lora_modules, lora_state_dict, merge_lora,
                                  merge_to_hf_folder, save_peft_adapter)
-from tunekit_worker.models.llama import load_model
+from tunekit_worker.models.loading import load_model
 from tunekit_worker.safetensors_io import load_file, read_metadata
 
 ALL = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]

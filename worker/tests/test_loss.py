@@ -4,7 +4,8 @@ import torch
 from shard_helper import write_shards
 from train_fixtures import MODEL_DIR, Recorder, train_params, write_pattern_dataset
 from tunekit_worker.loss import LossModule, masked_loss_sum
-from tunekit_worker.models.llama import load_model, positions_from_segments
+from tunekit_worker.models.attention import positions_from_segments
+from tunekit_worker.models.loading import load_model
 from tunekit_worker.train import run_training
 
 

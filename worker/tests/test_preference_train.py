@@ -11,7 +11,7 @@ from train_fixtures import MODEL_DIR, Recorder, train_params
 from tunekit_worker import reference_logps
 from tunekit_worker.errors import WorkerError
 from tunekit_worker.lora import load_peft_adapter
-from tunekit_worker.models.llama import load_model
+from tunekit_worker.models.loading import load_model
 from tunekit_worker.train import run_training
 from tunekit_worker.train_params import parse_train_params
 from tunekit_worker.train_state import setup as setup_training

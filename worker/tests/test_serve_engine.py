@@ -5,7 +5,7 @@ from model_helper import write_tiny_model
 from tunekit_worker.errors import WorkerError
 from tunekit_worker.generate import generate
 from tunekit_worker.lora import LoraConfig, apply_lora, load_peft_adapter, save_peft_adapter
-from tunekit_worker.models.llama import load_model
+from tunekit_worker.models.loading import load_model
 from tunekit_worker.multi_lora import install_adapters
 from tunekit_worker.serve_engine import ServeEngine, ServeRequest, _held_back
 

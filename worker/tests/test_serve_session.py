@@ -6,7 +6,7 @@ import torch
 from model_helper import write_tiny_model
 from test_protocol import Worker
 from tunekit_worker.generate import generate
-from tunekit_worker.models.llama import load_model
+from tunekit_worker.models.loading import load_model
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from tunekit_worker import safetensors_io
 from tunekit_worker.data import load_shards
 from tunekit_worker.errors import WorkerError
 from tunekit_worker.loss import LossModule
-from tunekit_worker.models.llama import load_model
+from tunekit_worker.models.loading import load_model
 from tunekit_worker.parallel import Parallel
 from tunekit_worker.train import evaluate, run_training
 

@@ -6,7 +6,7 @@ import torch
 from train_fixtures import MODEL_DIR, Recorder, train_params, write_pattern_dataset
 from tunekit_worker.errors import WorkerError
 from tunekit_worker.lora import LORA_TARGETS, load_peft_adapter, lora_modules
-from tunekit_worker.models.llama import load_model
+from tunekit_worker.models.loading import load_model
 from tunekit_worker.quant.nf4 import NF4Linear, quantize_nf4, dequantize_nf4
 from tunekit_worker.safetensors_io import load_file
 from tunekit_worker.train import run_training

@@ -219,7 +219,7 @@ class ModelCache:
     def get(self, model_dir: str, adapter_dir: Optional[str] = None, device="cpu",
             dtype: torch.dtype = torch.float32) -> CausalLM:
         from .lora import load_peft_adapter, merge_lora
-        from .models.llama import load_model
+        from .models.loading import load_model
 
         key = (model_dir, adapter_dir, str(device), str(dtype))
         with self._lock:

@@ -289,7 +289,7 @@ def merge_to_hf_folder(model_dir: str, adapter_dir: str, out_dir: str, dtype: Op
     once, at the end. A QLoRA adapter (tunekit_quantization.json beside it) is merged into the base quantized as in
     training and dequantized: W' = dequant(nf4(W)) + scaling * B A, the weights its loss was measured on."""
     from .models.hf_folder import save_hf_folder
-    from .models.llama import load_model
+    from .models.loading import load_model
 
     quant = read_quantization(adapter_dir)
     if quant is not None:

@@ -13,7 +13,7 @@ from typing import Dict, List
 import torch
 
 from .errors import WorkerError
-from .models.llama import positions_from_segments
+from .models.attention import positions_from_segments
 from .preference_loss import dpo_loss, orpo_loss, split_pairs
 
 METRICS = ("loss", "rewards/chosen", "rewards/rejected", "rewards/margin", "rewards/accuracy")

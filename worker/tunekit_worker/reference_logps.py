@@ -15,7 +15,7 @@ from typing import Dict
 
 import torch
 
-from .models.llama import positions_from_segments
+from .models.attention import positions_from_segments
 from .safetensors_io import load_file, read_metadata, save_file
 
 CACHE_FILE = "reference-logps.safetensors"

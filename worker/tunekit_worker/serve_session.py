@@ -122,7 +122,7 @@ class ServeHandlers:
         self.free_memory = free_memory
 
     def start(self, raw: dict, emit) -> dict:
-        from .models.llama import load_model
+        from .models.loading import load_model
         from .multi_lora import install_adapters
         from .requests import _device_dtype
         params = resolve_params("serve_start", raw)

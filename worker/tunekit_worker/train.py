@@ -22,7 +22,7 @@ from . import checkpoint as ckpt
 from .errors import WorkerError
 from .export import export_final
 from .loss import LossModule
-from .models.llama import positions_from_segments
+from .models.attention import positions_from_segments
 from .parallel import Parallel
 from .preference_train import evaluate_pairs, preference_step
 from .sharded_state import full_optimizer_state, full_trainable_state, is_sharded

@@ -20,7 +20,7 @@ from .data import BatchSampler, load_shards
 from .errors import WorkerError
 from .loss import LossModule
 from .preference_loss import PreferenceModule
-from .models.llama import load_model
+from .models.loading import load_model
 from .parallel import Parallel, resolve_device
 from .schedule import make_lr_lambda
 from .train_params import OptimizerParams, TrainParams
@@ -150,7 +150,7 @@ class TrainState:
 def _load_trainable_model(p: TrainParams, shards, device, dtype, say):
     """The model on `device`, LoRA-wrapped for a LoRA run: (model, LoraConfig or None, trainable count)."""
     t0 = time.time()
-    if p.quantize == "nf4":  # QLoRA: every LoRA-able projection quantized as it is read (models/llama.py)
+    if p.quantize == "nf4":  # QLoRA: every LoRA-able projection quantized as it is read (models/loading.py)
         from .lora import LORA_TARGETS
         model = load_model(p.model_dir, device=device, dtype=dtype, quantize="nf4", quantize_targets=LORA_TARGETS,
                            double_quant=p.double_quant)

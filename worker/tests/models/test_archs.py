@@ -12,7 +12,7 @@ from model_helper import write_tiny_model
 from tunekit_worker.generate import generate
 from tunekit_worker.lora import LoraConfig, apply_lora, load_peft_adapter, lora_modules, merge_to_hf_folder, \
     save_peft_adapter
-from tunekit_worker.models.llama import load_model
+from tunekit_worker.models.loading import load_model
 from tunekit_worker.safetensors_io import load_checkpoint, load_file, save_checkpoint
 
 CASES = {

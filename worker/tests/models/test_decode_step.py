@@ -6,7 +6,7 @@ from tunekit_worker.generate import generate
 from tunekit_worker.lora import LoraConfig, apply_lora
 from tunekit_worker.models import decode_step
 from tunekit_worker.models.decode_step import DecodeRunner, capacity_bucket, graphs_supported
-from tunekit_worker.models.llama import load_model
+from tunekit_worker.models.loading import load_model
 
 
 def full_logits(model, ids):

@@ -3,7 +3,10 @@ import torch
 
 from model_helper import write_tiny_model
 from tunekit_worker.models import fused
-from tunekit_worker.models.llama import MLP, Attention, RMSNorm, load_model
+from tunekit_worker.models.attention import Attention
+from tunekit_worker.models.llama import MLP
+from tunekit_worker.models.loading import load_model
+from tunekit_worker.models.norm import RMSNorm
 
 
 def test_fused_pieces_shadow_every_piece_inside_the_block_and_restore_after(tmp_path, monkeypatch):

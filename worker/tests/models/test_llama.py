@@ -8,9 +8,10 @@ import torch
 from model_helper import STORIES, STORIES_MISSING, write_tiny_model
 from tunekit_worker.errors import WorkerError
 from tunekit_worker.models import attention as attention_mod
+from tunekit_worker.models.attention import build_attention_mask, positions_from_segments
 from tunekit_worker.models.config import load_config, rope_inv_freq
-from tunekit_worker.models.llama import build_attention_mask, load_model, positions_from_segments
 from tunekit_worker.models.kv_cache import KVCache
+from tunekit_worker.models.loading import load_model
 from tunekit_worker.safetensors_io import load_checkpoint, save_checkpoint
 
 needs_stories = pytest.mark.skipif(not os.path.isdir(STORIES), reason=STORIES_MISSING)
@@ -153,6 +154,19 @@ def test_kv_cached_steps_equal_the_full_forward(tmp_path, arch, overrides):
     assert torch.allclose(torch.cat(parts, 1), full, atol=1e-5, rtol=0)
 
 
+def test_llama_still_exports_the_names_that_moved_out():
+    """attention.py, norm.py and loading.py were split out of llama.py; scripts and benches import them from llama."""
+    from tunekit_worker.models import llama, loading, norm
+
+    for name in ("Attention", "attention", "build_attention_mask", "grouped_attention", "positions_from_segments",
+                 "repeat_kv", "single_segment_rows"):
+        assert getattr(llama, name) is getattr(attention_mod, name)
+    for name in ("GemmaRMSNorm", "RMSNorm", "make_norm"):
+        assert getattr(llama, name) is getattr(norm, name)
+    assert (llama.load_model, llama.config_name) == (loading.load_model, loading.config_name)
+    assert set(llama.__all__) <= set(vars(llama))
+
+
 def test_manual_attention_equals_sdpa(tmp_path, monkeypatch):
     if not attention_mod._HAS_SDPA:
         pytest.skip("torch < 2.0 has no scaled_dot_product_attention; the manual path is the only one")
@@ -226,7 +240,7 @@ def test_bfloat16_load_keeps_rope_in_float32(tmp_path):
 
 
 def test_single_segment_rows_takes_the_causal_path_only_when_exact():
-    from tunekit_worker.models.llama import single_segment_rows
+    from tunekit_worker.models.attention import single_segment_rows
     assert single_segment_rows(torch.tensor([[1, 1, 1, 0], [2, 2, 2, 2]])) is True
     assert single_segment_rows(torch.tensor([[1, 1, 2, 2]])) is False   # packed: needs the document mask
     assert single_segment_rows(torch.tensor([[0, 1, 1, 1]])) is False   # left padding

@@ -2,7 +2,8 @@
 
 Supported: Llama, Mistral, Qwen2, Qwen3, Gemma 2, Gemma 3 (text), Phi-3/Phi-4 and Qwen3-MoE. They differ in
 switches (qkv bias, q/k RMSNorm, sliding windows, RoPE scaling, Gemma's norms/soft-capping/scaled embeddings,
-Phi-3's fused projections, sparse MoE layers), so one dataclass and one decoder cover them (llama.py, moe.py).
+Phi-3's fused projections, sparse MoE layers), so one dataclass and one decoder cover them (llama.py, attention.py,
+norm.py, moe.py).
 Both the transformers v4 spelling (`rope_theta` + `rope_scaling`) and the v5 one (`rope_parameters`) are read.
 """
 

@@ -18,9 +18,10 @@ from typing import Optional
 
 import torch
 
+from .attention import positions_from_segments
 from .fused import fused_pieces
 from .kv_cache import StaticKVCache
-from .llama import CausalLM, positions_from_segments
+from .llama import CausalLM
 
 _TORCH_2 = int(torch.__version__.split(".")[0]) >= 2
 MAX_RUNNERS = 2        # captured graphs kept per model (each holds its own cache: ~3 GiB for an 8B at batch 64)

@@ -98,9 +98,13 @@ describe("tunekit train / runs resume / runs cancel / model", () => {
       expect(lastResumeStep).toBeGreaterThanOrEqual(8);
       // Validation loss recorded as events, and it fell.
       const val = events.filter((e) => e.type === "metric" && e.name === "val/loss");
-      // Events of the last moments before SIGKILL may be lost (batched appends); the curve still spans the run.
-      expect(val.length).toBeGreaterThanOrEqual(6);
-      expect(val[val.length - 1].step).toBe(16);
+      // Events of the last moments before the SIGKILL may be lost (batched appends; on a loaded machine several
+      // evaluations' worth, while the worker checkpoints on): the curve starts at step 2, and from the last resume
+      // on every evaluation is there.
+      const valSteps = val.map((e) => e.step!);
+      expect(valSteps[0]).toBe(2);
+      const evenSteps = Array.from({ length: 8 }, (_, k) => 2 * (k + 1));
+      expect(valSteps.filter((s) => s > lastResumeStep)).toEqual(evenSteps.filter((s) => s > lastResumeStep));
       const firstVal = val[0].value!;
       const lastVal = val[val.length - 1].value!;
       console.log(`val loss: step ${val[0].step} ${firstVal.toFixed(4)} → step ${val[val.length - 1].step} ${lastVal.toFixed(4)}`);

@@ -79,6 +79,30 @@ describe.each([
     }
   });
 
+  it.skipIf(skip)("iterates every row once in (ts, id) order, a page at a time, ties on ts included", async () => {
+    const { store, close } = await open();
+    try {
+      // Its own variant: the other tests of this backend share the table. 7 rows over pages of 3: the page
+      // boundaries fall inside the runs of equal ts (p-1..p-3 at 100, p-4..p-6 at 200).
+      const rows = ["p-6:200", "p-2:100", "p-7:300", "p-4:200", "p-1:100", "p-5:200", "p-3:100"].map((s) => record(s.slice(0, 3), Number(s.slice(4)), { variant: "paged" }));
+      await store.insertRequests([...rows, record("other", 150)]);
+      const seen: string[] = [];
+      for await (const r of store.iterateRequests({ variant: "paged", pageSize: 3 })) seen.push(`${r.id}:${r.ts}`);
+      expect(seen).toEqual(["p-1:100", "p-2:100", "p-3:100", "p-4:200", "p-5:200", "p-6:200", "p-7:300"]);
+      const fromSince: RequestRecord[] = [];
+      for await (const r of store.iterateRequests({ variant: "paged", since: 200, until: 300, pageSize: 2 })) fromSince.push(r);
+      expect(fromSince).toEqual([rows[3], rows[5], rows[0]]);
+      // The default page (500) over more rows than one page.
+      const many = Array.from({ length: 1203 }, (_, i) => record(`m-${String(i).padStart(4, "0")}`, 1_000_000 + Math.floor(i / 7), { variant: "many" }));
+      await store.insertRequests([...many].reverse());
+      const ids: string[] = [];
+      for await (const r of store.iterateRequests({ variant: "many" })) ids.push(r.id);
+      expect(ids).toEqual(many.map((r) => r.id));
+    } finally {
+      await close();
+    }
+  });
+
   it.skipIf(skip)("inserts a batch larger than one statement's bind parameters", async () => {
     const { store, close } = await open();
     try {

@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import { NotFoundError } from "../errors/index.js";
-import { recordToRow, rowToFeedback, rowToRecord, type FeedbackInput, type FeedbackRecord, type ListRequestsFilter, type LogStore, type RequestRecord } from "./records.js";
+import { recordToRow, rowToFeedback, rowToRecord, type FeedbackInput, type FeedbackRecord, type IterateRequestsFilter, type ListRequestsFilter, type LogStore, type RequestRecord } from "./records.js";
 import type { GatewayDatabase, GatewayDialect } from "./store-schema.js";
 
 /**
@@ -8,6 +8,9 @@ import type { GatewayDatabase, GatewayDialect } from "./store-schema.js";
  * PostgreSQL's 65535 wire-protocol limit, with headroom.
  */
 const MAX_PARAMS: Record<GatewayDialect, number> = { sqlite: 30_000, postgres: 60_000 };
+
+/** Rows per page of iterateRequests: a few MB at most with stored content, few round trips without. */
+const REQUEST_PAGE_SIZE = 500;
 
 /**
  * The request log and feedback over Kysely: one implementation for SQLite and PostgreSQL. The SQL is portable
@@ -53,13 +56,41 @@ export class SqlLogStore implements LogStore {
   }
 
   async listRequests(filter: ListRequestsFilter = {}): Promise<RequestRecord[]> {
+    let q = this.selectRequests(filter);
+    if (filter.limit) q = q.limit(Math.floor(filter.limit));
+    return (await q.execute()).map(rowToRecord);
+  }
+
+  /**
+   * Keyset pagination on (ts, id), the primary key breaking ties: each page starts after the last row of the
+   * previous one, so no row is skipped or repeated however many share a timestamp, and no page costs more
+   * than its own rows (an OFFSET would rescan every earlier page). Each page is its own statement: rows
+   * logged meanwhile with a later (ts, id) are yielded too, none is held in a long transaction.
+   */
+  async *iterateRequests(filter: IterateRequestsFilter = {}): AsyncGenerator<RequestRecord> {
+    const pageSize = Math.max(1, Math.floor(filter.pageSize ?? REQUEST_PAGE_SIZE));
+    let after: { ts: number; id: string } | null = null;
+    for (;;) {
+      let q = this.selectRequests(filter).limit(pageSize);
+      if (after) {
+        const { ts, id } = after;
+        q = q.where((eb) => eb.or([eb("ts", ">", ts), eb.and([eb("ts", "=", ts), eb("id", ">", id)])]));
+      }
+      const page = (await q.execute()).map(rowToRecord);
+      yield* page;
+      if (page.length < pageSize) return;
+      const last = page[page.length - 1];
+      after = { ts: last.ts, id: last.id };
+    }
+  }
+
+  private selectRequests(filter: IterateRequestsFilter) {
     let q = this.db.selectFrom("requests").selectAll().orderBy("ts").orderBy("id");
     if (filter.since !== undefined) q = q.where("ts", ">=", filter.since);
     if (filter.until !== undefined) q = q.where("ts", "<", filter.until);
     if (filter.variant !== undefined) q = q.where("variant", "=", filter.variant);
     if (filter.experiment !== undefined) q = q.where("experiment", "=", filter.experiment);
-    if (filter.limit) q = q.limit(Math.floor(filter.limit));
-    return (await q.execute()).map(rowToRecord);
+    return q;
   }
 
   async countRequests(): Promise<number> {

@@ -54,6 +54,12 @@ export interface ListRequestsFilter {
   limit?: number;
 }
 
+/** The filter of listRequests without its limit: iterateRequests reads every matching row, a page at a time. */
+export interface IterateRequestsFilter extends Omit<ListRequestsFilter, "limit"> {
+  /** Rows per query (default 500). */
+  pageSize?: number;
+}
+
 /** Where request logs and feedback live: SQLite (.tunekit/gateway.db) or PostgreSQL. */
 export interface LogStore {
   readonly kind: "sqlite" | "postgres";
@@ -61,7 +67,10 @@ export interface LogStore {
   insertRequests(records: readonly RequestRecord[]): Promise<void>;
   insertFeedback(input: FeedbackInput, ts: number): Promise<FeedbackRecord>;
   getRequest(id: string): Promise<RequestRecord | null>;
+  /** Every matching row at once, in (ts, id) order. */
   listRequests(filter?: ListRequestsFilter): Promise<RequestRecord[]>;
+  /** Every matching row in (ts, id) order, read a page at a time: for whole-log passes such as distillation. */
+  iterateRequests(filter?: IterateRequestsFilter): AsyncIterable<RequestRecord>;
   countRequests(): Promise<number>;
   listFeedback(filter?: { since?: number }): Promise<FeedbackRecord[]>;
   /** Deletes requests (and their feedback) older than `olderThan` and beyond the newest `maxRecords`. */

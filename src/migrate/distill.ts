@@ -59,47 +59,71 @@ export function assertGatewayLog(ws: Workspace, model: string): void {
   }
 }
 
+/** Counts one logged request into the report: the candidate it makes, or null when it is skipped. */
+function tally(request: RequestRecord, model: string, report: DistillReport): ChatRecord | null {
+  report.logged += 1;
+  if (request.model !== model && request.variant !== model) {
+    report.skipped.otherModel += 1;
+    return null;
+  }
+  const c = logRecordToCandidate(request);
+  if (typeof c === "string") {
+    report.skipped[c] += 1;
+    return null;
+  }
+  report.candidates += 1;
+  return c;
+}
+
+function noLoggedAnswers(report: DistillReport): DataError {
+  return new DataError("MIGRATE_NO_LOGGED_ANSWERS", `the gateway log has no usable answers of ${report.model} (${report.logged} requests logged: ${JSON.stringify(report.skipped)})`, {
+    fix: "pass the model id or route name the old model was served under (see `tunekit monitor`), or drop --distill-from-logs",
+    details: { report },
+  });
+}
+
+const emptyReport = (model: string): DistillReport => ({ model, logged: 0, candidates: 0, skipped: { otherModel: 0, failed: 0, noContent: 0, truncated: 0 }, piiFindings: 0, duplicatesRemoved: 0, leakedDropped: 0 });
+
 export async function distillFromLogs(ws: Workspace, parent: DatasetVersion, options: DistillOptions): Promise<DistillResult> {
   const gateway = ws.config.gateway;
   assertGatewayLog(ws, options.model);
   const stores = await openGatewayStores(gateway, ws.stateDir);
-  const report: DistillReport = { model: options.model, logged: 0, candidates: 0, skipped: { otherModel: 0, failed: 0, noContent: 0, truncated: 0 }, piiFindings: 0, duplicatesRemoved: 0, leakedDropped: 0 };
-  const candidates: ChatRecord[] = [];
+  // The log is streamed (LogStore.iterateRequests), never held whole: a first pass stops at the first usable
+  // answer, so a log without one is refused before the parent is read; the second streams the candidates into
+  // the version as it is written.
+  const requests = () => stores.store.iterateRequests({ since: options.since });
+  const report = emptyReport(options.model);
+  // Metadata here is ours (request ids, model ids): the entropy rule could take an ft: id for a secret.
+  const scanner = new PiiScanner({ mode: "redact", scanMetadata: false });
+  let distill: DatasetVersion;
   try {
-    for (const request of await stores.store.listRequests({ since: options.since })) {
-      report.logged += 1;
-      if (request.model !== options.model && request.variant !== options.model) {
-        report.skipped.otherModel += 1;
-        continue;
+    const probe = emptyReport(options.model);
+    let usable = false;
+    for await (const request of requests()) {
+      if (tally(request, options.model, probe)) {
+        usable = true;
+        break;
       }
-      const c = logRecordToCandidate(request);
-      if (typeof c === "string") report.skipped[c] += 1;
-      else candidates.push(c);
     }
+    if (!usable) throw noLoggedAnswers(probe);
+    const withCandidates = async function* (): AsyncGenerator<DatasetRecord> {
+      yield* readVersion(ws, parent);
+      for await (const request of requests()) {
+        const c = tally(request, options.model, report);
+        const out = c && scanner.process(c).record;
+        if (out) yield out;
+      }
+      // Retention may have deleted the answers between the passes: the throw aborts the version unwritten.
+      if (report.candidates === 0) throw noLoggedAnswers(report);
+    };
+    distill = await commitVersion(ws, {
+      dataset: parent.datasetName, parent, transform: "distill",
+      params: { source: "gateway-log", model: options.model, since: options.since ?? null, pii: scanner.options },
+      records: withCandidates(), report: () => ({ ...report, pii: scanner.report }),
+    });
   } finally {
     await stores.close();
   }
-  report.candidates = candidates.length;
-  if (candidates.length === 0) {
-    throw new DataError("MIGRATE_NO_LOGGED_ANSWERS", `the gateway log has no usable answers of ${options.model} (${report.logged} requests logged: ${JSON.stringify(report.skipped)})`, {
-      fix: "pass the model id or route name the old model was served under (see `tunekit monitor`), or drop --distill-from-logs",
-      details: { report },
-    });
-  }
-  // Metadata here is ours (request ids, model ids): the entropy rule could take an ft: id for a secret.
-  const scanner = new PiiScanner({ mode: "redact", scanMetadata: false });
-  const withCandidates = async function* (): AsyncGenerator<DatasetRecord> {
-    yield* readVersion(ws, parent);
-    for (const c of candidates) {
-      const out = scanner.process(c).record;
-      if (out) yield out;
-    }
-  };
-  const distill = await commitVersion(ws, {
-    dataset: parent.datasetName, parent, transform: "distill",
-    params: { source: "gateway-log", model: options.model, since: options.since ?? null, pii: scanner.options },
-    records: withCandidates(), report: () => ({ ...report, pii: scanner.report }),
-  });
   report.piiFindings = scanner.report.findings;
 
   // Leakage before dedupe: a candidate copying a test record is a leak (dropped, the test copy stays), and

@@ -107,56 +107,119 @@ export interface ImportedJobFiles {
   heldOut: DatasetVersion;
 }
 
+/** A job's files in a temporary folder, each with the count of records the importer will keep. */
+export interface DownloadedJobFiles {
+  files: { id: string; split: "train" | "test"; path: string; importable: number; rejected: number }[];
+  /** Removes the folder (idempotent). */
+  dispose(): void;
+}
+
+/** Records of a JSONL file that the importer keeps (and the lines it rejects), read the way the import reads it. */
+export async function countImportable(path: string): Promise<{ importable: number; rejected: number }> {
+  const prepared = await prepareImport([path], { format: "jsonl" });
+  // Drained for the report's counts; the commit reads the file again (it is local, and usually small).
+  for await (const _record of prepared.records()) continue;
+  return { importable: prepared.report.imported, rejected: prepared.report.rejected };
+}
+
+/** Both files downloaded and counted; nothing is written to the workspace. */
+export async function downloadJobFiles(access: OpenAiAccess, job: HostedJob): Promise<DownloadedJobFiles> {
+  const client = openAiClient(access);
+  const dir = mkdtempSync(join(tmpdir(), "tk-migrate-"));
+  const dispose = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    const files: DownloadedJobFiles["files"] = [];
+    for (const f of [{ id: job.trainingFile, split: "train" as const }, ...(job.validationFile ? [{ id: job.validationFile, split: "test" as const }] : [])]) {
+      const path = join(dir, `${f.id}.jsonl`);
+      await downloadFile(client, job, f.id, path);
+      files.push({ ...f, path, ...(await countImportable(path)) });
+    }
+    return { files, dispose };
+  } catch (error) {
+    dispose();
+    throw error;
+  }
+}
+
+/**
+ * Refuses, before anything is committed, files too small to migrate: the comparison needs at least 2 held-out
+ * records (a paired difference and its CI need two), and training needs at least 1. Without a validation file
+ * the 2 are split off the training file, so it needs 4 (2 held out, at least 2 left to train on).
+ */
+export function assertEnoughRecords(job: HostedJob, downloaded: DownloadedJobFiles): void {
+  type File = DownloadedJobFiles["files"][number];
+  const training = downloaded.files.find((f) => f.split === "train") as File;
+  const validation = downloaded.files.find((f) => f.split === "test");
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const refuse = (f: File, needed: number, why: string, fix: string): DataError => {
+    const role = f.split === "train" ? "training_file" : "validation_file";
+    const counted = `${plural(f.importable, "importable record")}${f.rejected ? ` (${plural(f.rejected, "line")} rejected)` : ""}`;
+    // Rejected lines are the usual reason a file is shorter than it looks; the importer's rules say why.
+    const hint = f.rejected ? `; to see why lines were rejected, download ${f.id} and run \`tunekit data validate\` on it` : "";
+    return new DataError("MIGRATE_TOO_FEW_RECORDS", `the ${role.replace("_", " ")} ${f.id} of job ${job.id} has ${counted}${why}; nothing was written`, {
+      fix: fix + hint,
+      details: { jobId: job.id, fileId: f.id, role, importable: f.importable, rejected: f.rejected, needed },
+    });
+  };
+  if (validation && validation.importable < 2) {
+    throw refuse(validation, 2, ": the comparison holds it out as the test set and needs at least 2", "migrate a job whose validation file has at least 2 valid chat records");
+  }
+  if (!validation && training.importable < 4) {
+    throw refuse(training, 4, " and the job no validation file: too few to hold 2 out for the comparison and train on the rest (at least 4)", "migrate a job with a validation file, or one with at least 4 training records");
+  }
+  if (training.importable < 1) throw refuse(training, 1, ": nothing to train on", "migrate a job whose training file has valid chat records");
+}
+
 /**
  * Version 1: the training file, every record marked split train. Version 2 (parent 1): the same plus the
  * validation file as split test. The old model never trained on its validation file, so it is a fair
  * held-out set for old and new alike. A job without a validation file gets a seeded 10% of the training
  * file as test (at least 2 records), through the data stage's split with its leakage check. Both files are
- * downloaded before any version is written, so a missing file leaves the registry as it was.
+ * downloaded and counted before any version is written, so a missing file or too few records leaves the
+ * registry as it was.
  */
 export async function importJobFiles(ws: Workspace, access: OpenAiAccess, job: HostedJob, dataset: string, seed = 42): Promise<ImportedJobFiles> {
-  const client = openAiClient(access);
-  const dir = mkdtempSync(join(tmpdir(), "tk-migrate-"));
+  const downloaded = await downloadJobFiles(access, job);
   try {
-    const files = [{ id: job.trainingFile, split: "train" }, ...(job.validationFile ? [{ id: job.validationFile, split: "test" }] : [])].map((f) => ({ ...f, path: join(dir, `${f.id}.jsonl`) }));
-    for (const f of files) await downloadFile(client, job, f.id, f.path);
-    const tagged = async function* (records: AsyncIterable<DatasetRecord>, split: string, fileId: string): AsyncGenerator<DatasetRecord> {
-      for await (const r of records) yield { ...r, metadata: { ...(r.metadata ?? {}), split, source: "openai-file", openai_file: fileId } } as DatasetRecord;
-    };
-    const versions: DatasetVersion[] = [];
-    for (const f of files) {
-      const prepared = await prepareImport([f.path], { format: "jsonl" });
-      const from = versions.at(-1);
-      const records = async function* () {
-        if (from) yield* readVersion(ws, from);
-        yield* tagged(prepared.records(), f.split, f.id);
-      };
-      const version = await commitVersion(ws, {
-        dataset,
-        description: `imported from OpenAI fine-tuning job ${job.id} (${job.fineTunedModel})`,
-        parent: from,
-        transform: from ? "import-validation" : "import",
-        params: { source: "openai", jobId: job.id, fileId: f.id, role: f.split === "train" ? "training_file" : "validation_file", baseModel: job.baseModel, fineTunedModel: job.fineTunedModel },
-        records: records(),
-        report: () => ({ ...prepared.report, files: prepared.report.files.map((x) => ({ ...x, file: f.id })) }),
-      });
-      versions.push(version);
-    }
-    const [training, withValidation] = versions;
-    return { training, heldOut: withValidation ?? (await splitTestFrom(ws, dataset, training, seed)) };
+    assertEnoughRecords(job, downloaded);
+    return await commitJobFiles(ws, job, downloaded, dataset, seed);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    downloaded.dispose();
   }
 }
 
-async function splitTestFrom(ws: Workspace, dataset: string, training: DatasetVersion, seed: number): Promise<DatasetVersion> {
-  // At least 2 held-out records: a paired comparison (and its CI) needs two.
-  const test = Math.max(2, Math.round(training.recordCount * 0.1));
-  if (training.recordCount < 4) {
-    throw new DataError("MIGRATE_TOO_FEW_RECORDS", `the training file of job ${training.params.jobId as string} has ${training.recordCount} records and the job no validation file: too few to hold 2 out for the comparison and train on the rest`, {
-      fix: "migrate a job with a validation file, or one with at least 4 training records",
+/** The versions of importJobFiles from files already downloaded and checked by assertEnoughRecords. */
+export async function commitJobFiles(ws: Workspace, job: HostedJob, downloaded: DownloadedJobFiles, dataset: string, seed = 42): Promise<ImportedJobFiles> {
+  const tagged = async function* (records: AsyncIterable<DatasetRecord>, split: string, fileId: string): AsyncGenerator<DatasetRecord> {
+    for await (const r of records) yield { ...r, metadata: { ...(r.metadata ?? {}), split, source: "openai-file", openai_file: fileId } } as DatasetRecord;
+  };
+  const versions: DatasetVersion[] = [];
+  for (const f of downloaded.files) {
+    const prepared = await prepareImport([f.path], { format: "jsonl" });
+    const from = versions.at(-1);
+    const records = async function* () {
+      if (from) yield* readVersion(ws, from);
+      yield* tagged(prepared.records(), f.split, f.id);
+    };
+    const version = await commitVersion(ws, {
+      dataset,
+      description: `imported from OpenAI fine-tuning job ${job.id} (${job.fineTunedModel})`,
+      parent: from,
+      transform: from ? "import-validation" : "import",
+      params: { source: "openai", jobId: job.id, fileId: f.id, role: f.split === "train" ? "training_file" : "validation_file", baseModel: job.baseModel, fineTunedModel: job.fineTunedModel },
+      records: records(),
+      report: () => ({ ...prepared.report, files: prepared.report.files.map((x) => ({ ...x, file: f.id })) }),
     });
+    versions.push(version);
   }
+  const [training, withValidation] = versions;
+  return { training, heldOut: withValidation ?? (await splitTestFrom(ws, dataset, training, seed)) };
+}
+
+async function splitTestFrom(ws: Workspace, dataset: string, training: DatasetVersion, seed: number): Promise<DatasetVersion> {
+  // At least 2 held-out records: a paired comparison (and its CI) needs two. assertEnoughRecords made sure
+  // the training file has 4 or more.
+  const test = Math.max(2, Math.round(training.recordCount * 0.1));
   const split = await splitDataset(() => readVersion(ws, training), { seed, counts: { val: 0, test } });
   return commitVersion(ws, { dataset, parent: training, transform: "split", params: split.plan.options, records: split.records(), report: () => ({ ...split.report }) });
 }

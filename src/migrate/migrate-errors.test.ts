@@ -3,6 +3,7 @@ import { join } from "node:path";
 import OpenAI, { toFile } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readVersion } from "../data/index.js";
+import type { TunekitError } from "../errors/index.js";
 import { openGatewayStores } from "../gateway/index.js";
 import { currentOwner, openWorkspace, type Workspace } from "../registry/index.js";
 import { STORIES260K } from "../test-support/paths.js";
@@ -10,7 +11,7 @@ import { distillFromLogs } from "./distill.js";
 import { setupExperiment } from "./experiment.js";
 import { importJobFiles, readHostedJob } from "./hosted-job.js";
 import { parseMigrateOptions, runMigration, type MigrateReporter } from "./run-migration.js";
-import { API_KEY, KEY_ENV, createMigrateWorkspace, startHostedJob, toJsonl, type HostedJobFixture } from "./testing/migrate-fixtures.js";
+import { API_KEY, KEY_ENV, createMigrateWorkspace, qaPairs, startHostedJob, toJsonl, type HostedJobFixture } from "./testing/migrate-fixtures.js";
 
 // One test per documented migrate error, against the fixture OpenAI server; none of them trains anything,
 // and each checks that the registry holds nothing it did not hold before.
@@ -131,6 +132,56 @@ describe("runMigration refuses before writing anything", () => {
       expect(lines[3]).toBe(`plan train: LoRA r 16 on ${STORIES260K}: 2 epochs, batch 4, lr 0.0004`);
       expect([await ws.registry.listRuns(), await ws.registry.listDatasets()]).toEqual([[], []]);
     });
+  });
+});
+
+describe("too few records: refused before any dataset, version, run or artifact (MIGRATE_TOO_FEW_RECORDS)", () => {
+  const two = toJsonl(qaPairs().slice(0, 2));
+  const empty = '{"messages":[]}\n';
+  /** The error runMigration (or importJobFiles) raises for a job with these files, checking the workspace stays empty. */
+  const refusal = async (files: { training?: string; validation?: string | false }, call: "runMigration" | "importJobFiles" = "runMigration") => {
+    const small = await startHostedJob({ validation: files.validation !== false, jsonl: { training: files.training, validation: files.validation || undefined } });
+    try {
+      return await withWs(async (ws) => {
+        const a = { baseURL: small.baseURL, apiKeyEnv: KEY_ENV };
+        const attempt = call === "runMigration" ? runMigration(ws, { jobId: small.jobId, to: STORIES260K, ...a, name: "small" }, quiet) : importJobFiles(ws, a, await readHostedJob(a, small.jobId), "small");
+        const error = await attempt.then(() => null, (e: TunekitError) => e.toJSON());
+        expect([await ws.registry.listRuns(), await ws.registry.listDatasets(), await ws.artifacts.listArtifacts()]).toEqual([[], [], []]);
+        return { error, job: small.fixture.jobs.get(small.jobId)! };
+      });
+    } finally {
+      await small.fixture.server.stop();
+    }
+  };
+
+  it("a training file of 2 records and no validation file", async () => {
+    const { error, job } = await refusal({ training: two, validation: false });
+    expect(error).toEqual({
+      code: "MIGRATE_TOO_FEW_RECORDS", kind: "data",
+      message: `the training file ${job.training_file} of job ${job.id} has 2 importable records and the job no validation file: too few to hold 2 out for the comparison and train on the rest (at least 4); nothing was written`,
+      fix: "migrate a job with a validation file, or one with at least 4 training records",
+      details: { jobId: job.id, fileId: job.training_file, role: "training_file", importable: 2, rejected: 0, needed: 4 },
+    });
+  });
+
+  it("a validation file of 1 record (and 1 rejected line)", async () => {
+    const { error, job } = await refusal({ validation: toJsonl(qaPairs().slice(12, 13)) + empty });
+    expect(error).toEqual({
+      code: "MIGRATE_TOO_FEW_RECORDS", kind: "data",
+      message: `the validation file ${job.validation_file} of job ${job.id} has 1 importable record (1 line rejected): the comparison holds it out as the test set and needs at least 2; nothing was written`,
+      fix: `migrate a job whose validation file has at least 2 valid chat records; to see why lines were rejected, download ${job.validation_file} and run \`tunekit data validate\` on it`,
+      details: { jobId: job.id, fileId: job.validation_file, role: "validation_file", importable: 1, rejected: 1, needed: 2 },
+    });
+  });
+
+  it("a training file with no valid record, beside a validation file", async () => {
+    const { error, job } = await refusal({ training: empty });
+    expect(error).toMatchObject({ code: "MIGRATE_TOO_FEW_RECORDS", message: `the training file ${job.training_file} of job ${job.id} has 0 importable records (1 line rejected): nothing to train on; nothing was written`, details: { importable: 0, rejected: 1, needed: 1 } });
+  });
+
+  it("importJobFiles refuses the same way when called alone", async () => {
+    const { error } = await refusal({ training: two, validation: false }, "importJobFiles");
+    expect(error).toMatchObject({ code: "MIGRATE_TOO_FEW_RECORDS", details: { importable: 2, needed: 4 } });
   });
 });
 

@@ -4,7 +4,7 @@ import { currentOwner, type Run, type Workspace } from "../registry/index.js";
 import { compareOldNew } from "./compare.js";
 import { assertGatewayLog, distillFromLogs, type DistillReport } from "./distill.js";
 import { setupExperiment } from "./experiment.js";
-import { importJobFiles, readHostedJob, type HostedJob, type OpenAiAccess } from "./hosted-job.js";
+import { assertEnoughRecords, commitJobFiles, downloadJobFiles, readHostedJob, type DownloadedJobFiles, type HostedJob, type OpenAiAccess } from "./hosted-job.js";
 import { MigrateOptionsSchema, migrationName, type MigrateOptions, type MigrateOptionsInput, type MigrationStep } from "./options.js";
 import { assertBaseModel, hasValSplit, mapHyperparameters, replacementSpec, trainReplacement } from "./replacement.js";
 
@@ -73,6 +73,20 @@ async function finishedSteps(ws: Workspace, runId: string): Promise<Map<string, 
 }
 
 export async function runMigration(ws: Workspace, input: MigrateOptionsInput, report: MigrateReporter): Promise<MigrationResult> {
+  // The job's files, once downloaded, live in a temporary folder until the migration ends, however it ends.
+  const scratch: Scratch = { files: null };
+  try {
+    return await migrate(ws, input, report, scratch);
+  } finally {
+    scratch.files?.dispose();
+  }
+}
+
+interface Scratch {
+  files: DownloadedJobFiles | null;
+}
+
+async function migrate(ws: Workspace, input: MigrateOptionsInput, report: MigrateReporter, scratch: Scratch): Promise<MigrationResult> {
   const options = parseMigrateOptions(input);
   const name = migrationName(options);
   const access: OpenAiAccess = { baseURL: options.baseURL, apiKeyEnv: options.apiKeyEnv };
@@ -104,6 +118,17 @@ export async function runMigration(ws: Workspace, input: MigrateOptionsInput, re
     for (const s of recorded.steps) if (s.status === "done") report.step(s.step, "skip", "finished earlier");
     return { ...recorded, steps: recorded.steps.map((s) => (s.status === "done" ? { ...s, status: "skipped" as const } : s)) };
   }
+  // The files are downloaded and counted before the migration run exists: too few records is refused with
+  // nothing written. A failed download is raised by the import step instead, as it always was: the run
+  // records it and a re-run resumes after the job step.
+  let downloadFailure: unknown = null;
+  if (!done.has("step:import")) {
+    scratch.files = await downloadJobFiles(access, job).catch((error: unknown) => {
+      downloadFailure = error;
+      return null;
+    });
+    if (scratch.files) assertEnoughRecords(job, scratch.files);
+  }
   const config = { ...options, name, modelDir };
   // A resumed run records the flags of this invocation: the steps still to run use them.
   const run = previous ? await ws.registry.updateRun(previous.id, { config }) : await ws.registry.createRun({ kind: "migration", name, config });
@@ -125,7 +150,8 @@ export async function runMigration(ws: Workspace, input: MigrateOptionsInput, re
   try {
     await step("job", () => `${job.id}: ${job.fineTunedModel} (base ${job.baseModel}), n_epochs ${job.hyperparameters.nEpochs}, batch_size ${job.hyperparameters.batchSize}, lr multiplier ${job.hyperparameters.learningRateMultiplier}`, async () => ({ job }));
     const imported = await step("import", (d) => `${d.trainingRef} (${d.trainingRecords} train) → ${d.heldOutRef} (+ test)`, async () => {
-      const v = await importJobFiles(ws, access, job, name, options.seed);
+      if (!scratch.files) throw downloadFailure;
+      const v = await commitJobFiles(ws, job, scratch.files, name, options.seed);
       return { training: v.training.id, trainingRef: `${name}@${v.training.number}`, trainingRecords: v.training.recordCount, heldOut: v.heldOut.id, heldOutRef: `${name}@${v.heldOut.number}` };
     });
     let trainRef = String(imported.heldOutRef);

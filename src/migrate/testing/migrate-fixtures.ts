@@ -39,8 +39,11 @@ export interface HostedJobFixture {
   validation: QaPair[];
 }
 
-/** The fixture server with one succeeded job: 12 training pairs, 6 validation pairs. `answer` overrides the old model. */
-export async function startHostedJob(options: { answer?: (question: string) => string; validation?: boolean } = {}): Promise<HostedJobFixture> {
+/**
+ * The fixture server with one succeeded job: 12 training pairs, 6 validation pairs. `answer` overrides the old
+ * model; `jsonl` replaces a file's content (too-small or malformed files; the pairs returned stay the defaults).
+ */
+export async function startHostedJob(options: { answer?: (question: string) => string; validation?: boolean; jsonl?: { training?: string; validation?: string } } = {}): Promise<HostedJobFixture> {
   const pairs = qaPairs();
   const byQuestion = new Map(pairs.map((p) => [p.question, p.answer]));
   const fixture = createOpenAiFixture({ apiKey: API_KEY, chat: (messages) => {
@@ -52,8 +55,8 @@ export async function startHostedJob(options: { answer?: (question: string) => s
   const client = new OpenAI({ apiKey: API_KEY, baseURL, maxRetries: 0 });
   const training = pairs.slice(0, 12);
   const validation = pairs.slice(12);
-  const trainFile = await client.files.create({ file: await toFile(Buffer.from(toJsonl(training)), "train.jsonl"), purpose: "fine-tune" });
-  const valFile = options.validation === false ? null : await client.files.create({ file: await toFile(Buffer.from(toJsonl(validation)), "val.jsonl"), purpose: "fine-tune" });
+  const trainFile = await client.files.create({ file: await toFile(Buffer.from(options.jsonl?.training ?? toJsonl(training)), "train.jsonl"), purpose: "fine-tune" });
+  const valFile = options.validation === false ? null : await client.files.create({ file: await toFile(Buffer.from(options.jsonl?.validation ?? toJsonl(validation)), "val.jsonl"), purpose: "fine-tune" });
   const job = await client.fineTuning.jobs.create({
     model: "gpt-4o-mini-2024-07-18", training_file: trainFile.id, ...(valFile ? { validation_file: valFile.id } : {}), suffix: "support", seed: 7,
     method: { type: "supervised", supervised: { hyperparameters: { n_epochs: 2, batch_size: 4, learning_rate_multiplier: 2 } } },

@@ -4,7 +4,8 @@ import { dirname } from "node:path";
 import { Kysely, SqliteDialect } from "kysely";
 import { RegistryError } from "../errors/index.js";
 import { runMigrations } from "../registry/index.js";
-import { SqlLogStore } from "./log-store.js";
+import { SqlLogStore, type RowWriter } from "./log-store.js";
+import { recordToRow, type RequestRecord } from "./records.js";
 import { CONTROL_MIGRATION_TABLE, controlMigrations, LOG_MIGRATION_TABLE, logMigrations, type GatewayDatabase } from "./store-schema.js";
 
 type Db = Database.Database;
@@ -42,8 +43,24 @@ export async function openGatewayDb(path: string): Promise<Db> {
 export async function openSqliteLogStore(db: Db): Promise<SqlLogStore> {
   const kysely = kyselyOver(db);
   await runMigrations(kysely, { provider: logMigrations("sqlite"), ...bookkeeping(LOG_MIGRATION_TABLE), onError: (error) => migrationFailed(db.name, error) });
-  return new SqlLogStore(kysely, "sqlite", false);
+  return new SqlLogStore(kysely, "sqlite", false, prepareRowWriter(db));
 }
+
+/** One prepared INSERT for the request log, its columns in recordToRow's order, run in a transaction per call. */
+function prepareRowWriter(db: Db): RowWriter {
+  const columns = Object.keys(recordToRow(COLUMN_PROBE));
+  const insert = db.prepare(`INSERT INTO requests (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")}) ON CONFLICT (id) DO NOTHING`);
+  return db.transaction((rows: Parameters<RowWriter>[0]) => {
+    for (const row of rows) insert.run(columns.map((c) => (row as Record<string, unknown>)[c]));
+  });
+}
+
+/** Any record: only its keys matter (which columns recordToRow fills, in which order). */
+const COLUMN_PROBE: RequestRecord = {
+  id: "", ts: 0, model: "", variant: null, experiment: null, backend: null, status: 0, errorCode: null, stream: false, latencyMs: 0,
+  ttftMs: null, attempts: 0, promptTokens: null, completionTokens: null, costUsd: null, keyId: null, userKey: null, input: null,
+  output: null, finishReason: null,
+};
 
 /** Kysely over an open handle; nothing to release (destroying it would close the shared file). */
 function kyselyOver(db: Db): Kysely<GatewayDatabase> {

@@ -39,7 +39,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--seq-len <n>", "training sequence length", "1024")
     .option("--max-tokens <n>", "most tokens per answer in the comparison", "256")
     .option("--device <device>", "training device: auto, cpu, cuda or cuda:N (default: worker.device)")
-    .option("--dry-run", "read the job and print the plan; write nothing")
+    .option("--dry-run", "read the job, download and count its files, and print the plan; write nothing")
     .action((flags: MigrateFlags) =>
       ctx.run(async (out) => {
         const result = await ctx.withWorkspace((ws) =>

@@ -129,8 +129,9 @@ describe("runMigration refuses before writing anything", () => {
         { step: "job", status: "planned" }, { step: "import", status: "planned" }, { step: "distill", status: "not requested" },
         { step: "train", status: "planned" }, { step: "compare", status: "planned" }, { step: "experiment", status: "planned" },
       ]);
+      expect(lines[1]).toMatch(/^plan import: training file file-\w+ \(\d+ records\) → dry@1 \(train\); validation file file-\w+ \(\d+ records\) → test$/);
       expect(lines[3]).toBe(`plan train: LoRA r 16 on ${STORIES260K}: 2 epochs, batch 4, lr 0.0004`);
-      expect([await ws.registry.listRuns(), await ws.registry.listDatasets()]).toEqual([[], []]);
+      expect([await ws.registry.listRuns(), await ws.registry.listDatasets(), await ws.artifacts.listArtifacts()]).toEqual([[], [], []]);
     });
   });
 });
@@ -139,12 +140,15 @@ describe("too few records: refused before any dataset, version, run or artifact 
   const two = toJsonl(qaPairs().slice(0, 2));
   const empty = '{"messages":[]}\n';
   /** The error runMigration (or importJobFiles) raises for a job with these files, checking the workspace stays empty. */
-  const refusal = async (files: { training?: string; validation?: string | false }, call: "runMigration" | "importJobFiles" = "runMigration") => {
+  const refusal = async (files: { training?: string; validation?: string | false }, call: "runMigration" | "dryRun" | "importJobFiles" = "runMigration") => {
     const small = await startHostedJob({ validation: files.validation !== false, jsonl: { training: files.training, validation: files.validation || undefined } });
     try {
       return await withWs(async (ws) => {
         const a = { baseURL: small.baseURL, apiKeyEnv: KEY_ENV };
-        const attempt = call === "runMigration" ? runMigration(ws, { jobId: small.jobId, to: STORIES260K, ...a, name: "small" }, quiet) : importJobFiles(ws, a, await readHostedJob(a, small.jobId), "small");
+        const attempt =
+          call === "importJobFiles"
+            ? importJobFiles(ws, a, await readHostedJob(a, small.jobId), "small")
+            : runMigration(ws, { jobId: small.jobId, to: STORIES260K, ...a, name: "small", dryRun: call === "dryRun" }, quiet);
         const error = await attempt.then(() => null, (e: TunekitError) => e.toJSON());
         expect([await ws.registry.listRuns(), await ws.registry.listDatasets(), await ws.artifacts.listArtifacts()]).toEqual([[], [], []]);
         return { error, job: small.fixture.jobs.get(small.jobId)! };
@@ -162,6 +166,11 @@ describe("too few records: refused before any dataset, version, run or artifact 
       fix: "migrate a job with a validation file, or one with at least 4 training records",
       details: { jobId: job.id, fileId: job.training_file, role: "training_file", importable: 2, rejected: 0, needed: 4 },
     });
+  });
+
+  it("--dry-run refuses it too: the plan counts the files", async () => {
+    const { error } = await refusal({ training: two, validation: false }, "dryRun");
+    expect(error).toMatchObject({ code: "MIGRATE_TOO_FEW_RECORDS", details: { role: "training_file", importable: 2, needed: 4 } });
   });
 
   it("a validation file of 1 record (and 1 rejected line)", async () => {

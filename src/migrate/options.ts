@@ -17,7 +17,7 @@ export const MigrateOptionsSchema = z.strictObject({
   device: z.string().optional().describe("training device (default: worker.device in tunekit.yaml)"),
   seed: z.number().int().default(42).describe("seed of the held-out split when the job has no validation file"),
   resamples: z.number().int().min(100).default(2000).describe("bootstrap resamples of the comparison"),
-  dryRun: z.boolean().default(false).describe("read the job and show the plan; write nothing"),
+  dryRun: z.boolean().default(false).describe("read the job, download and count its files, and show the plan; write nothing"),
 });
 export type MigrateOptions = z.infer<typeof MigrateOptionsSchema>;
 export type MigrateOptionsInput = z.input<typeof MigrateOptionsSchema>;

@@ -103,8 +103,15 @@ async function migrate(ws: Workspace, input: MigrateOptionsInput, report: Migrat
   const routes = { old: `${name}-old`, replacement: `${name}-new` };
 
   if (options.dryRun) {
+    // The files are read (into a temporary folder) and counted, so the plan refuses what the real run would.
+    const counted = done.has("step:import") ? null : (scratch.files = await downloadJobFiles(access, job));
+    if (counted) assertEnoughRecords(job, counted);
+    const records = (split: "train" | "test") => {
+      const f = counted?.files.find((file) => file.split === split);
+      return f ? ` (${f.importable} records${f.rejected ? `, ${f.rejected} rejected lines` : ""})` : "";
+    };
     report.step("job", "plan", `${job.id}: ${job.fineTunedModel} (base ${job.baseModel}), ${job.method}, n_epochs ${job.hyperparameters.nEpochs}, batch_size ${job.hyperparameters.batchSize}, lr multiplier ${job.hyperparameters.learningRateMultiplier}`);
-    report.step("import", "plan", `training file ${job.trainingFile} → ${name}@1 (train); ${job.validationFile ? `validation file ${job.validationFile} → test` : "no validation file: 10% of the training file held out as test"}`);
+    report.step("import", "plan", `training file ${job.trainingFile}${records("train")} → ${name}@1 (train); ${job.validationFile ? `validation file ${job.validationFile}${records("test")} → test` : "no validation file: 10% of the training file held out as test"}`);
     report.step("distill", "plan", options.distillFromLogs ? `logged answers of ${options.distillFromLogs} → train (PII redacted, deduplicated, leakage-checked against test)` : "not requested (--distill-from-logs MODEL)");
     report.step("train", "plan", `LoRA r 16 on ${modelDir}: ${hp.epochs} epochs, batch ${hp.batchSize}, lr ${hp.lr}${options.maxSteps ? `, at most ${options.maxSteps} steps` : ""}`);
     report.step("compare", "plan", `${routes.old} (${job.fineTunedModel}) vs ${routes.replacement} on the test split, ${options.metric}, non-inferiority margin ${options.margin}`);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openWorkspace } from "../registry/index.js";
-import { BASE_SPEC, STORIES260K, createStoriesWorkspace, runCli, writeSpec } from "../train/testing/train-fixtures.js";
+import { BASE_SPEC, STORIES260K, createStoriesWorkspace, runCli, writeSpec, type CliResult } from "../train/testing/train-fixtures.js";
 
 /** End to end on CPU: the real CLI, the real Python worker (torch), the real stories260k model. */
 describe("tunekit train / runs resume / runs cancel / model", () => {
@@ -199,9 +199,9 @@ describe("tunekit train / runs resume / runs cancel / model", () => {
     const spec = writeSpec(dir, { ...BASE_SPEC, name: "to-cancel", maxSteps: 24, eval: { everySteps: 2 } }, "cancel.yaml");
     let cancel: Promise<{ code: number | null; stdout: string; stderr: string }> | null = null;
     const train = await runCli(["--workspace", dir, "train", "--config", spec], {
-      onStderr: (text) => {
+      onStderr: (text, child) => {
         const id = /run (run_\w+): output/.exec(text)?.[1];
-        if (id && /step 2: val loss/.test(text) && !cancel) cancel = runCli(["--workspace", dir, "runs", "cancel", id]);
+        if (id && /step 2: val loss/.test(text) && !cancel) cancel = cancelWhileStopped(dir, id, child.pid!);
       },
     });
     expect(train.code, train.stderr).toBe(0);
@@ -240,6 +240,23 @@ describe("tunekit train / runs resume / runs cancel / model", () => {
     expect(again.stderr).toContain("TRAIN_NOT_RESUMABLE");
   }, 180_000);
 });
+
+/**
+ * `tunekit runs cancel` with the run's worker held still: the 22 steps left take less time than starting the
+ * cancelling CLI, so a running worker could finish first. The cancel's SIGINT (via the supervisor) waits pending
+ * on the stopped worker; once /proc shows it pending, the worker continues and handles it at its step.
+ */
+async function cancelWhileStopped(dir: string, runId: string, cliPid: number): Promise<CliResult> {
+  const workers = childPids(cliPid);
+  for (const w of workers) process.kill(w, "SIGSTOP");
+  const cancel = runCli(["--workspace", dir, "runs", "cancel", runId]);
+  // SigPnd / ShdPnd: the thread's and the process's pending signals, a hex mask; SIGINT (2) is bit 1.
+  const sigintPending = (pid: number) =>
+    [...readFileSync(`/proc/${pid}/status`, "utf8").matchAll(/^(?:SigPnd|ShdPnd):\s*([0-9a-f]+)$/gm)].some((m) => (BigInt(`0x${m[1]}`) & 2n) !== 0n);
+  for (const until = Date.now() + 60_000; Date.now() < until && !workers.every(sigintPending); ) await new Promise((r) => setTimeout(r, 20));
+  for (const w of workers) process.kill(w, "SIGCONT");
+  return cancel;
+}
 
 /** The pids whose parent is `pid` (Linux /proc). */
 function childPids(pid: number): number[] {

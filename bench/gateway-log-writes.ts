@@ -18,14 +18,11 @@ import { SqlLogStore } from "../src/gateway/log-store.js";
 import type { LogStore, RequestRecord } from "../src/gateway/records.js";
 import { openGatewayDb, openSqliteLogStore } from "../src/gateway/sqlite-store.js";
 import type { GatewayDatabase } from "../src/gateway/store-schema.js";
+import { numberFlag } from "./flags.js";
 
-const arg = (name: string, d: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : d;
-};
-const FLUSHES = arg("flushes", 50);
-const ROWS = arg("rows", 200);
-const ROUNDS = arg("rounds", 2);
+const FLUSHES = numberFlag("flushes", 50);
+const ROWS = numberFlag("rows", 200);
+const ROUNDS = numberFlag("rounds", 2);
 
 let n = 0;
 const input = JSON.stringify([{ role: "system", content: "You are a helpful banking assistant." }, { role: "user", content: "I still have not received my new card, what should I do?" }]);

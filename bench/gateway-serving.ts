@@ -15,15 +15,12 @@ import OpenAI from "openai";
 import { percentileOf, spawnGateway } from "../src/gateway/testing/load.js";
 import { STORIES260K } from "../src/test-support/paths.js";
 import { loadTokenizer } from "../src/tokenize/index.js";
+import { numberListFlag } from "./flags.js";
 
-const list = (name: string, d: number[]) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1].split(",").map(Number) : d;
-};
-const STEPS = list("step-ms", [2, 8]);
-const CLIENTS = list("clients", [1, 16, 64]);
-const NEW = list("new", [128])[0];
-const PROMPT = list("prompt", [256])[0];
+const STEPS = numberListFlag("step-ms", [2, 8]);
+const CLIENTS = numberListFlag("clients", [1, 16, 64]);
+const NEW = numberListFlag("new", [128])[0];
+const PROMPT = numberListFlag("prompt", [256])[0];
 const REQUESTS_PER_CLIENT = 2;
 const FAKE = fileURLToPath(new URL("../src/runtime/testing/fake-serve-worker.py", import.meta.url));
 const STORY = "Once upon a time there was a little girl named Lily. She liked to play in the park with her dog. One day they found a big red ball under a tree.";

@@ -14,14 +14,11 @@ import { createInterface } from "node:readline";
 import Database from "better-sqlite3";
 import OpenAI from "openai";
 import { percentileOf, runLoad, spawnGateway } from "../src/gateway/testing/load.js";
+import { numberFlag } from "./flags.js";
 
-const arg = (name: string, d: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : d;
-};
-const RATE = arg("rate", 1000);
-const SECONDS = arg("seconds", 10);
-const DUR_SECONDS = arg("durability-seconds", 60);
+const RATE = numberFlag("rate", 1000);
+const SECONDS = numberFlag("seconds", 10);
+const DUR_SECONDS = numberFlag("durability-seconds", 60);
 const body = JSON.stringify({ model: "base", messages: [{ role: "user", content: "What are your opening hours on Saturday?" }] });
 
 async function startStub(behaviour: Record<string, unknown>) {
